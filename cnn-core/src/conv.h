@@ -1,0 +1,91 @@
+/* conv.h — sliding-window geometry shared by Conv, MaxPool and AveragePool, and the reference
+ * convolution the tests hold the fast kernels to.
+ *
+ * ONNX describes a window per spatial axis (kernel_shape, strides, dilations, pads as
+ * begin..., end..., auto_pad, ceil_mode). We support 1-D and 2-D windows and run both as 2-D:
+ * a 1-D input [N, C, L] is [N, C, 1, L] with a 1-tall kernel.
+ */
+#ifndef CNN_CONV_H
+#define CNN_CONV_H
+
+#include "activation.h"
+#include "graph.h"
+
+/* Hot loops are compiled for AVX-512, AVX2+FMA and baseline x86-64, picked at load time (the
+ * build itself targets baseline x86-64 so the library runs on any machine). */
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#define CNN_VECTORIZE \
+  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CNN_VECTORIZE
+#endif
+
+typedef enum cnn_auto_pad {
+  CNN_AUTO_PAD_NOTSET = 0,
+  CNN_AUTO_PAD_SAME_UPPER,      /* the odd padding pixel goes at the end */
+  CNN_AUTO_PAD_SAME_LOWER,      /* ... at the beginning */
+  CNN_AUTO_PAD_VALID,
+} cnn_auto_pad;
+
+/* Window attributes as written in the node, per spatial axis in ONNX order. */
+typedef struct cnn_window_attrs {
+  int spatial;                  /* axes the attributes describe; 0 = none given (Conv) */
+  int64_t kernel[2];            /* 0 = not given: Conv takes it from the weights */
+  int64_t stride[2], dilation[2];
+  int64_t pad_begin[2], pad_end[2];
+  cnn_auto_pad auto_pad;
+  bool ceil_mode;
+} cnn_window_attrs;
+
+/* Reads kernel_shape, strides, dilations, pads, auto_pad and (pools) ceil_mode; checks what
+ * does not depend on shapes. 3-D windows are reported as unsupported. */
+cnn_status cnn_window_parse (cnn_graph *g, cnn_node *n, bool pool, cnn_window_attrs *w,
+    cnn_error *err);
+
+/* One 2-D sliding window over an NCHW tensor. For Conv, c and m are input and output channels;
+ * for pools m == c. */
+typedef struct cnn_conv_geom {
+  int64_t n, c, h, w;           /* input */
+  int64_t m, oh, ow;            /* output */
+  int64_t group;
+  int64_t kh, kw;               /* kernel taps */
+  int64_t sh, sw;               /* strides */
+  int64_t dh, dw;               /* dilations */
+  int64_t pt, pl, pb, pr;       /* padding top, left, bottom, right */
+} cnn_conv_geom;
+
+/* Geometry of node n for input x (rank 3 or 4) and a kernel of kernel[0] × kernel[1] taps in
+ * ONNX axis order (kernel[1] unused for 1-D). m and group are left to the caller. */
+cnn_status cnn_window_geometry (const cnn_graph *g, const cnn_node *n,
+    const cnn_window_attrs *w, const cnn_value *x, const int64_t *kernel, cnn_conv_geom *s,
+    cnn_error *err);
+
+/* The geometry of a Conv node whose input shapes are known (after parse). */
+cnn_status cnn_conv_geometry (const cnn_graph *g, const cnn_node *n, cnn_conv_geom *s,
+    cnn_error *err);
+
+/* Name of the algorithm Conv's prepare chose ("gemm-1x1", "im2col-gemm", "depthwise",
+ * "depthwise-3x3"), for tests and debugging; "" before prepare. */
+const char *cnn_conv_algorithm (const cnn_node *n);
+
+/* y = act(conv(x, w) + b + sum), the definition written out as loops. b and sum may be NULL.
+ * Accumulates in double: this is the yardstick, not a kernel. */
+void cnn_conv_reference (const cnn_conv_geom *s, const float *x, const float *w,
+    const float *b, const float *sum, cnn_activation act, float alpha, float beta, float *y);
+
+/* Output positions o in [0, out) whose input index o * stride + offset lies in [0, in):
+ * the interior [*lo, *hi) of one kernel tap, so inner loops need no bounds checks. */
+static inline void
+cnn_window_valid_range (int64_t offset, int64_t stride, int64_t in, int64_t out, int64_t *lo,
+    int64_t *hi)
+{
+  int64_t a = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int64_t b = in - 1 - offset < 0 ? 0 : (in - 1 - offset) / stride + 1;
+
+  a = a < out ? a : out;
+  b = b < out ? b : out;
+  *lo = a;
+  *hi = b > a ? b : a;
+}
+
+#endif /* CNN_CONV_H */

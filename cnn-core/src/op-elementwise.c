@@ -1,0 +1,343 @@
+/* op-elementwise.c — Add, Sub, Mul, Div with numpy multidirectional broadcasting (opset 7+).
+ *
+ * Float32, int64 and int32. The integer forms matter because exporters compute shapes with
+ * them (constant-folded at prepare). Integer Div truncates toward zero like C and like ONNX's
+ * reference implementation (true divide, then cast back).
+ *
+ * run() collapses the broadcast into at most CNN_MAX_RANK dims of (a stride, b stride), merges
+ * dims that stay contiguous, and walks rows of the innermost dim. Same-shape, scalar and
+ * per-channel operands collapse into one or two dims whose inner loop has stride 1 or 0.
+ */
+#include "activation.h"
+#include "ops.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef enum {
+  BIN_ADD,
+  BIN_SUB,
+  BIN_MUL,
+  BIN_DIV,
+} bin_kind;
+
+/* Elements per parallel unit: below this a layer runs on the calling thread. */
+#define BIN_GRAIN 16384
+
+static void
+format_dims (char *buf, size_t size, int rank, const int64_t *dims)
+{
+  size_t used = 0;
+
+  used += (size_t) snprintf (buf, size, "[");
+  for (int i = 0; i < rank && used < size; i++)
+    used += (size_t) snprintf (buf + used, size - used, "%s%lld", i > 0 ? "," : "",
+        (long long) dims[i]);
+  if (used < size)
+    snprintf (buf + used, size - used, "]");
+}
+
+static cnn_status
+binary_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
+{
+  /* Opset < 7 limited broadcasting (broadcast/axis attributes) is not supported. */
+  if (cnn_node_attr (n, "broadcast") != NULL || cnn_node_attr (n, "axis") != NULL)
+    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+        "legacy 'broadcast'/'axis' attributes (opset < 7) are not supported");
+  return CNN_STATUS_OK;
+}
+
+static cnn_status
+binary_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
+{
+  const cnn_value *a = cnn_node_input (g, n, 0);
+  const cnn_value *b = cnn_node_input (g, n, 1);
+  int64_t dims[CNN_MAX_RANK];
+  char sa[160], sb[160];
+
+  if (a == NULL || b == NULL || a->rank < 0 || b->rank < 0)
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shapes are unknown");
+  if (a->dtype != b->dtype)
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+        "input types differ (%s and %s)", cnn_dtype_string (a->dtype),
+        cnn_dtype_string (b->dtype));
+  if (a->dtype != CNN_DTYPE_FLOAT32 && a->dtype != CNN_DTYPE_INT64
+      && a->dtype != CNN_DTYPE_INT32)
+    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+        "input type %s is not supported (float32, int64, int32 are)",
+        cnn_dtype_string (a->dtype));
+
+  int rank = a->rank > b->rank ? a->rank : b->rank;
+  for (int i = 0; i < rank; i++) {
+    int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
+    int64_t da = ia >= 0 ? a->dims[ia] : 1;
+    int64_t db = ib >= 0 ? b->dims[ib] : 1;
+    if (da == db || db == 1)
+      dims[i] = da;
+    else if (da == 1)
+      dims[i] = db;
+    else if (da < 0 || db < 0)
+      dims[i] = da < 0 ? db : da;       /* a dynamic dim must match the known one */
+    else {
+      format_dims (sa, sizeof (sa), a->rank, a->dims);
+      format_dims (sb, sizeof (sb), b->rank, b->dims);
+      return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
+          "shapes %s and %s cannot be broadcast together (dim %d: %lld vs %lld)", sa, sb, i,
+          (long long) da, (long long) db);
+    }
+  }
+  cnn_value_set_shape (cnn_node_output (g, n, 0), a->dtype, rank, dims);
+  return CNN_STATUS_OK;
+}
+
+/* The broadcast, collapsed: output is contiguous over dims[]; a and b step by sa[] / sb[]
+ * elements (0 where broadcast). */
+typedef struct {
+  bin_kind kind;
+  cnn_dtype dtype;
+  int rank;
+  int64_t dims[CNN_MAX_RANK];
+  int64_t sa[CNN_MAX_RANK], sb[CNN_MAX_RANK];
+  const void *a, *b;
+  void *out;
+  cnn_activation act;
+  float alpha, beta;
+} bin_plan;
+
+static void
+bin_plan_build (bin_plan *p, const cnn_value *a, const cnn_value *b, const cnn_value *out)
+{
+  int64_t stride_a = 1, stride_b = 1;
+  int64_t dims[CNN_MAX_RANK], sa[CNN_MAX_RANK], sb[CNN_MAX_RANK];
+  int rank = out->rank;
+
+  /* Strides of each operand aligned to the output's dims (right-aligned, 0 = broadcast). */
+  for (int i = rank - 1; i >= 0; i--) {
+    int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
+    int64_t da = ia >= 0 ? a->dims[ia] : 1;
+    int64_t db = ib >= 0 ? b->dims[ib] : 1;
+    dims[i] = out->dims[i];
+    sa[i] = da == 1 ? 0 : stride_a;
+    sb[i] = db == 1 ? 0 : stride_b;
+    stride_a *= da;
+    stride_b *= db;
+  }
+
+  /* Drop size-1 dims, then merge neighbours that are contiguous for both operands. */
+  p->rank = 0;
+  for (int i = 0; i < rank; i++) {
+    if (dims[i] == 1)
+      continue;
+    int k = p->rank;
+    if (k > 0 && p->sa[k - 1] == sa[i] * dims[i] && p->sb[k - 1] == sb[i] * dims[i]) {
+      p->dims[k - 1] *= dims[i];
+      p->sa[k - 1] = sa[i];
+      p->sb[k - 1] = sb[i];
+      continue;
+    }
+    p->dims[k] = dims[i];
+    p->sa[k] = sa[i];
+    p->sb[k] = sb[i];
+    p->rank++;
+  }
+  if (p->rank == 0) {
+    p->rank = 1;
+    p->dims[0] = 1;
+    p->sa[0] = p->sb[0] = 0;
+  }
+}
+
+/* out[i] = a[i * sa] OP b[i * sb], with the common stride pairs as separate loops so they
+ * vectorise. */
+#define BIN_LOOPS(T, EXPR)                                                       \
+  do {                                                                            \
+    const T *pa = av;                                                             \
+    const T *pb = bv;                                                             \
+    T *po = ov;                                                                   \
+    if (sa == 1 && sb == 1) {                                                     \
+      for (size_t i = 0; i < n; i++) {                                            \
+        T x = pa[i], y = pb[i];                                                   \
+        po[i] = (EXPR);                                                           \
+      }                                                                           \
+    } else if (sa == 1 && sb == 0) {                                              \
+      T y = pb[0];                                                                \
+      for (size_t i = 0; i < n; i++) {                                            \
+        T x = pa[i];                                                              \
+        po[i] = (EXPR);                                                           \
+      }                                                                           \
+    } else if (sa == 0 && sb == 1) {                                              \
+      T x = pa[0];                                                                \
+      for (size_t i = 0; i < n; i++) {                                            \
+        T y = pb[i];                                                              \
+        po[i] = (EXPR);                                                           \
+      }                                                                           \
+    } else {                                                                      \
+      for (size_t i = 0; i < n; i++) {                                            \
+        T x = pa[(int64_t) i * sa], y = pb[(int64_t) i * sb];                     \
+        po[i] = (EXPR);                                                           \
+      }                                                                           \
+    }                                                                             \
+  } while (0)
+
+/* Integer arithmetic wraps (through the unsigned type) instead of being undefined; division
+ * by zero gives 0 and INT_MIN / -1 wraps, since run cannot fail. */
+#define INT_DIV(T, U, x, y) \
+  ((y) == 0 ? (T) 0 : (y) == -1 ? (T) (0 - (U) (x)) : (T) ((x) / (y)))
+
+static void
+bin_row (bin_kind kind, cnn_dtype dtype, void *ov, const void *av, int64_t sa, const void *bv,
+    int64_t sb, size_t n)
+{
+  switch (dtype) {
+    case CNN_DTYPE_FLOAT32:
+      switch (kind) {
+        case BIN_ADD: BIN_LOOPS (float, x + y); break;
+        case BIN_SUB: BIN_LOOPS (float, x - y); break;
+        case BIN_MUL: BIN_LOOPS (float, x * y); break;
+        case BIN_DIV: BIN_LOOPS (float, x / y); break;
+      }
+      break;
+    case CNN_DTYPE_INT64:
+      switch (kind) {
+        case BIN_ADD: BIN_LOOPS (int64_t, (int64_t) ((uint64_t) x + (uint64_t) y)); break;
+        case BIN_SUB: BIN_LOOPS (int64_t, (int64_t) ((uint64_t) x - (uint64_t) y)); break;
+        case BIN_MUL: BIN_LOOPS (int64_t, (int64_t) ((uint64_t) x * (uint64_t) y)); break;
+        case BIN_DIV: BIN_LOOPS (int64_t, INT_DIV (int64_t, uint64_t, x, y)); break;
+      }
+      break;
+    case CNN_DTYPE_INT32:
+      switch (kind) {
+        case BIN_ADD: BIN_LOOPS (int32_t, (int32_t) ((uint32_t) x + (uint32_t) y)); break;
+        case BIN_SUB: BIN_LOOPS (int32_t, (int32_t) ((uint32_t) x - (uint32_t) y)); break;
+        case BIN_MUL: BIN_LOOPS (int32_t, (int32_t) ((uint32_t) x * (uint32_t) y)); break;
+        case BIN_DIV: BIN_LOOPS (int32_t, INT_DIV (int32_t, uint32_t, x, y)); break;
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+/* Processes output rows [begin, end) of the plan; a row is the innermost collapsed dim, except
+ * for a 1-D plan where units are single elements (so one long vector still splits). */
+static void
+bin_range (void *arg, size_t begin, size_t end, int thread)
+{
+  const bin_plan *p = arg;
+  size_t es = cnn_dtype_size (p->dtype);
+  int last = p->rank - 1;
+  (void) thread;
+
+  if (p->rank == 1) {
+    float *o = (float *) ((char *) p->out + begin * es);
+    bin_row (p->kind, p->dtype, o, (const char *) p->a + (int64_t) begin * p->sa[0] * es,
+        p->sa[0], (const char *) p->b + (int64_t) begin * p->sb[0] * es, p->sb[0],
+        end - begin);
+    if (p->act != CNN_ACTIVATION_NONE)
+      cnn_activate_array (o, end - begin, 0.0f, p->act, p->alpha, p->beta);
+    return;
+  }
+
+  /* Index of row `begin` over dims[0 .. last-1], and the operands' offsets there. */
+  int64_t idx[CNN_MAX_RANK];
+  int64_t off_a = 0, off_b = 0;
+  size_t rem = begin;
+  for (int d = last - 1; d >= 0; d--) {
+    idx[d] = (int64_t) (rem % (size_t) p->dims[d]);
+    rem /= (size_t) p->dims[d];
+    off_a += idx[d] * p->sa[d];
+    off_b += idx[d] * p->sb[d];
+  }
+  size_t inner = (size_t) p->dims[last];
+  for (size_t r = begin; r < end; r++) {
+    void *o = (char *) p->out + r * inner * es;
+    bin_row (p->kind, p->dtype, o, (const char *) p->a + off_a * (int64_t) es, p->sa[last],
+        (const char *) p->b + off_b * (int64_t) es, p->sb[last], inner);
+    if (p->act != CNN_ACTIVATION_NONE)
+      cnn_activate_array (o, inner, 0.0f, p->act, p->alpha, p->beta);
+    for (int d = last - 1; d >= 0; d--) {
+      off_a += p->sa[d];
+      off_b += p->sb[d];
+      if (++idx[d] < p->dims[d])
+        break;
+      off_a -= p->sa[d] * p->dims[d];
+      off_b -= p->sb[d] * p->dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+static void
+binary_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
+{
+  const cnn_value *a = cnn_node_input (g, n, 0);
+  const cnn_value *b = cnn_node_input (g, n, 1);
+  const cnn_value *out = cnn_node_output (g, n, 0);
+  uint64_t count;
+  bin_plan p;
+
+  if (!cnn_value_elements (out, &count) || count == 0)
+    return;
+  bin_plan_build (&p, a, b, out);
+  p.kind = kind;
+  p.dtype = out->dtype;
+  p.a = a->ptr;
+  p.b = b->ptr;
+  p.out = out->ptr;
+  /* Fused activations only make sense on float outputs. */
+  p.act = out->dtype == CNN_DTYPE_FLOAT32 ? n->act : CNN_ACTIVATION_NONE;
+  p.alpha = n->act_alpha;
+  p.beta = n->act_beta;
+
+  size_t units, grain;
+  if (p.rank == 1) {
+    units = (size_t) count;
+    grain = BIN_GRAIN;
+  } else {
+    size_t inner = (size_t) p.dims[p.rank - 1];
+    units = (size_t) count / inner;
+    grain = inner >= BIN_GRAIN ? 1 : BIN_GRAIN / inner;
+  }
+  cnn_parallel_for (exec != NULL ? exec->pool : NULL, units, grain, bin_range, &p);
+}
+
+static void
+add_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  binary_run (g, n, exec, BIN_ADD);
+}
+
+static void
+sub_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  binary_run (g, n, exec, BIN_SUB);
+}
+
+static void
+mul_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  binary_run (g, n, exec, BIN_MUL);
+}
+
+static void
+div_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  binary_run (g, n, exec, BIN_DIV);
+}
+
+#define BINARY_DEF(NAME, RUN)   \
+  {                             \
+    .name = NAME,               \
+    .min_inputs = 2,            \
+    .max_inputs = 2,            \
+    .min_outputs = 1,           \
+    .max_outputs = 1,           \
+    .parse = binary_parse,      \
+    .infer = binary_infer,      \
+    .run = RUN,                 \
+  }
+
+const cnn_op_def cnn_op_add = BINARY_DEF ("Add", add_run);
+const cnn_op_def cnn_op_sub = BINARY_DEF ("Sub", sub_run);
+const cnn_op_def cnn_op_mul = BINARY_DEF ("Mul", mul_run);
+const cnn_op_def cnn_op_div = BINARY_DEF ("Div", div_run);

@@ -1,0 +1,334 @@
+/* passes.c — graph rewrites: fewer nodes and fewer passes over memory, same results. */
+#include "passes.h"
+
+#include "activation.h"
+#include "ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Points every reader of value `from` at value `to` instead. */
+static void
+replace_uses (cnn_graph *g, int from, int to)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    cnn_node *n = &g->nodes[i];
+    if (n->dead)
+      continue;
+    for (int k = 0; k < n->n_inputs; k++)
+      if (n->inputs[k] == from)
+        n->inputs[k] = to;
+    if (n->fused_sum == from)
+      n->fused_sum = to;
+  }
+}
+
+static bool
+is_constant (const cnn_graph *g, int id)
+{
+  return id >= 0 && g->values[id].blob != NULL;
+}
+
+/* The only reader of `value` is one live node, and the caller does not see it. */
+static bool
+single_private_use (const cnn_graph *g, int value)
+{
+  const cnn_value *v = &g->values[value];
+  return v->consumers == 1 && !v->is_output && !v->is_input;
+}
+
+/* Identity, and Dropout in inference, pass their input through. */
+static void
+remove_identities (cnn_graph *g)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    cnn_node *n = &g->nodes[i];
+    if (n->dead || (n->op != CNN_OP_IDENTITY && n->op != CNN_OP_DROPOUT))
+      continue;
+    int in = n->inputs[0], out = n->outputs[0];
+    bool mask_used = n->n_outputs > 1 && g->values[n->outputs[1]].consumers > 0;
+    if (g->values[out].is_output || mask_used)
+      continue;
+    replace_uses (g, out, in);
+    n->dead = true;
+  }
+}
+
+/* Conv → BatchNormalization becomes one Conv with scaled weights and a new bias. New
+ * constants are created so that weights shared with other nodes stay intact. */
+static cnn_status
+fold_batch_norms (cnn_graph *g, cnn_error *err)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    cnn_node *bn = &g->nodes[i];
+    if (bn->dead || bn->op != CNN_OP_BATCH_NORMALIZATION || bn->n_outputs > 1)
+      continue;
+    int x = bn->inputs[0];
+    if (g->values[x].producer < 0 || !single_private_use (g, x))
+      continue;
+    cnn_node *conv = &g->nodes[g->values[x].producer];
+    if (conv->dead || conv->op != CNN_OP_CONV || conv->act != CNN_ACTIVATION_NONE
+        || conv->fused_sum >= 0 || !is_constant (g, conv->inputs[1]))
+      continue;
+    int bias_id = conv->n_inputs > 2 ? conv->inputs[2] : -1;
+    if (bias_id >= 0 && !is_constant (g, bias_id))
+      continue;
+    bool params_constant = true;
+    for (int k = 1; k < 5; k++)
+      params_constant = params_constant && is_constant (g, bn->inputs[k]);
+    if (!params_constant)
+      continue;
+
+    const cnn_value *w = &g->values[conv->inputs[1]];
+    uint64_t w_count, per_channel;
+    if (w->dtype != CNN_DTYPE_FLOAT32 || w->rank < 3 || !cnn_value_elements (w, &w_count))
+      continue;
+    int64_t m = w->dims[0];
+    bool sizes_ok = m > 0;
+    for (int k = 1; k < 5 && sizes_ok; k++) {
+      uint64_t count;
+      const cnn_value *p = &g->values[bn->inputs[k]];
+      sizes_ok = p->dtype == CNN_DTYPE_FLOAT32 && cnn_value_elements (p, &count)
+          && count == (uint64_t) m;
+    }
+    if (bias_id >= 0) {
+      uint64_t count;
+      sizes_ok = sizes_ok && g->values[bias_id].dtype == CNN_DTYPE_FLOAT32
+          && cnn_value_elements (&g->values[bias_id], &count) && count == (uint64_t) m;
+    }
+    if (!sizes_ok)
+      continue;
+    per_channel = w_count / (uint64_t) m;
+
+    const float *scale = (const float *) g->values[bn->inputs[1]].blob->data;
+    const float *shift = (const float *) g->values[bn->inputs[2]].blob->data;
+    const float *mean = (const float *) g->values[bn->inputs[3]].blob->data;
+    const float *var = (const float *) g->values[bn->inputs[4]].blob->data;
+    const float *old_w = (const float *) w->blob->data;
+    const float *old_b = bias_id >= 0 ? (const float *) g->values[bias_id].blob->data : NULL;
+    float epsilon = cnn_node_attr_float (bn, "epsilon", 1e-5f);
+
+    cnn_blob *new_w = cnn_blob_new (w_count * sizeof (float));
+    cnn_blob *new_b = cnn_blob_new ((size_t) m * sizeof (float));
+    int w_id = cnn_graph_value (g, "");
+    int b_id = w_id >= 0 ? cnn_graph_value (g, "") : -1;
+    if (new_w == NULL || new_b == NULL || w_id < 0 || b_id < 0) {
+      cnn_blob_unref (new_w);
+      cnn_blob_unref (new_b);
+      return cnn_node_error (err, g, bn, CNN_STATUS_OUT_OF_MEMORY, "out of memory folding");
+    }
+    /* cnn_graph_value may have moved the value array. */
+    w = &g->values[conv->inputs[1]];
+    float *fw = (float *) new_w->data, *fb = (float *) new_b->data;
+    for (int64_t c = 0; c < m; c++) {
+      float s = scale[c] / sqrtf (var[c] + epsilon);
+      for (uint64_t k = 0; k < per_channel; k++)
+        fw[(uint64_t) c * per_channel + k] = old_w[(uint64_t) c * per_channel + k] * s;
+      fb[c] = ((old_b != NULL ? old_b[c] : 0.0f) - mean[c]) * s + shift[c];
+    }
+    cnn_value_set_constant (&g->values[w_id], CNN_DTYPE_FLOAT32, w->rank, w->dims, new_w);
+    cnn_value_set_constant (&g->values[b_id], CNN_DTYPE_FLOAT32, 1, &m, new_b);
+
+    if (conv->n_inputs < 3) {
+      int *inputs = realloc (conv->inputs, sizeof (int) * 3);
+      if (inputs == NULL)
+        return cnn_node_error (err, g, conv, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+      conv->inputs = inputs;
+      conv->n_inputs = 3;
+    }
+    conv->inputs[1] = w_id;
+    conv->inputs[2] = b_id;
+    conv->outputs[0] = bn->outputs[0];
+    bn->dead = true;
+  }
+  return CNN_STATUS_OK;
+}
+
+/* Reads a scalar float from an optional constant input; false if present but not constant. */
+static bool
+constant_scalar (const cnn_graph *g, const cnn_node *n, int k, float fallback, float *out)
+{
+  *out = fallback;
+  if (k >= n->n_inputs || n->inputs[k] < 0)
+    return true;
+  const cnn_value *v = &g->values[n->inputs[k]];
+  uint64_t count;
+  if (v->blob == NULL || v->dtype != CNN_DTYPE_FLOAT32 || !cnn_value_elements (v, &count)
+      || count != 1)
+    return false;
+  *out = *(const float *) v->blob->data;
+  return true;
+}
+
+/* Which fused activation a standalone activation node is, if any. */
+static bool
+activation_of (const cnn_graph *g, const cnn_node *n, cnn_activation *act, float *alpha,
+    float *beta)
+{
+  *alpha = *beta = 0.0f;
+  switch (n->op) {
+    case CNN_OP_RELU:
+      *act = CNN_ACTIVATION_RELU;
+      return true;
+    case CNN_OP_LEAKY_RELU:
+      *act = CNN_ACTIVATION_LEAKY_RELU;
+      *alpha = cnn_node_attr_float (n, "alpha", 0.01f);
+      return true;
+    case CNN_OP_ELU:
+      *act = CNN_ACTIVATION_ELU;
+      *alpha = cnn_node_attr_float (n, "alpha", 1.0f);
+      return true;
+    case CNN_OP_SIGMOID:
+      *act = CNN_ACTIVATION_SIGMOID;
+      return true;
+    case CNN_OP_TANH:
+      *act = CNN_ACTIVATION_TANH;
+      return true;
+    case CNN_OP_HARD_SIGMOID:
+      *act = CNN_ACTIVATION_HARD_SIGMOID;
+      *alpha = cnn_node_attr_float (n, "alpha", 0.2f);
+      *beta = cnn_node_attr_float (n, "beta", 0.5f);
+      return true;
+    case CNN_OP_HARD_SWISH:
+      *act = CNN_ACTIVATION_HARD_SWISH;
+      return true;
+    case CNN_OP_CLIP:
+      if (g->opset < 11) {
+        *alpha = cnn_node_attr_float (n, "min", -INFINITY);
+        *beta = cnn_node_attr_float (n, "max", INFINITY);
+      } else if (!constant_scalar (g, n, 1, -INFINITY, alpha)
+          || !constant_scalar (g, n, 2, INFINITY, beta)) {
+        return false;
+      }
+      *act = (*alpha == 0.0f && *beta == 6.0f) ? CNN_ACTIVATION_RELU6 : CNN_ACTIVATION_CLIP;
+      return true;
+    default:
+      return false;
+  }
+}
+
+static bool
+accepts_fused_activation (int op)
+{
+  return op == CNN_OP_CONV || op == CNN_OP_GEMM || op == CNN_OP_MATMUL || op == CNN_OP_ADD
+      || op == CNN_OP_BATCH_NORMALIZATION;
+}
+
+static void
+fuse_activations (cnn_graph *g)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    cnn_node *a = &g->nodes[i];
+    cnn_activation act;
+    float alpha, beta;
+    if (a->dead || !activation_of (g, a, &act, &alpha, &beta))
+      continue;
+    int x = a->inputs[0];
+    if (g->values[x].producer < 0 || !single_private_use (g, x))
+      continue;
+    cnn_node *p = &g->nodes[g->values[x].producer];
+    if (p->dead || !accepts_fused_activation (p->op) || p->act != CNN_ACTIVATION_NONE
+        || p->n_outputs != 1)
+      continue;
+    p->act = act;
+    p->act_alpha = alpha;
+    p->act_beta = beta;
+    p->outputs[0] = a->outputs[0];
+    a->dead = true;
+  }
+}
+
+/* Nodes nobody reads from: mark dead, repeating until nothing changes. */
+static void
+remove_dead_nodes (cnn_graph *g)
+{
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+      cnn_node *n = &g->nodes[i];
+      if (n->dead)
+        continue;
+      bool used = false;
+      for (int o = 0; o < n->n_outputs && !used; o++) {
+        const cnn_value *v = &g->values[n->outputs[o]];
+        used = v->is_output || v->consumers > 0;
+      }
+      if (used)
+        continue;
+      n->dead = true;
+      changed = true;
+      for (int k = 0; k <= n->n_inputs; k++) {
+        int id = k < n->n_inputs ? n->inputs[k] : n->fused_sum;
+        if (id >= 0)
+          g->values[id].consumers--;
+      }
+    }
+  }
+}
+
+cnn_status
+cnn_passes_load (cnn_graph *g, cnn_error *err)
+{
+  cnn_status status;
+
+  remove_identities (g);
+  if ((status = cnn_graph_sort (g, err)) != CNN_STATUS_OK)
+    return status;
+  if ((status = fold_batch_norms (g, err)) != CNN_STATUS_OK)
+    return status;
+  if ((status = cnn_graph_sort (g, err)) != CNN_STATUS_OK)
+    return status;
+  fuse_activations (g);
+  if ((status = cnn_graph_sort (g, err)) != CNN_STATUS_OK)
+    return status;
+  remove_dead_nodes (g);
+  return cnn_graph_sort (g, err);
+}
+
+static bool
+same_shape (const cnn_value *a, const cnn_value *b)
+{
+  if (a->rank != b->rank || a->dtype != b->dtype)
+    return false;
+  for (int d = 0; d < a->rank; d++)
+    if (a->dims[d] != b->dims[d])
+      return false;
+  return true;
+}
+
+cnn_status
+cnn_passes_prepare (cnn_graph *g, cnn_error *err)
+{
+  bool changed = false;
+
+  for (int i = 0; i < g->n_nodes; i++) {
+    cnn_node *add = &g->nodes[i];
+    if (add->dead || add->folded || add->op != CNN_OP_ADD)
+      continue;
+    const cnn_value *out = &g->values[add->outputs[0]];
+    for (int side = 0; side < 2; side++) {
+      int x = add->inputs[side], other = add->inputs[1 - side];
+      const cnn_value *xv = &g->values[x], *ov = &g->values[other];
+      if (xv->producer < 0 || xv->blob != NULL || ov->blob != NULL || x == other
+          || !single_private_use (g, x) || !same_shape (xv, out) || !same_shape (ov, out)
+          || out->dtype != CNN_DTYPE_FLOAT32)
+        continue;
+      cnn_node *conv = &g->nodes[xv->producer];
+      if (conv->dead || conv->folded || conv->op != CNN_OP_CONV
+          || conv->act != CNN_ACTIVATION_NONE || conv->fused_sum >= 0)
+        continue;
+      conv->fused_sum = other;
+      conv->act = add->act;
+      conv->act_alpha = add->act_alpha;
+      conv->act_beta = add->act_beta;
+      conv->outputs[0] = add->outputs[0];
+      add->dead = true;
+      changed = true;
+      break;
+    }
+  }
+  /* The fused sum is a new dependency of the conv: order again. */
+  return changed ? cnn_graph_sort (g, err) : CNN_STATUS_OK;
+}

@@ -1,0 +1,101 @@
+/* planner.c — greedy by size: place the largest values first at the lowest offset that does
+ * not overlap any placed value whose lifetime intersects. Near-optimal for CNN chains. */
+#include "planner.h"
+
+#include <stdlib.h>
+
+typedef struct {
+  int value;
+  uint64_t size;
+  int first, last;      /* node indices: produced at first, last read at last */
+  uint64_t offset;
+} plan_item;
+
+static int
+by_size_desc (const void *a, const void *b)
+{
+  const plan_item *x = a, *y = b;
+  if (x->size != y->size)
+    return x->size < y->size ? 1 : -1;
+  return x->value - y->value;
+}
+
+static int
+by_offset (const void *a, const void *b)
+{
+  const plan_item *const *x = a, *const *y = b;
+  return (*x)->offset < (*y)->offset ? -1 : (*x)->offset > (*y)->offset;
+}
+
+cnn_status
+cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
+{
+  cnn_status status = CNN_STATUS_OK;
+  plan_item *items = malloc (sizeof (plan_item) * ((size_t) g->n_values + 1));
+  plan_item **placed = malloc (sizeof (plan_item *) * ((size_t) g->n_values + 1));
+  int *item_of = malloc (sizeof (int) * ((size_t) g->n_values + 1));
+  int n_items = 0;
+  uint64_t total = 0;
+
+  if (items == NULL || placed == NULL || item_of == NULL) {
+    status = cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory planning");
+    goto done;
+  }
+  for (int v = 0; v < g->n_values; v++) {
+    cnn_value *val = &g->values[v];
+    item_of[v] = -1;
+    val->arena_offset = -1;
+    if (val->producer < 0 || val->blob != NULL || val->is_output || val->is_input)
+      continue;
+    const cnn_node *p = &g->nodes[val->producer];
+    if (p->dead || p->folded)
+      continue;
+    uint64_t bytes;
+    if (!cnn_value_bytes (val, &bytes)) {
+      status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
+          "value '%s' has no computable size", val->name);
+      goto done;
+    }
+    item_of[v] = n_items;
+    items[n_items++] = (plan_item) { .value = v, .size = (bytes + 63) & ~UINT64_C (63),
+      .first = val->producer, .last = val->producer };
+  }
+  for (int i = 0; i < g->n_nodes; i++) {
+    const cnn_node *n = &g->nodes[i];
+    if (n->dead || n->folded)
+      continue;
+    for (int k = 0; k <= n->n_inputs; k++) {
+      int id = k < n->n_inputs ? n->inputs[k] : n->fused_sum;
+      if (id >= 0 && item_of[id] >= 0 && items[item_of[id]].last < i)
+        items[item_of[id]].last = i;
+    }
+  }
+
+  qsort (items, (size_t) n_items, sizeof (plan_item), by_size_desc);
+  for (int i = 0; i < n_items; i++) {
+    plan_item *it = &items[i];
+    int n_conflicts = 0;
+    for (int j = 0; j < i; j++)
+      if (items[j].first <= it->last && it->first <= items[j].last)
+        placed[n_conflicts++] = &items[j];
+    qsort (placed, (size_t) n_conflicts, sizeof (plan_item *), by_offset);
+    uint64_t offset = 0;
+    for (int j = 0; j < n_conflicts; j++) {
+      if (placed[j]->offset >= offset + it->size)
+        break;                  /* fits in the gap before this one */
+      if (placed[j]->offset + placed[j]->size > offset)
+        offset = placed[j]->offset + placed[j]->size;
+    }
+    it->offset = offset;
+    if (offset + it->size > total)
+      total = offset + it->size;
+    g->values[it->value].arena_offset = (int64_t) offset;
+  }
+  *arena_bytes = total;
+
+done:
+  free (items);
+  free (placed);
+  free (item_of);
+  return status;
+}

@@ -1,0 +1,149 @@
+/* threadpool.c — fork-join workers: the caller posts one job, every worker takes its range,
+ * the caller runs range 0 itself and waits. Jobs are short (one layer), so workers spin
+ * briefly before sleeping on a condition variable. */
+#include "threadpool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct cnn_threadpool {
+  int threads;
+  pthread_t *workers;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  atomic_uint generation;       /* bumped for each job */
+  atomic_int remaining;         /* workers still busy with the current job */
+  bool quit;
+  /* The current job. */
+  cnn_parallel_fn fn;
+  void *arg;
+  size_t n, chunk;
+};
+
+typedef struct {
+  cnn_threadpool *pool;
+  int index;
+} worker_start;
+
+static void
+run_range (cnn_threadpool *pool, int t)
+{
+  size_t begin = (size_t) t * pool->chunk;
+  size_t end = begin + pool->chunk < pool->n ? begin + pool->chunk : pool->n;
+  if (begin < end)
+    pool->fn (pool->arg, begin, end, t);
+}
+
+static void *
+worker_main (void *data)
+{
+  worker_start start = *(worker_start *) data;
+  cnn_threadpool *pool = start.pool;
+  unsigned seen = 0;
+
+  free (data);
+  for (;;) {
+    /* Spin a little: the next layer's job usually arrives within microseconds. */
+    for (int spin = 0; spin < 20000 && atomic_load (&pool->generation) == seen; spin++)
+      sched_yield ();
+    pthread_mutex_lock (&pool->lock);
+    while (atomic_load (&pool->generation) == seen && !pool->quit)
+      pthread_cond_wait (&pool->wake, &pool->lock);
+    bool quit = pool->quit;
+    pthread_mutex_unlock (&pool->lock);
+    if (quit)
+      return NULL;
+    seen = atomic_load (&pool->generation);
+    run_range (pool, start.index);
+    atomic_fetch_sub (&pool->remaining, 1);
+  }
+}
+
+cnn_threadpool *
+cnn_threadpool_create (int threads)
+{
+  cnn_threadpool *pool = calloc (1, sizeof (*pool));
+
+  if (pool == NULL)
+    return NULL;
+  pool->threads = threads < 1 ? 1 : threads;
+  pthread_mutex_init (&pool->lock, NULL);
+  pthread_cond_init (&pool->wake, NULL);
+  pool->workers = calloc ((size_t) pool->threads, sizeof (pthread_t));
+  if (pool->workers == NULL)
+    goto error;
+  for (int t = 1; t < pool->threads; t++) {
+    worker_start *start = malloc (sizeof (*start));
+    if (start == NULL)
+      goto error;
+    start->pool = pool;
+    start->index = t;
+    if (pthread_create (&pool->workers[t], NULL, worker_main, start) != 0) {
+      free (start);
+      pool->threads = t;        /* destroy joins only the ones that started */
+      goto error;
+    }
+  }
+  return pool;
+
+error:
+  cnn_threadpool_destroy (pool);
+  return NULL;
+}
+
+void
+cnn_threadpool_destroy (cnn_threadpool *pool)
+{
+  if (pool == NULL)
+    return;
+  pthread_mutex_lock (&pool->lock);
+  pool->quit = true;
+  pthread_cond_broadcast (&pool->wake);
+  pthread_mutex_unlock (&pool->lock);
+  for (int t = 1; t < pool->threads && pool->workers != NULL; t++)
+    pthread_join (pool->workers[t], NULL);
+  pthread_mutex_destroy (&pool->lock);
+  pthread_cond_destroy (&pool->wake);
+  free (pool->workers);
+  free (pool);
+}
+
+int
+cnn_threadpool_threads (const cnn_threadpool *pool)
+{
+  return pool != NULL ? pool->threads : 1;
+}
+
+void
+cnn_parallel_for (cnn_threadpool *pool, size_t n, size_t grain, cnn_parallel_fn fn, void *arg)
+{
+  if (n == 0)
+    return;
+  if (grain == 0)
+    grain = 1;
+  size_t units = (n + grain - 1) / grain;
+  int threads = cnn_threadpool_threads (pool);
+  if (threads == 1 || units == 1) {
+    fn (arg, 0, n, 0);
+    return;
+  }
+  if ((size_t) threads > units)
+    threads = (int) units;
+
+  pool->fn = fn;
+  pool->arg = arg;
+  pool->n = n;
+  pool->chunk = (units + (size_t) threads - 1) / (size_t) threads * grain;
+  atomic_store (&pool->remaining, pool->threads - 1);
+  pthread_mutex_lock (&pool->lock);
+  atomic_fetch_add (&pool->generation, 1);
+  pthread_cond_broadcast (&pool->wake);
+  pthread_mutex_unlock (&pool->lock);
+
+  run_range (pool, 0);
+  while (atomic_load (&pool->remaining) > 0)
+    sched_yield ();
+}

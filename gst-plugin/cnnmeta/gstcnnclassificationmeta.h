@@ -1,0 +1,113 @@
+/* gstcnnclassificationmeta.h — image classification results attached to video buffers.
+ *
+ * The cnnclassify element attaches one GstCnnClassificationMeta to every buffer it
+ * classifies. Applications read it with this library (pkg-config gstcnnmeta-1.0):
+ *
+ *     #include <gst/cnn/gstcnnclassificationmeta.h>
+ *
+ *     GstCnnClassificationMeta *meta = gst_buffer_get_cnn_classification_meta (buffer);
+ *     if (meta != NULL && meta->n_entries > 0)
+ *       g_print ("%s: %.1f%%\n", meta->entries[0].label, 100 * meta->entries[0].confidence);
+ *
+ * Entries are sorted by confidence, highest first. The meta has no API tags, so elements
+ * that only convert or scale the image (videoconvert, videoscale, ...) and buffer copies
+ * keep it: the classification of a frame does not depend on its pixel format or size.
+ *
+ * Copyright (C) 2025 gst-cnn authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef GST_CNN_CLASSIFICATION_META_H
+#define GST_CNN_CLASSIFICATION_META_H
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#if defined(BUILDING_GST_CNN_META) && defined(__GNUC__)
+#define GST_CNN_META_API __attribute__ ((visibility ("default"))) extern
+#else
+#define GST_CNN_META_API extern
+#endif
+
+#define GST_CNN_CLASSIFICATION_META_API_TYPE (gst_cnn_classification_meta_api_get_type ())
+#define GST_CNN_CLASSIFICATION_META_INFO (gst_cnn_classification_meta_get_info ())
+
+typedef struct _GstCnnClassificationEntry GstCnnClassificationEntry;
+typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
+
+/**
+ * GstCnnClassificationEntry:
+ * @class_id: index of the class in the model's output vector
+ * @label: class name (from the labels file or model metadata, else the class number)
+ * @confidence: score after the element's output activation, usually a probability in [0, 1]
+ */
+struct _GstCnnClassificationEntry
+{
+  gint class_id;
+  gchar *label;
+  gfloat confidence;
+};
+
+/**
+ * GstCnnClassificationMeta:
+ * @meta: parent #GstMeta
+ * @model_name: name of the model that produced the result (may be %NULL)
+ * @inference_time: wall-clock time of the network run, in nanoseconds
+ * @n_entries: number of valid @entries
+ * @entries: results sorted by confidence, highest first
+ *
+ * Treat the fields as read-only; add entries with gst_cnn_classification_meta_add_entry().
+ */
+struct _GstCnnClassificationMeta
+{
+  GstMeta meta;
+
+  gchar *model_name;
+  GstClockTime inference_time;
+  guint n_entries;
+  GstCnnClassificationEntry *entries;
+
+  /*< private >*/
+  guint n_allocated;
+  gpointer _gst_reserved[GST_PADDING];
+};
+
+GST_CNN_META_API
+GType gst_cnn_classification_meta_api_get_type (void);
+
+GST_CNN_META_API
+const GstMetaInfo *gst_cnn_classification_meta_get_info (void);
+
+/* Attaches an empty result (no entries) to a writable buffer. */
+GST_CNN_META_API
+GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta (GstBuffer * buffer,
+    const gchar * model_name, GstClockTime inference_time);
+
+/* The first classification meta on the buffer, or NULL. */
+GST_CNN_META_API
+GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta (GstBuffer * buffer);
+
+/* Inserts a result, keeping entries sorted by confidence (ties keep insertion order).
+ * @label is copied; NULL stores the class number as the label. */
+GST_CNN_META_API
+void gst_cnn_classification_meta_add_entry (GstCnnClassificationMeta * meta, gint class_id,
+    const gchar * label, gfloat confidence);
+
+GST_CNN_META_API
+guint gst_cnn_classification_meta_get_n_entries (const GstCnnClassificationMeta * meta);
+
+/* Entry @index (0 = most confident), or NULL when out of range. Owned by the meta. */
+GST_CNN_META_API
+const GstCnnClassificationEntry *gst_cnn_classification_meta_get_entry (
+    const GstCnnClassificationMeta * meta, guint index);
+
+GST_CNN_META_API
+const gchar *gst_cnn_classification_meta_get_model_name (const GstCnnClassificationMeta * meta);
+
+GST_CNN_META_API
+GstClockTime gst_cnn_classification_meta_get_inference_time (
+    const GstCnnClassificationMeta * meta);
+
+G_END_DECLS
+
+#endif /* GST_CNN_CLASSIFICATION_META_H */

@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""Generate the tiny ONNX models used by the cnnclassify element tests.
+
+Run from anywhere: `/usr/bin/python3 tests/gst/make-test-models.py`. The output is
+deterministic (no random weights), and the .onnx files are committed next to this script.
+
+The colour models average each input channel over the image and score six classes with a
+fixed linear layer, so a solid frame's top-1 is known in advance and colour order matters.
+With the channel means r, g, b in [0, 1]:
+
+    red   = 2r - g - b          green = 2g - r - b          blue = 2b - r - g
+    gray  = 0.2                 black = 0.3 - (r + g + b)   white = (r + g + b) - 2.4
+
+Pure red/green/blue frames pick their colour, mid gray picks "gray", black and white pick
+themselves. The 1-channel model scores "dark" (mean luma < 0.5) and "bright".
+"""
+
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "models")
+
+COLOR_LABELS = ["red", "green", "blue", "gray", "black", "white"]
+COLOR_W = np.array([
+    [2, -1, -1],
+    [-1, 2, -1],
+    [-1, -1, 2],
+    [0, 0, 0],
+    [-1, -1, -1],
+    [1, 1, 1],
+], dtype=np.float32)
+COLOR_B = np.array([0, 0, 0, 0.2, 0.3, -2.4], dtype=np.float32)
+
+
+def save(model, name):
+    onnx.checker.check_model(model)
+    path = os.path.join(OUT, name)
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString(deterministic=True))
+    print("wrote", os.path.relpath(path))
+
+
+def make_model(graph, metadata=None):
+    model = helper.make_model(graph, producer_name="gst-cnn make-test-models.py",
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    for key, value in (metadata or {}).items():
+        entry = model.metadata_props.add()
+        entry.key = key
+        entry.value = value
+    return model
+
+
+def pool_gemm(name, in_shape, weights, bias, softmax=False, metadata=None):
+    """input → GlobalAveragePool → Flatten → Gemm (→ Softmax)."""
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["image"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1),
+    ]
+    output = "logits"
+    if softmax:
+        nodes.append(helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=1))
+        output = "probs"
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, weights.shape[0]])],
+        [numpy_helper.from_array(weights, "W"), numpy_helper.from_array(bias, "B")])
+    return make_model(graph, metadata)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    labels = "\n".join(COLOR_LABELS)
+
+    save(pool_gemm("color", [1, 3, 16, 16], COLOR_W, COLOR_B,
+                   metadata={"cnn.labels": labels, "cnn.model_name": "colour-test"}),
+         "color.onnx")
+    # Same network, no metadata at all: labels fall back to class numbers.
+    save(pool_gemm("color-plain", [1, 3, 16, 16], COLOR_W, COLOR_B), "color-plain.onnx")
+    # Dynamic height/width: the element picks 224x224.
+    save(pool_gemm("color-dynamic", [1, 3, "height", "width"], COLOR_W, COLOR_B,
+                   metadata={"cnn.labels": labels}),
+         "color-dynamic.onnx")
+    # Ends in Softmax: output=auto must not apply a second softmax.
+    save(pool_gemm("color-softmax", [1, 3, 16, 16], COLOR_W, COLOR_B, softmax=True,
+                   metadata={"cnn.labels": labels}),
+         "color-softmax.onnx")
+    # Metadata defaults: BGR input order, letterbox with white padding, model name.
+    save(pool_gemm("color-bgr", [1, 3, 16, 16], COLOR_W, COLOR_B,
+                   metadata={"cnn.labels": labels, "cnn.color_order": "BGR",
+                             "cnn.resize_mode": "letterbox", "cnn.pad_value": "255",
+                             "cnn.value_range": "0,1", "cnn.mean": "0", "cnn.std": "1",
+                             "cnn.output": "softmax", "cnn.model_name": "colour-bgr"}),
+         "color-bgr.onnx")
+
+    # 1-channel model: class 0 "dark" when mean luma < 0.5, class 1 "bright" otherwise.
+    save(pool_gemm("luma", [1, 1, 16, 16], np.array([[-1], [1]], dtype=np.float32),
+                   np.array([0.5, -0.5], dtype=np.float32),
+                   metadata={"cnn.labels": "dark\nbright"}),
+         "luma.onnx")
+
+    # Not an image: rank-2 input.
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "W", "B"], ["y"], name="fc", transB=1)], "rank2",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 48])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [numpy_helper.from_array(np.ones((4, 48), np.float32), "W"),
+         numpy_helper.from_array(np.zeros(4, np.float32), "B")])
+    save(make_model(graph), "bad-input-rank2.onnx")
+
+    # Not a classifier: the output is a feature map [1, 3, 8, 8].
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "W"], ["y"], name="conv", kernel_shape=[1, 1])],
+        "featuremap",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [numpy_helper.from_array(np.eye(3, dtype=np.float32).reshape(3, 3, 1, 1), "W")])
+    save(make_model(graph), "bad-output-featuremap.onnx")
+
+    # Not ONNX at all.
+    with open(os.path.join(OUT, "corrupt.onnx"), "wb") as f:
+        f.write(b"\x08\x07\x12\xff\xff\xff\xff\x0fthis is not an ONNX model\n")
+    print("wrote", os.path.relpath(os.path.join(OUT, "corrupt.onnx")))
+
+    # A labels file with the wrong number of lines for the colour models (6 classes).
+    with open(os.path.join(OUT, "four-labels.txt"), "w") as f:
+        f.write("one\ntwo\nthree\nfour\n")
+    with open(os.path.join(OUT, "color-labels.txt"), "w") as f:
+        f.write("Red\nGreen\nBlue\nGray\nBlack\nWhite\n")
+
+
+if __name__ == "__main__":
+    main()
