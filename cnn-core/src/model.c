@@ -440,6 +440,9 @@ reset_prepared (cnn_graph *g)
 static bool
 all_inputs_constant (const cnn_graph *g, const cnn_node *n)
 {
+  /* Shape reads only its input's dims, which are known once inferred. */
+  if (n->op == CNN_OP_SHAPE)
+    return n->fused_sum < 0;
   for (int k = 0; k < n->n_inputs; k++)
     if (n->inputs[k] >= 0 && g->values[n->inputs[k]].blob == NULL)
       return false;
@@ -455,7 +458,7 @@ fold_node (cnn_graph *g, cnn_node *n, cnn_error *err)
   void *workspace = NULL;
 
   for (int k = 0; k < n->n_inputs; k++)
-    if (n->inputs[k] >= 0)
+    if (n->inputs[k] >= 0 && g->values[n->inputs[k]].blob != NULL)
       g->values[n->inputs[k]].ptr = g->values[n->inputs[k]].blob->data;
   for (int o = 0; o < n->n_outputs; o++) {
     cnn_value *v = &g->values[n->outputs[o]];

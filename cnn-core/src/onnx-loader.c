@@ -24,6 +24,7 @@
 
 typedef struct loader {
   cnn_graph *g;
+  ProtobufCAllocator *allocator;        /* the one that decoded the model */
   uint64_t const_bytes;         /* constant data so far */
   uint64_t max_const_bytes;
   int *producer;                /* per value id: the node writing it, or -1 */
@@ -118,10 +119,15 @@ format_dims (char *buf, size_t size, size_t rank, const int64_t *dims)
     snprintf (buf + used, size - used, "]");
 }
 
-static double
-mib (uint64_t bytes)
+/* "36 bytes" or "12.5 MiB", for size limits in messages. */
+static const char *
+format_bytes (char *buf, size_t size, uint64_t bytes)
 {
-  return (double) bytes / (1024.0 * 1024.0);
+  if (bytes < 1024 * 1024)
+    snprintf (buf, size, "%" PRIu64 " bytes", bytes);
+  else
+    snprintf (buf, size, "%.1f MiB", (double) bytes / (1024.0 * 1024.0));
+  return buf;
 }
 
 /* ONNX raw_data is little-endian whatever the host. */
@@ -157,10 +163,34 @@ loader_track_values (loader *l, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
-/* Decodes a TensorProto into a new blob. `label` names it in messages, e.g. "initializer 'w'".
- * Sizes are checked against the data actually present before allocating. */
+/* Frees a decoded tensor's data as soon as it is copied, so that loading peaks at about one
+ * copy of the weights beside the file, not two. protobuf-c's free_unpacked skips NULL. */
+static void
+release_tensor_data (loader *l, Onnx__TensorProto *t)
+{
+  void *arrays[] = { t->raw_data.data, t->float_data, t->int32_data, t->int64_data,
+    t->double_data };
+
+  for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+    if (arrays[i])
+      l->allocator->free (l->allocator->allocator_data, arrays[i]);
+  t->raw_data.data = NULL;
+  t->raw_data.len = 0;
+  t->float_data = NULL;
+  t->n_float_data = 0;
+  t->int32_data = NULL;
+  t->n_int32_data = 0;
+  t->int64_data = NULL;
+  t->n_int64_data = 0;
+  t->double_data = NULL;
+  t->n_double_data = 0;
+}
+
+/* Decodes a TensorProto into a new blob, then releases the tensor's data. `label` names it in
+ * messages, e.g. "initializer 'w'". Sizes are checked against the data actually present before
+ * allocating. */
 static cnn_status
-decode_tensor (loader *l, const Onnx__TensorProto *t, const char *label, tensor_data *out,
+decode_tensor (loader *l, Onnx__TensorProto *t, const char *label, tensor_data *out,
     cnn_error *err)
 {
   cnn_graph *g = l->g;
@@ -276,9 +306,11 @@ decode_tensor (loader *l, const Onnx__TensorProto *t, const char *label, tensor_
 
   bytes = count * dst_size;
   if (cnn_add_overflows (l->const_bytes, bytes, &total) || total > l->max_const_bytes) {
+    char need_s[32], limit_s[32];
     status = cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
-        "%s: weights need %.1f MiB, more than the limit of %.1f MiB (max_memory_bytes)", label,
-        mib (l->const_bytes) + mib (bytes), mib (l->max_const_bytes));
+        "%s: weights need %s, more than the limit of %s (max_memory_bytes)", label,
+        format_bytes (need_s, sizeof need_s, total), format_bytes (limit_s, sizeof limit_s,
+            l->max_const_bytes));
     goto error;
   }
 
@@ -291,7 +323,9 @@ decode_tensor (loader *l, const Onnx__TensorProto *t, const char *label, tensor_
 
   void *dst = out->blob->data;
   size_t n = (size_t) count;
-  if (t->has_raw_data) {
+  if (n == 0) {
+    /* Empty tensor: protobuf-c leaves the data pointers NULL. */
+  } else if (t->has_raw_data) {
     const uint8_t *src = t->raw_data.data;
     if (type == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE) {
       float *f = dst;
@@ -329,6 +363,7 @@ decode_tensor (loader *l, const Onnx__TensorProto *t, const char *label, tensor_
     }
   }
   l->const_bytes = total;
+  release_tensor_data (l, t);
   return CNN_STATUS_OK;
 
 error:
@@ -347,7 +382,7 @@ load_initializers (loader *l, const Onnx__GraphProto *gp, cnn_error *err)
   cnn_status status;
 
   for (size_t i = 0; i < gp->n_initializer; i++) {
-    const Onnx__TensorProto *t = gp->initializer[i];
+    Onnx__TensorProto *t = gp->initializer[i];
     if (!t->name || !*t->name)
       return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL, "initializer %zu has no name", i);
     snprintf (label, sizeof label, "initializer '%s'", t->name);
@@ -538,8 +573,9 @@ load_attr (loader *l, int node, const Onnx__AttributeProto *ap, cnn_error *err)
 
   if (type == CNN_ATTR_TENSOR) {
     const cnn_node *n = &g->nodes[node];
-    snprintf (label, sizeof label, "node '%s' (%s): attribute '%s'", n->name, n->op_type,
-        ap->name);
+    /* Worded like cnn_node_error. */
+    snprintf (label, sizeof label, "node '%s' (%s, opset %" PRId64 "): attribute '%s'",
+        n->name, n->op_type, g->opset, ap->name);
     if (!ap->t)
       return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL, "%s has type TENSOR but no "
           "tensor", label);
@@ -637,12 +673,8 @@ load_nodes (loader *l, const Onnx__GraphProto *gp, cnn_error *err)
       name = auto_name;
     }
     if (!*op_type)
-      return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-          "node '%s' (number %zu) has no op_type", name, i);
-    if (!is_default_domain (np->domain))
-      return cnn_graph_error (err, g, CNN_STATUS_UNSUPPORTED,
-          "node '%s' (%s) is in domain '%s', which is not supported: only standard ONNX "
-          "operators (domain ai.onnx) are", name, op_type, np->domain);
+      return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL, "node '%s' has no op_type",
+          name);
     if (np->n_input > MAX_COUNT || np->n_output > MAX_COUNT)
       return cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
           "node '%s' (%s) has %zu inputs and %zu outputs, too many", name, op_type,
@@ -673,29 +705,37 @@ load_nodes (loader *l, const Onnx__GraphProto *gp, cnn_error *err)
         return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
     }
 
+    /* Added before checking, so that cnn_node_error words every message the same way; the
+     * graph is thrown away on error anyway. */
+    int node = cnn_graph_add_node (g, name, op_type, is_default_domain (np->domain) ? ""
+        : np->domain, in, (int) n_in, out, (int) n_out);
+    if (node < 0)
+      return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    const cnn_node *n = &g->nodes[node];
+    if (!is_default_domain (np->domain))
+      return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+          "domain '%s' is not supported: only standard ONNX operators (domain ai.onnx) are",
+          np->domain);
+
     status = loader_track_values (l, err);
     if (status != CNN_STATUS_OK)
       return status;
     for (size_t k = 0; k < n_out; k++) {
       const cnn_value *v = &g->values[out[k]];
       int other = l->producer[out[k]];
-      if (other == (int) i)
-        return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-            "node '%s' (%s) lists output '%s' twice", name, op_type, v->name);
+      if (other == node)
+        return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+            "output '%s' is listed twice", v->name);
       if (other >= 0)
-        return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-            "node '%s' (%s) writes '%s', which node '%s' (%s) also writes", name, op_type,
-            v->name, g->nodes[other].name, g->nodes[other].op_type);
+        return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+            "output '%s' is also written by node '%s' (%s)", v->name, g->nodes[other].name,
+            g->nodes[other].op_type);
       if (v->blob || v->is_input)
-        return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-            "node '%s' (%s) writes '%s', which is a graph %s", name, op_type, v->name,
-            v->blob ? "initializer" : "input");
-      l->producer[out[k]] = (int) i;
+        return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+            "output '%s' is a graph %s", v->name, v->blob ? "initializer" : "input");
+      l->producer[out[k]] = node;
     }
 
-    int node = cnn_graph_add_node (g, name, op_type, "", in, (int) n_in, out, (int) n_out);
-    if (node < 0)
-      return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
     for (size_t k = 0; k < np->n_attribute; k++) {
       status = load_attr (l, node, np->attribute[k], err);
       if (status != CNN_STATUS_OK)
@@ -765,6 +805,7 @@ cnn_onnx_load (const void *data, size_t size, const char *source, const cnn_opti
   const Onnx__GraphProto *gp;
   loader l = { 0 };
   int64_t opset = 1;            /* what a model without opset_import meant (IR < 3) */
+  bool has_default_opset = false;
   uint64_t max_file;
   cnn_status status = CNN_STATUS_OK;
 
@@ -784,9 +825,11 @@ cnn_onnx_load (const void *data, size_t size, const char *source, const cnn_opti
     goto error;
   }
   if ((uint64_t) size > max_file) {
+    char size_s[32], limit_s[32];
     status = cnn_set_error (err, CNN_STATUS_LIMIT_EXCEEDED,
-        "%s: the file has %.1f MiB, more than the limit of %.1f MiB (max_file_bytes)", source,
-        mib (size), mib (max_file));
+        "%s: the file has %s, more than the limit of %s (max_file_bytes)", source,
+        format_bytes (size_s, sizeof size_s, size), format_bytes (limit_s, sizeof limit_s,
+            max_file));
     goto error;
   }
 
@@ -802,8 +845,19 @@ cnn_onnx_load (const void *data, size_t size, const char *source, const cnn_opti
   }
 
   for (size_t i = 0; i < model->n_opset_import; i++)
-    if (is_default_domain (model->opset_import[i]->domain) && model->opset_import[i]->has_version)
-      opset = model->opset_import[i]->version;
+    if (is_default_domain (model->opset_import[i]->domain)) {
+      has_default_opset = true;
+      if (model->opset_import[i]->has_version)
+        opset = model->opset_import[i]->version;
+    }
+  if (!has_default_opset && model->n_opset_import > 0) {
+    /* Only other domains imported, e.g. ai.onnx.preview.training. */
+    status = cnn_set_error (err, CNN_STATUS_UNSUPPORTED,
+        "%s: the model imports no opset of the standard ONNX domain, only '%s': only standard "
+        "ONNX operators are supported", source,
+        str_or_empty (model->opset_import[0]->domain));
+    goto error;
+  }
   if (opset < CNN_ONNX_MIN_OPSET) {
     status = cnn_set_error (err, CNN_STATUS_UNSUPPORTED,
         "%s: the model uses ONNX opset %" PRId64 "; opset %d or newer is needed (convert it "
@@ -831,6 +885,7 @@ cnn_onnx_load (const void *data, size_t size, const char *source, const cnn_opti
     status = cnn_set_error (err, CNN_STATUS_OUT_OF_MEMORY, "%s: out of memory", source);
     goto error;
   }
+  l.allocator = &allocator;
   l.g->opset = opset;
   free (l.g->name);
   l.g->name = dup_string (str_or_empty (gp->name));

@@ -351,8 +351,6 @@ tool_parse_args (tool_command command, int argc, char **argv, tool_args *args)
   }
   if (!args->model)
     return tool_usage_error (name, "missing MODEL.onnx");
-  if (command == TOOL_RUN && args->n_inputs == 0)
-    return tool_usage_error (name, "missing -i IN.npy");
   if (command == TOOL_RUN && args->n_outputs == 0)
     return tool_usage_error (name, "missing -o OUT.npy");
   return -1;
@@ -504,6 +502,26 @@ tool_json_dims (FILE *out, int rank, const int64_t *dims)
   for (int d = 0; d < rank; d++)
     fprintf (out, "%s%" PRId64, d ? "," : "", dims[d]);
   fputc (']', out);
+}
+
+/* A copy of s for a terminal: control characters escaped (\n, \t, \xNN), truncated to fit. */
+static const char *
+tool_printable (char *buf, size_t size, const char *s)
+{
+  size_t n = 0;
+
+  for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p && n + 5 < size; p++) {
+    if (*p == '\n')
+      n += (size_t) snprintf (buf + n, size - n, "\\n");
+    else if (*p == '\t')
+      n += (size_t) snprintf (buf + n, size - n, "\\t");
+    else if (*p < 0x20 || *p == 0x7f)
+      n += (size_t) snprintf (buf + n, size - n, "\\x%02x", *p);
+    else
+      buf[n++] = (char) *p;
+  }
+  buf[n] = '\0';
+  return buf;
 }
 
 /* Characters a UTF-8 string takes on a terminal (continuation bytes do not count). */
@@ -669,7 +687,7 @@ tool_inspect_text (const tool_args *args, cnn_model *model)
 {
   size_t n_layers = cnn_model_layer_count (model);
   uint64_t total_params = 0, total_macs = 0;
-  char buf[512], buf2[64];
+  char buf[512], buf2[64], name[256];
   enum { COLS = 8 };
   static const char *headers[COLS] = {
     "#", "name", "op", "output", "params", "MACs", "RF (h×w)", "jump (h×w)"
@@ -689,7 +707,10 @@ tool_inspect_text (const tool_args *args, cnn_model *model)
       if ((io == 0 ? cnn_model_input_info (model, i, &info)
               : cnn_model_output_info (model, i, &info)) != CNN_STATUS_OK)
         continue;
-      printf ("  %-20s %-8s %s\n", info.name, cnn_dtype_string (info.dtype),
+      tool_printable (name, sizeof name, info.name);
+      printf ("  ");
+      tool_print_cell (stdout, name, 20, false);
+      printf (" %-8s %s\n", cnn_dtype_string (info.dtype),
           tool_shape_string (buf, sizeof buf, info.rank, info.dims, info.dim_names));
     }
   }
@@ -701,15 +722,8 @@ tool_inspect_text (const tool_args *args, cnn_model *model)
     if (!any_metadata)
       printf ("metadata:\n");
     any_metadata = true;
-    printf ("  %s: ", tool_metadata_keys[k]);
     /* Multi-line values (labels) on one line, so the listing stays readable. */
-    for (const char *p = value; *p; p++) {
-      if (*p == '\n')
-        fputs ("\\n", stdout);
-      else
-        putchar (*p);
-    }
-    fputc ('\n', stdout);
+    printf ("  %s: %s\n", tool_metadata_keys[k], tool_printable (buf, sizeof buf, value));
   }
 
   for (int c = 0; c < COLS; c++)
@@ -730,8 +744,8 @@ tool_inspect_text (const tool_args *args, cnn_model *model)
       if (cnn_model_layer_info (model, l, &li) != CNN_STATUS_OK)
         continue;
       snprintf (cells[0], sizeof cells[0], "%zu", l);
-      snprintf (cells[1], sizeof cells[1], "%s", li.name && *li.name ? li.name : "-");
-      snprintf (cells[2], sizeof cells[2], "%s", li.op ? li.op : "?");
+      tool_printable (cells[1], sizeof cells[1], li.name && *li.name ? li.name : "-");
+      tool_printable (cells[2], sizeof cells[2], li.op ? li.op : "?");
       tool_shape_string (cells[3], sizeof cells[3], li.rank, li.output_dims, NULL);
       snprintf (cells[4], sizeof cells[4], "%s", li.params
           ? tool_count_string (buf2, sizeof buf2, li.params) : "-");
@@ -1018,6 +1032,7 @@ tool_print_profile (const tool_args *args, cnn_model *model)
   size_t n_totals = 0;
   double sum = 0;
   int name_w = 4, op_w = 2;
+  char name[256];
 
   if (!totals)
     return;
@@ -1028,8 +1043,9 @@ tool_print_profile (const tool_args *args, cnn_model *model)
     if (cnn_model_layer_info (model, l, &li) != CNN_STATUS_OK)
       continue;
     sum += li.time_ms;
-    if (li.name && tool_text_width (li.name) > name_w)
-      name_w = tool_text_width (li.name);
+    tool_printable (name, sizeof name, li.name && *li.name ? li.name : "-");
+    if (tool_text_width (name) > name_w)
+      name_w = tool_text_width (name);
     if (li.op && tool_text_width (li.op) > op_w)
       op_w = tool_text_width (li.op);
     for (t = 0; t < n_totals; t++)
@@ -1054,7 +1070,8 @@ tool_print_profile (const tool_args *args, cnn_model *model)
     if (cnn_model_layer_info (model, l, &li) != CNN_STATUS_OK)
       continue;
     printf ("%5zu  ", l);
-    tool_print_cell (stdout, li.name && *li.name ? li.name : "-", name_w, false);
+    tool_print_cell (stdout, tool_printable (name, sizeof name, li.name && *li.name ? li.name
+            : "-"), name_w, false);
     fputs ("  ", stdout);
     tool_print_cell (stdout, li.op ? li.op : "?", op_w, false);
     printf ("  %10.4f  %5.1f%%\n", li.time_ms / args->iterations, 100.0 * li.time_ms / sum);

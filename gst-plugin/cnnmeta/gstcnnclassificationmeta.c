@@ -1,0 +1,188 @@
+/* gstcnnclassificationmeta.c — GstCnnClassificationMeta: registration, copy, accessors.
+ *
+ * Copyright (C) 2025 gst-cnn authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "gstcnnclassificationmeta.h"
+
+static void
+clear_entries (GstCnnClassificationMeta * meta)
+{
+  guint i;
+
+  for (i = 0; i < meta->n_entries; i++)
+    g_free (meta->entries[i].label);
+  g_free (meta->entries);
+  meta->entries = NULL;
+  meta->n_entries = 0;
+  meta->n_allocated = 0;
+}
+
+static gboolean
+gst_cnn_classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  GstCnnClassificationMeta *cmeta = (GstCnnClassificationMeta *) meta;
+
+  cmeta->model_name = NULL;
+  cmeta->inference_time = GST_CLOCK_TIME_NONE;
+  cmeta->n_entries = 0;
+  cmeta->n_allocated = 0;
+  cmeta->entries = NULL;
+  return TRUE;
+}
+
+static void
+gst_cnn_classification_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  GstCnnClassificationMeta *cmeta = (GstCnnClassificationMeta *) meta;
+
+  clear_entries (cmeta);
+  g_clear_pointer (&cmeta->model_name, g_free);
+}
+
+/* A classification describes the whole picture, so every transform that keeps the picture
+ * keeps the result: full buffer copies and video conversions or scaling. A copy of a byte
+ * range is not a picture any more and drops it. */
+static gboolean
+gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
+    GQuark type, gpointer data)
+{
+  GstCnnClassificationMeta *src = (GstCnnClassificationMeta *) meta;
+  GstCnnClassificationMeta *dmeta;
+  guint i;
+
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *copy = data;
+
+    if (copy->region)
+      return FALSE;
+  } else if (type != g_quark_from_static_string ("gst-video-scale")) {
+    return FALSE;
+  }
+
+  dmeta = gst_buffer_add_cnn_classification_meta (dest, src->model_name, src->inference_time);
+  if (dmeta == NULL)
+    return FALSE;
+  for (i = 0; i < src->n_entries; i++)
+    gst_cnn_classification_meta_add_entry (dmeta, src->entries[i].class_id,
+        src->entries[i].label, src->entries[i].confidence);
+  return TRUE;
+}
+
+GType
+gst_cnn_classification_meta_api_get_type (void)
+{
+  static GType type = 0;
+  /* No tags: transforms that keep untagged metas (videoconvert, videoscale, tee copies)
+   * keep this one. */
+  static const gchar *tags[] = { NULL };
+
+  if (g_once_init_enter (&type)) {
+    GType t = gst_meta_api_type_register ("GstCnnClassificationMetaAPI", tags);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+const GstMetaInfo *
+gst_cnn_classification_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi = gst_meta_register (GST_CNN_CLASSIFICATION_META_API_TYPE,
+        "GstCnnClassificationMeta", sizeof (GstCnnClassificationMeta),
+        gst_cnn_classification_meta_init, gst_cnn_classification_meta_free,
+        gst_cnn_classification_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+GstCnnClassificationMeta *
+gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, const gchar * model_name,
+    GstClockTime inference_time)
+{
+  GstCnnClassificationMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (gst_buffer_is_writable (buffer), NULL);
+
+  meta = (GstCnnClassificationMeta *) gst_buffer_add_meta (buffer,
+      GST_CNN_CLASSIFICATION_META_INFO, NULL);
+  if (meta == NULL)
+    return NULL;
+  meta->model_name = g_strdup (model_name);
+  meta->inference_time = inference_time;
+  return meta;
+}
+
+GstCnnClassificationMeta *
+gst_buffer_get_cnn_classification_meta (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  return (GstCnnClassificationMeta *) gst_buffer_get_meta (buffer,
+      GST_CNN_CLASSIFICATION_META_API_TYPE);
+}
+
+void
+gst_cnn_classification_meta_add_entry (GstCnnClassificationMeta * meta, gint class_id,
+    const gchar * label, gfloat confidence)
+{
+  guint pos;
+
+  g_return_if_fail (meta != NULL);
+
+  if (meta->n_entries == meta->n_allocated) {
+    meta->n_allocated = MAX (4, 2 * meta->n_allocated);
+    meta->entries = g_renew (GstCnnClassificationEntry, meta->entries, meta->n_allocated);
+  }
+
+  /* Stable insertion: after every entry whose confidence is >= the new one. NaN sorts
+   * last because every comparison with it is false. */
+  pos = meta->n_entries;
+  while (pos > 0 && !(meta->entries[pos - 1].confidence >= confidence))
+    pos--;
+  memmove (&meta->entries[pos + 1], &meta->entries[pos],
+      (meta->n_entries - pos) * sizeof (GstCnnClassificationEntry));
+
+  meta->entries[pos].class_id = class_id;
+  meta->entries[pos].label = label ? g_strdup (label) : g_strdup_printf ("%d", class_id);
+  meta->entries[pos].confidence = confidence;
+  meta->n_entries++;
+}
+
+guint
+gst_cnn_classification_meta_get_n_entries (const GstCnnClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+
+  return meta->n_entries;
+}
+
+const GstCnnClassificationEntry *
+gst_cnn_classification_meta_get_entry (const GstCnnClassificationMeta * meta, guint index)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  if (index >= meta->n_entries)
+    return NULL;
+  return &meta->entries[index];
+}
+
+const gchar *
+gst_cnn_classification_meta_get_model_name (const GstCnnClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  return meta->model_name;
+}
+
+GstClockTime
+gst_cnn_classification_meta_get_inference_time (const GstCnnClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, GST_CLOCK_TIME_NONE);
+
+  return meta->inference_time;
+}

@@ -1,0 +1,208 @@
+#!/bin/bash
+# test-cli.sh — the `cnn` tool end to end on the tiny models in tests/models/.
+#
+#     tests/core/test-cli.sh BUILD/cnn-core/cnn tests/models
+#
+# Checks receptive fields and jumps from `cnn inspect --json`, `cnn run` against the numpy
+# references made by make-test-models.py, bench's JSON line, and that bad input gives exit
+# status 1 (2 for usage errors) with a message naming the file, op or option at fault.
+set -u
+
+CNN=${1:?usage: test-cli.sh CNN MODELS_DIR}
+MODELS=${2:?usage: test-cli.sh CNN MODELS_DIR}
+PYTHON=${PYTHON:-/usr/bin/python3}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/cnn-test-cli.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+checks=0
+
+fail () {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+# expect STATUS PATTERN CMD...: CMD exits with STATUS and its stderr matches PATTERN (ERE).
+expect () {
+  local want=$1 pattern=$2 status
+  shift 2
+  checks=$((checks + 1))
+  "$@" >"$TMP/stdout" 2>"$TMP/stderr"
+  status=$?
+  if [ "$status" -ne "$want" ]; then
+    fail "'$*' exited with $status, expected $want; stderr: $(head -c 500 "$TMP/stderr")"
+  elif [ -n "$pattern" ] && ! grep -Eq -- "$pattern" "$TMP/stderr"; then
+    fail "'$*': stderr does not match /$pattern/: $(head -c 500 "$TMP/stderr")"
+  elif [ "$want" -eq 1 ] && ! grep -q '^cnn: ' "$TMP/stderr"; then
+    fail "'$*': error message lacks the 'cnn: ' prefix: $(head -c 500 "$TMP/stderr")"
+  fi
+}
+
+# check_py SCRIPT ARGS...: a Python assertion script; its output explains a failure.
+check_py () {
+  local script=$1
+  shift
+  checks=$((checks + 1))
+  if ! "$PYTHON" -c "$script" "$@" >"$TMP/py" 2>&1; then
+    fail "$(cat "$TMP/py")"
+  fi
+}
+
+if ! "$PYTHON" -c 'import numpy' 2>/dev/null; then
+  echo "SKIP: $PYTHON with numpy is needed"
+  exit 77
+fi
+
+# ---- usage ----------------------------------------------------------------------------------
+expect 0 '' "$CNN" --help
+expect 0 '' "$CNN" help run
+expect 0 '' "$CNN" bench --help
+expect 2 'Usage' "$CNN"
+expect 2 "unknown command 'frobnicate'" "$CNN" frobnicate
+expect 2 'missing MODEL' "$CNN" inspect
+expect 2 '\-\-iterations' "$CNN" bench "$MODELS/classifier.onnx" --iterations abc
+expect 2 '\-\-threads' "$CNN" inspect "$MODELS/classifier.onnx" --threads -3
+expect 2 '\-\-shape' "$CNN" inspect "$MODELS/classifier.onnx" --shape input=1,x,16,16
+expect 2 "unknown option '--bogus'" "$CNN" inspect "$MODELS/classifier.onnx" --bogus
+expect 2 "unknown option '-i'" "$CNN" inspect "$MODELS/classifier.onnx" -i x.npy
+expect 2 'missing -o' "$CNN" run "$MODELS/classifier.onnx" -i x.npy
+
+# ---- inspect: receptive fields, jumps, totals ------------------------------------------------
+expect 0 '' "$CNN" inspect "$MODELS/conv3x3-stack.onnx" --json
+cp "$TMP/stdout" "$TMP/stack.json"
+check_py '
+import json, sys
+d = json.load(open(sys.argv[1]))
+convs = [l for l in d["layers"] if l["op"].startswith("Conv")]
+assert len(convs) == 3, "expected 3 conv layers, got %r" % [l["op"] for l in d["layers"]]
+assert convs[-1]["receptive_field"] == [7, 7], "last conv receptive field %r, expected [7, 7]" % convs[-1]["receptive_field"]
+assert convs[-1]["jump"] == [1, 1], "last conv jump %r, expected [1, 1]" % convs[-1]["jump"]
+assert [c["receptive_field"][0] for c in convs] == [3, 5, 7], "receptive fields %r" % [c["receptive_field"] for c in convs]
+assert convs[-1]["output_shape"] == [1, 3, 12, 12], "output shape %r" % convs[-1]["output_shape"]
+# 2*4*9+4 + 4*4*9+4 + 4*3*9+3 weights and biases; MACs = output elements * C_in * 9.
+assert d["totals"]["params"] == 335, "params %r, expected 335" % d["totals"]["params"]
+assert d["totals"]["macs"] == 46656, "MACs %r, expected 46656" % d["totals"]["macs"]
+assert d["totals"]["arena_bytes"] > 0, "no arena planned"
+assert d["inputs"][0]["name"] == "input" and d["inputs"][0]["shape"] == [1, 2, 12, 12], d["inputs"]
+assert d["outputs"][0]["dtype"] == "float32", d["outputs"]
+' "$TMP/stack.json"
+
+expect 0 '' "$CNN" inspect "$MODELS/conv3x3-stride2.onnx" --json
+cp "$TMP/stdout" "$TMP/stride2.json"
+check_py '
+import json, sys
+d = json.load(open(sys.argv[1]))
+convs = [l for l in d["layers"] if l["op"].startswith("Conv")]
+rf = [c["receptive_field"] for c in convs]
+jump = [c["jump"] for c in convs]
+assert rf == [[3, 3], [7, 7], [15, 15]], "stride-2 receptive fields %r, expected 3, 7, 15" % rf
+assert jump == [[2, 2], [4, 4], [8, 8]], "stride-2 jumps %r, expected 2, 4, 8" % jump
+assert convs[-1]["output_shape"] == [1, 3, 4, 4], "output shape %r" % convs[-1]["output_shape"]
+' "$TMP/stride2.json"
+
+expect 0 '' "$CNN" inspect "$MODELS/conv3x3-stack.onnx"
+checks=$((checks + 1))
+grep -q '7×7' "$TMP/stdout" || fail "inspect table lacks the 7×7 receptive field: $(cat "$TMP/stdout")"
+
+# Dynamic batch defaults to 1; metadata is reported; --shape sets the batch.
+expect 0 '' "$CNN" inspect "$MODELS/classifier.onnx" --json
+cp "$TMP/stdout" "$TMP/classifier.json"
+expect 0 '' "$CNN" inspect "$MODELS/classifier.onnx" --json --shape input=2,3,16,16
+cp "$TMP/stdout" "$TMP/classifier32.json"
+check_py '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["inputs"][0]["shape"] == [1, 3, 16, 16], "input shape %r" % d["inputs"][0]["shape"]
+assert d["outputs"][0]["shape"] == [1, 5], "output shape %r" % d["outputs"][0]["shape"]
+assert d["metadata"].get("cnn.model_name") == "classifier", "metadata %r" % d["metadata"]
+assert d["metadata"].get("cnn.labels") == "a\nb\nc\nd\ne", "labels %r" % d["metadata"]
+ops = [l["op"] for l in d["layers"]]
+assert not any(o.startswith("BatchNormalization") for o in ops), "BatchNormalization not folded: %r" % ops
+d = json.load(open(sys.argv[2]))
+assert d["inputs"][0]["shape"] == [2, 3, 16, 16], "--shape ignored: %r" % d["inputs"][0]["shape"]
+assert d["outputs"][0]["shape"] == [2, 5], "output shape with --shape %r" % d["outputs"][0]["shape"]
+' "$TMP/classifier.json" "$TMP/classifier32.json"
+
+# Names that need escaping come back intact through the JSON.
+expect 0 '' "$CNN" inspect "$MODELS/odd-names.onnx" --json
+cp "$TMP/stdout" "$TMP/odd.json"
+check_py '
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+assert d["inputs"][0]["name"] == "in\"put\\ \u00fcber\ttab", "input name %r" % d["inputs"][0]["name"]
+assert d["outputs"][0]["name"] == "out\nput \u2192 \U0001f600", "output name %r" % d["outputs"][0]["name"]
+assert d["metadata"]["cnn.model_name"] == "odd \"names\"", d["metadata"]
+' "$TMP/odd.json"
+expect 0 '' "$CNN" inspect "$MODELS/odd-names.onnx"
+
+# ---- run: outputs match numpy -----------------------------------------------------------------
+for m in conv3x3-stack conv3x3-stride2 classifier; do
+  for threads in 1 2; do
+    expect 0 '' "$CNN" run "$MODELS/$m.onnx" -i "$MODELS/$m-input.npy" -o "$TMP/$m-$threads.npy" \
+      --threads $threads
+    check_py '
+import sys, numpy as np
+got, want = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert got.dtype == np.float32, "%s: dtype %s" % (sys.argv[1], got.dtype)
+assert got.shape == want.shape, "%s: shape %r, expected %r" % (sys.argv[1], got.shape, want.shape)
+err = np.abs(got - want).max()
+assert np.allclose(got, want, rtol=1e-4, atol=1e-5), "%s: max error %g" % (sys.argv[1], err)
+' "$TMP/$m-$threads.npy" "$MODELS/$m-expected.npy"
+  done
+done
+
+# ---- bench ------------------------------------------------------------------------------------
+expect 0 '' "$CNN" bench "$MODELS/classifier.onnx" --iterations 3 --warmup 1 --json --threads 1
+cp "$TMP/stdout" "$TMP/bench.json"
+check_py '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, "bench --json printed %d lines" % len(lines)
+d = json.loads(lines[0])
+for k in ("model", "threads", "median_ms", "min_ms", "peak_rss_kb"):
+    assert k in d, "bench JSON lacks %r: %r" % (k, d)
+assert d["threads"] == 1 and 0 <= d["min_ms"] <= d["median_ms"] and d["peak_rss_kb"] > 0, d
+' "$TMP/bench.json"
+expect 0 '' "$CNN" bench "$MODELS/conv3x3-stack.onnx" --iterations 2 --warmup 0 --profile
+checks=$((checks + 1))
+grep -q 'per op type' "$TMP/stdout" || fail "bench --profile printed no per-op totals"
+
+# ---- errors name what is wrong ----------------------------------------------------------------
+expect 1 '/nonexistent/model\.onnx' "$CNN" inspect /nonexistent/model.onnx
+head -c 1000 "$MODELS/classifier.onnx" >"$TMP/truncated.onnx"
+expect 1 'truncated\.onnx' "$CNN" inspect "$TMP/truncated.onnx"
+: >"$TMP/empty.onnx"
+expect 1 'empty\.onnx' "$CNN" run "$TMP/empty.onnx" -i "$MODELS/classifier-input.npy" -o "$TMP/o.npy"
+expect 1 'LSTM' "$CNN" inspect "$MODELS/unsupported-lstm.onnx"
+expect 1 'Foo' "$CNN" inspect "$MODELS/unknown-op.onnx"
+expect 1 "'nope'" "$CNN" inspect "$MODELS/classifier.onnx" --shape nope=1,3,16,16
+
+"$PYTHON" - "$TMP" <<'EOF'
+import sys, numpy as np
+t = sys.argv[1]
+np.save(t + "/channels.npy", np.zeros((1, 4, 16, 16), np.float32))
+np.save(t + "/rank.npy", np.zeros((3, 16, 16), np.float32))
+np.save(t + "/int64.npy", np.zeros((1, 3, 16, 16), np.int64))
+np.save(t + "/float64.npy", np.zeros((1, 3, 16, 16), np.float64))
+np.save(t + "/fortran.npy", np.asfortranarray(np.zeros((1, 3, 16, 16), np.float32)))
+raw = open(t + "/channels.npy", "rb").read()
+open(t + "/short.npy", "wb").write(raw[:-10])
+open(t + "/garbage.npy", "wb").write(b"this is not a numpy file at all")
+EOF
+run_classifier () {
+  "$CNN" run "$MODELS/classifier.onnx" -i "$1" -o "$TMP/out.npy"
+}
+expect 1 'channels\.npy|conv1|input' run_classifier "$TMP/channels.npy"
+expect 1 'rank\.npy|input' run_classifier "$TMP/rank.npy"
+expect 1 'int64\.npy.*int64' run_classifier "$TMP/int64.npy"
+expect 1 'float64\.npy.*<f8' run_classifier "$TMP/float64.npy"
+expect 1 'fortran\.npy.*Fortran' run_classifier "$TMP/fortran.npy"
+expect 1 'short\.npy' run_classifier "$TMP/short.npy"
+expect 1 'garbage\.npy' run_classifier "$TMP/garbage.npy"
+expect 1 'missing\.npy' run_classifier "$TMP/missing.npy"
+expect 1 '1 input.* 2 -i' "$CNN" run "$MODELS/classifier.onnx" -i "$MODELS/classifier-input.npy" \
+  -i "$MODELS/classifier-input.npy" -o "$TMP/out.npy"
+expect 1 '/nonexistent/out\.npy' "$CNN" run "$MODELS/classifier.onnx" \
+  -i "$MODELS/classifier-input.npy" -o /nonexistent/out.npy
+
+echo "test-cli: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Generate the tiny ONNX models the core tests use, with numpy reference outputs.
+
+    /usr/bin/python3 tests/models/make-test-models.py [--out-dir DIR]
+
+Writes next to this script (the outputs are committed; rerun after changing this file):
+
+  conv3x3-stack.onnx      three 3x3 convs, stride 1, pad 1: last receptive field 7, jump 1
+  conv3x3-stride2.onnx    three 3x3 convs, stride 2, pad 1: receptive fields 3, 7, 15,
+                          jumps 2, 4, 8
+  classifier.onnx         Conv+BN+Relu, Conv(stride 2)+Relu, GlobalAveragePool, Flatten, Gemm;
+                          dynamic batch dim "N", cnn.* metadata
+  unsupported-lstm.onnx   a valid ONNX model whose only op (LSTM) the core does not implement
+  unknown-op.onnx         a node of op type "Foo" in the default domain
+  odd-names.onnx          a Relu whose tensor and node names need JSON escaping
+  <model>-input.npy, <model>-expected.npy
+                          a deterministic input and the output computed here with numpy
+
+Weights are deterministic functions of their index (no RNG), so the files are reproducible.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import onnx
+import onnx.helper as oh
+import onnx.numpy_helper as onh
+from onnx import TensorProto
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPSET = 13
+
+
+def det(shape, seed, scale=0.5):
+    """Deterministic pseudo-random float32 values in [-scale, scale]."""
+    n = int(np.prod(shape))
+    i = np.arange(n, dtype=np.float64)
+    return (scale * np.sin(i * 0.7311 + seed * 1.618 + 0.25)).astype(np.float32).reshape(shape)
+
+
+def np_conv(x, w, b, pad, stride):
+    n, c, h, wd = x.shape
+    co, ci, kh, kw = w.shape
+    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh_ = (x.shape[2] - kh) // stride + 1
+    ow_ = (x.shape[3] - kw) // stride + 1
+    cols = np.empty((n, c, kh, kw, oh_, ow_))
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = x[:, :, i:i + stride * oh_:stride, j:j + stride * ow_:stride]
+    y = np.einsum("okij,nkijhw->nohw", w.astype(np.float64), cols)
+    if b is not None:
+        y = y + b.reshape(1, -1, 1, 1)
+    return y
+
+
+def make_model(name, nodes, inputs, outputs, inits, metadata=None):
+    graph = oh.make_graph(nodes, name, inputs, outputs,
+                          [onh.from_array(v, k) for k, v in inits.items()])
+    m = oh.make_model(graph, producer_name="gst-cnn tests/models/make-test-models.py",
+                      opset_imports=[oh.make_opsetid("", OPSET)])
+    m.ir_version = 7
+    if metadata:
+        oh.set_model_props(m, metadata)
+    return m
+
+
+def conv_stack(name, stride, size):
+    """Three 3x3 convs (2→4→4→3 channels), ReLU between them."""
+    chans = [2, 4, 4, 3]
+    inits, nodes = {}, []
+    x = "input"
+    ref_w = []
+    for k in range(3):
+        w = det((chans[k + 1], chans[k], 3, 3), seed=10 * k + 1, scale=0.4)
+        b = det((chans[k + 1],), seed=10 * k + 2, scale=0.1)
+        inits["conv%d.weight" % k] = w
+        inits["conv%d.bias" % k] = b
+        ref_w.append((w, b))
+        y = "conv%d" % k
+        nodes.append(oh.make_node("Conv", [x, "conv%d.weight" % k, "conv%d.bias" % k], [y],
+                                  name="conv%d" % k, kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                                  strides=[stride, stride]))
+        x = y
+        if k < 2:
+            nodes.append(oh.make_node("Relu", [x], ["relu%d" % k], name="relu%d" % k))
+            x = "relu%d" % k
+    nodes[-1].output[0] = "output"
+    out = size
+    for _ in range(3):
+        out = (out + 2 - 3) // stride + 1
+    m = make_model(name, nodes,
+                   [oh.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, size, size])],
+                   [oh.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, out, out])],
+                   inits)
+
+    x = det((1, 2, size, size), seed=99, scale=1.0)
+    y = x.astype(np.float64)
+    for k, (w, b) in enumerate(ref_w):
+        y = np_conv(y, w, b, 1, stride)
+        if k < 2:
+            y = np.maximum(y, 0)
+    return m, x, y.astype(np.float32)
+
+
+def classifier():
+    inits = {
+        "conv1.weight": det((8, 3, 3, 3), 1, 0.4),
+        "conv1.bias": det((8,), 2, 0.1),
+        "bn1.scale": 1.0 + det((8,), 3, 0.2),
+        "bn1.bias": det((8,), 4, 0.1),
+        "bn1.mean": det((8,), 5, 0.1),
+        "bn1.var": 1.0 + det((8,), 6, 0.3),
+        "conv2.weight": det((16, 8, 3, 3), 7, 0.2),
+        "conv2.bias": det((16,), 8, 0.1),
+        "fc.weight": det((5, 16), 9, 0.5),
+        "fc.bias": det((5,), 10, 0.1),
+    }
+    nodes = [
+        oh.make_node("Conv", ["input", "conv1.weight", "conv1.bias"], ["c1"], name="conv1",
+                     kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        oh.make_node("BatchNormalization", ["c1", "bn1.scale", "bn1.bias", "bn1.mean", "bn1.var"],
+                     ["b1"], name="bn1", epsilon=1e-5),
+        oh.make_node("Relu", ["b1"], ["r1"], name="relu1"),
+        oh.make_node("Conv", ["r1", "conv2.weight", "conv2.bias"], ["c2"], name="conv2",
+                     kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+        oh.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        oh.make_node("GlobalAveragePool", ["r2"], ["gap"], name="pool"),
+        oh.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
+        oh.make_node("Gemm", ["flat", "fc.weight", "fc.bias"], ["logits"], name="fc", transB=1),
+    ]
+    m = make_model("classifier", nodes,
+                   [oh.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 16, 16])],
+                   [oh.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])],
+                   inits,
+                   metadata={"cnn.model_name": "classifier", "cnn.labels": "a\nb\nc\nd\ne",
+                             "cnn.mean": "0.5", "cnn.std": "0.25"})
+
+    p = {k: v.astype(np.float64) for k, v in inits.items()}
+    x = det((1, 3, 16, 16), seed=42, scale=1.0)
+    y = np_conv(x, p["conv1.weight"], p["conv1.bias"], 1, 1)
+    y = ((y - p["bn1.mean"].reshape(1, -1, 1, 1)) / np.sqrt(p["bn1.var"].reshape(1, -1, 1, 1) + 1e-5)
+         * p["bn1.scale"].reshape(1, -1, 1, 1) + p["bn1.bias"].reshape(1, -1, 1, 1))
+    y = np.maximum(y, 0)
+    y = np.maximum(np_conv(y, p["conv2.weight"], p["conv2.bias"], 1, 2), 0)
+    y = y.mean(axis=(2, 3))
+    y = y @ p["fc.weight"].T + p["fc.bias"]
+    return m, x, y.astype(np.float32)
+
+
+def unsupported_lstm():
+    inits = {"W": det((1, 12, 4), 1), "R": det((1, 12, 3), 2)}
+    nodes = [oh.make_node("LSTM", ["X", "W", "R"], ["Y"], name="lstm", hidden_size=3)]
+    return make_model("unsupported-lstm", nodes,
+                      [oh.make_tensor_value_info("X", TensorProto.FLOAT, [2, 1, 4])],
+                      [oh.make_tensor_value_info("Y", TensorProto.FLOAT, [2, 1, 1, 3])],
+                      inits)
+
+
+def unknown_op():
+    nodes = [oh.make_node("Relu", ["input"], ["r"], name="relu"),
+             oh.make_node("Foo", ["r"], ["output"], name="foo")]
+    return make_model("unknown-op", nodes,
+                      [oh.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 4, 4])],
+                      [oh.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, 4, 4])],
+                      {})
+
+
+ODD_INPUT = 'in"put\\ \u00fcber\ttab'
+ODD_OUTPUT = "out\nput \u2192 \U0001f600"
+ODD_NODE = "relu \x01 'quoted'"
+
+
+def odd_names():
+    nodes = [oh.make_node("Relu", [ODD_INPUT], [ODD_OUTPUT], name=ODD_NODE)]
+    return make_model("odd-names", nodes,
+                      [oh.make_tensor_value_info(ODD_INPUT, TensorProto.FLOAT, [1, 2, 3, 3])],
+                      [oh.make_tensor_value_info(ODD_OUTPUT, TensorProto.FLOAT, [1, 2, 3, 3])],
+                      {}, metadata={"cnn.labels": "x\ny", "cnn.model_name": "odd \"names\""})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out-dir", default=HERE)
+    args = ap.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
+
+    def save(name, m, check=True):
+        if check:
+            onnx.checker.check_model(m, full_check=True)
+        onnx.save(m, os.path.join(args.out_dir, name + ".onnx"))
+
+    for name, m, x, y in [("conv3x3-stack",) + conv_stack("conv3x3-stack", 1, 12),
+                          ("conv3x3-stride2",) + conv_stack("conv3x3-stride2", 2, 32),
+                          ("classifier",) + classifier()]:
+        save(name, m)
+        np.save(os.path.join(args.out_dir, name + "-input.npy"), x)
+        np.save(os.path.join(args.out_dir, name + "-expected.npy"), y)
+    save("unsupported-lstm", unsupported_lstm())
+    save("unknown-op", unknown_op(), check=False)  # "Foo" is not an ONNX op
+    save("odd-names", odd_names())
+
+
+if __name__ == "__main__":
+    main()
