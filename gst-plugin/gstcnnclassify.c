@@ -1166,7 +1166,9 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps negotiated"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  if (!gst_video_frame_map (&frame, &filter->in_info, buf, GST_MAP_READ)) {
+  /* NO_REF: a mapped frame's extra reference would make the buffer read-only for the meta. */
+  if (!gst_video_frame_map (&frame, &filter->in_info, buf,
+          GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
     GST_ELEMENT_WARNING (self, STREAM, FAILED, (NULL),
         ("invalid video buffer received, passing it on unclassified"));
     return GST_FLOW_OK;

@@ -771,6 +771,23 @@ cnn_model_metadata (const cnn_model *model, const char *key)
   return NULL;
 }
 
+size_t
+cnn_model_metadata_count (const cnn_model *model)
+{
+  return model != NULL ? (size_t) model->g->n_meta : 0;
+}
+
+cnn_status
+cnn_model_metadata_entry (const cnn_model *model, size_t index, const char **key,
+    const char **value)
+{
+  if (model == NULL || key == NULL || value == NULL || index >= (size_t) model->g->n_meta)
+    return CNN_STATUS_INVALID_ARGUMENT;
+  *key = model->g->meta[index].key;
+  *value = model->g->meta[index].value;
+  return CNN_STATUS_OK;
+}
+
 const char *
 cnn_model_source (const cnn_model *model)
 {

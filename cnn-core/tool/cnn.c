@@ -251,10 +251,10 @@ tool_parse_args (tool_command command, int argc, char **argv, tool_args *args)
     const char *long_name, *short_name;
   } valued[] = {
     { OPT_SHAPE, "--shape", NULL },
-    { OPT_THREADS, "--threads", "-t" },
+    { OPT_THREADS, "--threads", NULL },
     { OPT_INPUT, "--input", "-i" },
     { OPT_OUTPUT, "--output", "-o" },
-    { OPT_ITERATIONS, "--iterations", "-n" },
+    { OPT_ITERATIONS, "--iterations", NULL },
     { OPT_WARMUP, "--warmup", NULL },
   };
   const char *name = tool_commands[command].name;
@@ -676,12 +676,6 @@ tool_tensor_bytes (const cnn_tensor_info *info)
 
 /* ---- inspect ----------------------------------------------------------------------------- */
 
-/* The public API looks metadata up by key only; these are the keys we know of. */
-static const char *const tool_metadata_keys[] = {
-  "cnn.model_name", "cnn.labels", "cnn.color_order", "cnn.value_range", "cnn.mean", "cnn.std",
-  "cnn.resize_mode", "cnn.output", "author", "description", "license", "version", "source",
-};
-
 static void
 tool_inspect_text (const tool_args *args, cnn_model *model)
 {
@@ -714,16 +708,17 @@ tool_inspect_text (const tool_args *args, cnn_model *model)
           tool_shape_string (buf, sizeof buf, info.rank, info.dims, info.dim_names));
     }
   }
-  for (size_t k = 0; k < sizeof tool_metadata_keys / sizeof tool_metadata_keys[0]; k++) {
-    const char *value = cnn_model_metadata (model, tool_metadata_keys[k]);
+  for (size_t k = 0; k < cnn_model_metadata_count (model); k++) {
+    const char *key, *value;
 
-    if (!value)
+    if (cnn_model_metadata_entry (model, k, &key, &value) != CNN_STATUS_OK)
       continue;
     if (!any_metadata)
       printf ("metadata:\n");
     any_metadata = true;
     /* Multi-line values (labels) on one line, so the listing stays readable. */
-    printf ("  %s: %s\n", tool_metadata_keys[k], tool_printable (buf, sizeof buf, value));
+    printf ("  %s: %s\n", tool_printable (name, sizeof name, key),
+        tool_printable (buf, sizeof buf, value));
   }
 
   for (int c = 0; c < COLS; c++)
@@ -822,15 +817,15 @@ tool_inspect_json (const tool_args *args, cnn_model *model)
     printf ("]");
   }
   printf (",\n\"metadata\":{");
-  for (size_t k = 0; k < sizeof tool_metadata_keys / sizeof tool_metadata_keys[0]; k++) {
-    const char *value = cnn_model_metadata (model, tool_metadata_keys[k]);
+  for (size_t k = 0; k < cnn_model_metadata_count (model); k++) {
+    const char *key, *value;
 
-    if (!value)
+    if (cnn_model_metadata_entry (model, k, &key, &value) != CNN_STATUS_OK)
       continue;
     if (!first)
       fputc (',', stdout);
     first = false;
-    tool_json_string (stdout, tool_metadata_keys[k]);
+    tool_json_string (stdout, key);
     fputc (':', stdout);
     tool_json_string (stdout, value);
   }

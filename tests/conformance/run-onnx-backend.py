@@ -8,8 +8,8 @@ whose model uses only supported ops (default domain, opset >= 7) and float/int64
 inputs of each test_data_set_* are converted to .npy, `cnn run` computes the outputs, and
 they are compared with the reference outputs: |a - b| <= atol + rtol * |b| (rtol 1e-3,
 atol 1e-5). Inputs that set shapes (Reshape's shape, Slice's starts/ends/axes/steps, axes,
-pads) are folded into the model as initializers, as exporters emit them. Each test is PASS, FAIL (with the largest error), ERROR (cnn's message) or SKIP
-(with the reason).
+pads) are folded into the model as initializers, as exporters emit them. Each test is PASS,
+FAIL (with the largest error), ERROR (cnn's message) or SKIP (with the reason).
 
 The tests listed in expected-pass.txt (next to this script) must pass; anything else that
 passes is reported as a new pass. --update rewrites the list from this run. PATTERNs
@@ -287,8 +287,8 @@ def main():
             runnable.append(t)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
-        futures = {pool.submit(run_test, t, args.cnn, args.timeout, args.threads, args.freeze): t
-                   for t in runnable}
+        futures = {pool.submit(run_test, t, args.cnn, args.timeout, args.threads,
+                               args.freeze): t for t in runnable}
         for fut in concurrent.futures.as_completed(futures):
             t = futures[fut]
             try:

@@ -74,9 +74,10 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 convs = [l for l in d["layers"] if l["op"].startswith("Conv")]
 assert len(convs) == 3, "expected 3 conv layers, got %r" % [l["op"] for l in d["layers"]]
-assert convs[-1]["receptive_field"] == [7, 7], "last conv receptive field %r, expected [7, 7]" % convs[-1]["receptive_field"]
+rf = [c["receptive_field"] for c in convs]
+assert rf[-1] == [7, 7], "last conv receptive field %r, expected [7, 7]" % rf[-1]
 assert convs[-1]["jump"] == [1, 1], "last conv jump %r, expected [1, 1]" % convs[-1]["jump"]
-assert [c["receptive_field"][0] for c in convs] == [3, 5, 7], "receptive fields %r" % [c["receptive_field"] for c in convs]
+assert [r[0] for r in rf] == [3, 5, 7], "receptive fields %r" % rf
 assert convs[-1]["output_shape"] == [1, 3, 12, 12], "output shape %r" % convs[-1]["output_shape"]
 # 2*4*9+4 + 4*4*9+4 + 4*3*9+3 weights and biases; MACs = output elements * C_in * 9.
 assert d["totals"]["params"] == 335, "params %r, expected 335" % d["totals"]["params"]
@@ -101,7 +102,7 @@ assert convs[-1]["output_shape"] == [1, 3, 4, 4], "output shape %r" % convs[-1][
 
 expect 0 '' "$CNN" inspect "$MODELS/conv3x3-stack.onnx"
 checks=$((checks + 1))
-grep -q '7×7' "$TMP/stdout" || fail "inspect table lacks the 7×7 receptive field: $(cat "$TMP/stdout")"
+grep -q "7×7" "$TMP/stdout" || fail "inspect table lacks 7×7: $(cat "$TMP/stdout")"
 
 # Dynamic batch defaults to 1; metadata is reported; --shape sets the batch.
 expect 0 '' "$CNN" inspect "$MODELS/classifier.onnx" --json
@@ -116,7 +117,7 @@ assert d["outputs"][0]["shape"] == [1, 5], "output shape %r" % d["outputs"][0]["
 assert d["metadata"].get("cnn.model_name") == "classifier", "metadata %r" % d["metadata"]
 assert d["metadata"].get("cnn.labels") == "a\nb\nc\nd\ne", "labels %r" % d["metadata"]
 ops = [l["op"] for l in d["layers"]]
-assert not any(o.startswith("BatchNormalization") for o in ops), "BatchNormalization not folded: %r" % ops
+assert not any(o.startswith("BatchNormalization") for o in ops), "BN not folded: %r" % ops
 d = json.load(open(sys.argv[2]))
 assert d["inputs"][0]["shape"] == [2, 3, 16, 16], "--shape ignored: %r" % d["inputs"][0]["shape"]
 assert d["outputs"][0]["shape"] == [2, 5], "output shape with --shape %r" % d["outputs"][0]["shape"]
@@ -128,8 +129,8 @@ cp "$TMP/stdout" "$TMP/odd.json"
 check_py '
 import json, sys
 d = json.load(open(sys.argv[1], encoding="utf-8"))
-assert d["inputs"][0]["name"] == "in\"put\\ \u00fcber\ttab", "input name %r" % d["inputs"][0]["name"]
-assert d["outputs"][0]["name"] == "out\nput \u2192 \U0001f600", "output name %r" % d["outputs"][0]["name"]
+names = d["inputs"][0]["name"], d["outputs"][0]["name"]
+assert names == ("in\"put\\ \u00fcber\ttab", "out\nput \u2192 \U0001f600"), "names %r" % (names,)
 assert d["metadata"]["cnn.model_name"] == "odd \"names\"", d["metadata"]
 ' "$TMP/odd.json"
 expect 0 '' "$CNN" inspect "$MODELS/odd-names.onnx"
@@ -171,7 +172,8 @@ expect 1 '/nonexistent/model\.onnx' "$CNN" inspect /nonexistent/model.onnx
 head -c 1000 "$MODELS/classifier.onnx" >"$TMP/truncated.onnx"
 expect 1 'truncated\.onnx' "$CNN" inspect "$TMP/truncated.onnx"
 : >"$TMP/empty.onnx"
-expect 1 'empty\.onnx' "$CNN" run "$TMP/empty.onnx" -i "$MODELS/classifier-input.npy" -o "$TMP/o.npy"
+expect 1 'empty\.onnx' "$CNN" run "$TMP/empty.onnx" -i "$MODELS/classifier-input.npy" \
+  -o "$TMP/o.npy"
 expect 1 'LSTM' "$CNN" inspect "$MODELS/unsupported-lstm.onnx"
 expect 1 'Foo' "$CNN" inspect "$MODELS/unknown-op.onnx"
 expect 1 "'nope'" "$CNN" inspect "$MODELS/classifier.onnx" --shape nope=1,3,16,16

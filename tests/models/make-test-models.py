@@ -140,8 +140,8 @@ def classifier():
     p = {k: v.astype(np.float64) for k, v in inits.items()}
     x = det((1, 3, 16, 16), seed=42, scale=1.0)
     y = np_conv(x, p["conv1.weight"], p["conv1.bias"], 1, 1)
-    y = ((y - p["bn1.mean"].reshape(1, -1, 1, 1)) / np.sqrt(p["bn1.var"].reshape(1, -1, 1, 1) + 1e-5)
-         * p["bn1.scale"].reshape(1, -1, 1, 1) + p["bn1.bias"].reshape(1, -1, 1, 1))
+    c = {k: p["bn1." + k].reshape(1, -1, 1, 1) for k in ("scale", "bias", "mean", "var")}
+    y = (y - c["mean"]) / np.sqrt(c["var"] + 1e-5) * c["scale"] + c["bias"]
     y = np.maximum(y, 0)
     y = np.maximum(np_conv(y, p["conv2.weight"], p["conv2.bias"], 1, 2), 0)
     y = y.mean(axis=(2, 3))

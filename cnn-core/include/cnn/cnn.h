@@ -125,6 +125,10 @@ CNN_API cnn_status cnn_model_run (cnn_model *model, const void *const *inputs,
 
 /* ONNX metadata_props value for `key`, or NULL. Strings live as long as the model. */
 CNN_API const char *cnn_model_metadata (const cnn_model *model, const char *key);
+/* All metadata_props in file order: index < count; key and value live as long as the model. */
+CNN_API size_t cnn_model_metadata_count (const cnn_model *model);
+CNN_API cnn_status cnn_model_metadata_entry (const cnn_model *model, size_t index,
+    const char **key, const char **value);
 /* The file name (or memory name) the model was loaded from. */
 CNN_API const char *cnn_model_source (const cnn_model *model);
 
