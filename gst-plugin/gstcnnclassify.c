@@ -25,10 +25,6 @@
  * ]|
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include "gstcnnclassify.h"
 
 #include <math.h>

@@ -3,9 +3,6 @@
  * Copyright (C) 2025 gst-cnn authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 
 #include <gst/gst.h>
 

@@ -224,13 +224,13 @@ bilerp (const guint8 * r0, const guint8 * r1, gint o0, gint o1, gfloat wx, gfloa
 static inline void
 emit (const GstCnnPreprocess * pre, gfloat * const *out, gint x, const gfloat * v)
 {
-  gfloat luma = 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2];
   gint c;
 
   for (c = 0; c < pre->channels; c++) {
     gint s = pre->select[c];
+    gfloat value = s == SELECT_LUMA ? 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2] : v[s];
 
-    out[c][x] = (s == SELECT_LUMA ? luma : v[s]) * pre->scale[c] + pre->bias[c];
+    out[c][x] = value * pre->scale[c] + pre->bias[c];
   }
 }
 

@@ -685,12 +685,12 @@ load_nodes (loader *l, const Onnx__GraphProto *gp, cnn_error *err)
      * middle get an anonymous value so ops can still address every output. */
     while (n_out > 0 && !*str_or_empty (np->output[n_out - 1]))
       n_out--;
-    if (n_in + n_out > l->cap_ids) {
-      int *ids = realloc (l->ids, (n_in + n_out) * sizeof *ids);
+    if (n_in + n_out + 1 > l->cap_ids) {      /* + 1: never NULL, even for no ids */
+      int *ids = realloc (l->ids, (n_in + n_out + 1) * sizeof *ids);
       if (!ids)
         return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
       l->ids = ids;
-      l->cap_ids = n_in + n_out;
+      l->cap_ids = n_in + n_out + 1;
     }
     int *in = l->ids, *out = l->ids + n_in;
     for (size_t k = 0; k < n_in; k++) {

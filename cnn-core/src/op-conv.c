@@ -30,7 +30,7 @@
 
 /* im2col scratch per thread, in floats: 256 KiB keeps the tile and the GEMM's packed panels
  * in a 1 MiB L2. */
-#define CONV_TILE_FLOATS 65536
+#define CONV_TILE_FLOATS 131072
 /* Fewer output columns per GEMM than this waste OpenBLAS's kernels. */
 #define CONV_MIN_TILE 64
 

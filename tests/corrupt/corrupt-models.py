@@ -388,15 +388,18 @@ MUTATION_WEIGHTS = [('bitflip1', 2), ('bitflip8', 2), ('bitflip64', 1), ('trunca
 
 
 def mutate(rng, data, name):
-    if name in RAW_MUTATIONS:
-        return RAW_MUTATIONS[name](rng, data)
+    """The mutated bytes, or None when this mutation does not apply to `data`."""
+    if not data:
+        return None
     try:
+        if name in RAW_MUTATIONS:
+            return RAW_MUTATIONS[name](rng, data)
         tree = parse(data, 'Model')
+        if not TREE_MUTATIONS[name](rng, tree):
+            return None
+        return serialize(tree)
     except ParseError:
         return None
-    if not TREE_MUTATIONS[name](rng, tree):
-        return None
-    return serialize(tree)
 
 
 def make_cases(sources, count, seed):
@@ -412,8 +415,10 @@ def make_cases(sources, count, seed):
         out = mutate(rng, data, name)
         # A second mutation now and then, so corruptions combine.
         if out is not None and rng.random() < 0.15:
-            again = mutate(rng, out, rng.choice(names))
-            out = again if again is not None else out
+            second = rng.choice(names)
+            again = mutate(rng, out, second)
+            if again is not None:
+                out, name = again, name + '+' + second
         if out is None or out == data:
             continue
         base = os.path.splitext(os.path.basename(path))[0]
@@ -525,7 +530,7 @@ def main():
             bad = [r for r in results if r[1] in FAILURES]
             for label, outcome, _err, _cmd in results:
                 counts[(label, outcome)] = counts.get((label, outcome), 0) + 1
-            m = by_mutation.setdefault(mutation, [0, 0])
+            m = by_mutation.setdefault(mutation.split('+')[0], [0, 0])
             m[1 if bad else 0] += 1
             if args.verbose:
                 print('  %s: %s' % (name, ', '.join('%s %s' % (r[0], r[1]) for r in results)))
@@ -552,7 +557,7 @@ def main():
         '%s %d/%d' % (k, v[0], v[1]) for k, v in sorted(by_mutation.items())))
     if failed:
         print('failing inputs kept in %s/' % args.keep_dir)
-    else:
+    elif not args.keep_all:
         shutil.rmtree(args.keep_dir, ignore_errors=True)
     print('corrupt: %d passed, %d failed' % (len(cases) - len(failed), len(failed)))
     return 1 if failed else 0

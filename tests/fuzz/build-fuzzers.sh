@@ -4,7 +4,8 @@
 #   BUILD/fuzz-model-replay  gcc + ASan + UBSan, replay-main.c instead of libFuzzer
 # Usage: tests/fuzz/build-fuzzers.sh [BUILD_DIR]   (default: $CNN_FUZZ_BUILD_DIR or
 #        tests/fuzz/build). Objects are rebuilt only when a source or header changed.
-# CNN_FUZZ_TARGETS="fuzz-model" (or "replay") builds just one of the two.
+# CNN_FUZZ_TARGETS="fuzz-model" (or "replay") builds just one of the two; CNN_FUZZ_CFLAGS adds
+# compiler flags (e.g. -fno-sanitize=... to look past a known report while its fix is pending).
 # tests/fuzz/build-fuzzers.sh --check: exit 0 when clang can link a libFuzzer target here.
 set -eu
 
@@ -60,7 +61,14 @@ headers="$core/include/cnn/cnn.h $(ls "$core"/src/*.h) $build/gen/onnx.pb-c.h"
 common="-std=c11 -D_GNU_SOURCE -DCNN_BUILDING_LIBRARY -DCNN_OPENBLAS_LIBDIR=\"$openblas_libdir\"
   -I$core/include -I$core/src -I$build/gen $pb_cflags -g -O1 -fno-omit-frame-pointer
   -Wno-unused-parameter"
+extra=${CNN_FUZZ_CFLAGS:-}
 libs="$pb_libs -lm -ldl -lpthread"
+
+# Different flags than last time: start from clean objects.
+if [ "$(cat "$build/flags" 2>/dev/null || true)" != "$common $extra" ]; then
+  rm -f "$build"/obj-fuzz/*.o "$build"/obj-replay/*.o
+  printf '%s' "$common $extra" > "$build/flags"
+fi
 
 # newer FILE THAN...: true when FILE is missing or older than any of the others.
 stale () {
@@ -83,7 +91,7 @@ compile () {
     if stale "$obj" "$src" $headers; then
       echo "  CC $(basename "$src")" >&2
       # shellcheck disable=SC2086
-      $cc $common $flags -c "$src" -o "$obj" >&2
+      $cc $common $flags $extra -c "$src" -o "$obj" >&2
     fi
     objs="$objs $obj"
   done

@@ -80,10 +80,11 @@ fill_columns (gint x, gint y, gint w, gint h, guint8 * rgb, gconstpointer data)
   memcpy (rgb, c->rgb, 3);
 }
 
-/* An RGB picture converted to @format, with GstVideoInfo's default layout. */
+/* An RGB picture converted to @format, with GstVideoInfo's default layout and, unless
+ * @colorimetry is given, default colorimetry. */
 static GstBuffer *
-make_frame (GstVideoFormat format, gint w, gint h, FillFunc fill, gconstpointer data,
-    GstVideoInfo * info)
+make_frame_full (GstVideoFormat format, gint w, gint h, FillFunc fill, gconstpointer data,
+    const gchar * colorimetry, GstVideoInfo * info)
 {
   GstVideoInfo rgb_info;
   GstVideoFrame in, out;
@@ -93,6 +94,7 @@ make_frame (GstVideoFormat format, gint w, gint h, FillFunc fill, gconstpointer 
 
   gst_video_info_set_format (&rgb_info, GST_VIDEO_FORMAT_RGB, w, h);
   rgb = gst_buffer_new_allocate (NULL, rgb_info.size, NULL);
+  gst_buffer_memset (rgb, 0, 0, rgb_info.size);        /* row padding too */
   fail_unless (gst_video_frame_map (&in, &rgb_info, rgb, GST_MAP_WRITE));
   for (y = 0; y < h; y++) {
     guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&in, 0) +
@@ -109,7 +111,10 @@ make_frame (GstVideoFormat format, gint w, gint h, FillFunc fill, gconstpointer 
   }
 
   gst_video_info_set_format (info, format, w, h);
+  if (colorimetry != NULL)
+    fail_unless (gst_video_colorimetry_from_string (&info->colorimetry, colorimetry));
   buf = gst_buffer_new_allocate (NULL, info->size, NULL);
+  gst_buffer_memset (buf, 0, 0, info->size);
   conv = gst_video_converter_new (&rgb_info, info, NULL);
   fail_unless (conv != NULL);
   fail_unless (gst_video_frame_map (&in, &rgb_info, rgb, GST_MAP_READ));
@@ -120,6 +125,13 @@ make_frame (GstVideoFormat format, gint w, gint h, FillFunc fill, gconstpointer 
   gst_video_converter_free (conv);
   gst_buffer_unref (rgb);
   return buf;
+}
+
+static GstBuffer *
+make_frame (GstVideoFormat format, gint w, gint h, FillFunc fill, gconstpointer data,
+    GstVideoInfo * info)
+{
+  return make_frame_full (format, w, h, fill, data, NULL, info);
 }
 
 static GstBuffer *
@@ -193,6 +205,16 @@ harness_new (const gchar * model, const gchar * props, GstBus ** bus)
   h = gst_harness_new_with_element (e, "sink", "src");
   gst_object_unref (e);
   return h;
+}
+
+/* Messages reference the element and the element the bus: break the cycle. */
+static void
+harness_teardown_with_bus (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
 }
 
 static GstElement *
@@ -357,6 +379,41 @@ GST_START_TEST (test_formats_pattern)
     r = classify (h, buf);
     assert_same_result (&ref, &r, is_exact_format (FORMATS[f]) ? 1e-6 : 0.03,
         gst_video_format_to_string (FORMATS[f]));
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* YUV frames are decoded with the matrix and range their caps announce. */
+GST_START_TEST (test_colorimetry)
+{
+  static const gchar *const colorimetries[] = { "bt601", "bt709", "1:4:0:0" /* full range BT.601 */ };
+  static const Colour *const colours[] = { &RED, &GREEN, &BLUE };
+  GstHarness *h = harness_new (MODEL ("color.onnx"), NULL, NULL);
+  GstVideoInfo info;
+  GstBuffer *buf;
+  guint i, c;
+
+  for (c = 0; c < G_N_ELEMENTS (colours); c++) {
+    Result ref = classify_solid (h, GST_VIDEO_FORMAT_RGB, 64, 48, colours[c]), r;
+
+    for (i = 0; i < G_N_ELEMENTS (colorimetries); i++) {
+      buf = make_frame_full (GST_VIDEO_FORMAT_I420, 64, 48, fill_solid, colours[c],
+          colorimetries[i], &info);
+      harness_set_info (h, &info);
+      r = classify (h, buf);
+      assert_same_result (&ref, &r, 0.02, colorimetries[i]);
+    }
+
+    /* The check is sensitive: BT.709 pixels announced as BT.601 decode differently. */
+    buf = make_frame_full (GST_VIDEO_FORMAT_I420, 64, 48, fill_solid, colours[c], "bt709",
+        &info);
+    fail_unless (gst_video_colorimetry_from_string (&info.colorimetry, "bt601"));
+    harness_set_info (h, &info);
+    r = classify (h, buf);
+    fail_unless (fabs (r.conf[0] - ref.conf[0]) > 0.02, "%s: %f vs %f", colours[c]->name,
+        r.conf[0], ref.conf[0]);
   }
   gst_harness_teardown (h);
 }
@@ -568,8 +625,7 @@ GST_START_TEST (test_messages)
   classify_solid (h, GST_VIDEO_FORMAT_RGB, 40, 30, &BLUE);
   fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
 
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -833,8 +889,7 @@ GST_START_TEST (test_labels_mismatch)
   fail_unless (strstr (err->message, "6 classes") != NULL, "%s", err->message);
   g_error_free (err);
   gst_message_unref (msg);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -965,6 +1020,8 @@ expect_start_error (const gchar * model, const gchar * labels, GQuark domain, gi
   g_free (debug);
   gst_message_unref (msg);
   gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
   gst_object_unref (e);
   gst_object_unref (bus);
 }
@@ -1026,6 +1083,7 @@ cnnclassify_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_formats_solid);
   tcase_add_test (tc, test_formats_pattern);
+  tcase_add_test (tc, test_colorimetry);
   tcase_add_test (tc, test_strides_and_offsets);
   tcase_add_test (tc, test_meta_contents);
   tcase_add_test (tc, test_top_k_and_threshold);
