@@ -24,10 +24,12 @@ gst_cnn_preprocess_init (GstCnnPreprocess * pre, gint channels, gint height, gin
   pre->height = height;
   pre->width = width;
 
-  /* gint and gfloat are both 4 bytes: three arrays per axis, two axes, two table sets. */
+  /* gint and gfloat are both 4 bytes: three arrays per axis, two axes, two table sets,
+   * then the row buffers. */
   G_STATIC_ASSERT (sizeof (gint) == sizeof (gfloat));
   per_set = 3 * ((gsize) width + (gsize) height) * sizeof (gint);
-  pre->storage = g_try_malloc (2 * per_set);
+  pre->storage = g_try_malloc (2 * per_set + G_N_ELEMENTS (pre->rowbuf) * (gsize) width *
+      sizeof (gfloat));
   if (pre->storage == NULL)
     return FALSE;
 
@@ -41,6 +43,8 @@ gst_cnn_preprocess_init (GstCnnPreprocess * pre, gint channels, gint height, gin
     pre->rows[t].w = (gfloat *) (pre->rows[t].i1 + height);
     p += per_set;
   }
+  for (t = 0; t < (gint) G_N_ELEMENTS (pre->rowbuf); t++)
+    pre->rowbuf[t] = (gfloat *) p + (gsize) t * width;
   return TRUE;
 }
 
@@ -179,6 +183,13 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
       break;
   }
 
+  pre->info = *info;
+  pre->params = *params;
+  pre->src_x0 = src_x0;
+  pre->src_y0 = src_y0;
+  pre->src_w = src_w;
+  pre->src_h = src_h;
+
   n_tables = pre->kind == GST_CNN_SOURCE_YUV ? 2 : 1;
   for (t = 0; t < n_tables; t++) {
     gint comp = t == 0 ? 0 : 1;
@@ -212,36 +223,88 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
   return TRUE;
 }
 
-static inline gfloat
-bilerp (const guint8 * r0, const guint8 * r1, gint o0, gint o1, gfloat wx, gfloat wy)
-{
-  gfloat top = r0[o0] + (r0[o1] - r0[o0]) * wx;
-  gfloat bottom = r1[o0] + (r1[o1] - r1[o0]) * wx;
+/* ---- per-frame path ------------------------------------------------------------------
+ *
+ * Each output row goes through three small loops over the tensor row:
+ *   1. sample: for each source component, bilinear taps from its two source lines
+ *      (gathers through the column table: the only pass that touches the frame);
+ *   2. YUV → RGB with clamping, for YUV sources;
+ *   3. channel selection and normalisation into the NCHW planes.
+ * Loops 2 and 3 read and write contiguous float rows, which the compiler vectorises. */
 
-  return top + (bottom - top) * wy;
+static void
+sample_row (const guint8 * r0, const guint8 * r1, gfloat wy, const GstCnnAxisTable * cols,
+    gint x0, gint x1, gfloat * restrict out)
+{
+  const gint *restrict i0 = cols->i0, *restrict i1 = cols->i1;
+  const gfloat *restrict wx = cols->w;
+  gint x;
+
+  for (x = x0; x < x1; x++) {
+    gfloat a = r0[i0[x]], b = r0[i1[x]], c = r1[i0[x]], d = r1[i1[x]];
+    gfloat top = a + (b - a) * wx[x];
+    gfloat bottom = c + (d - c) * wx[x];
+
+    out[x] = top + (bottom - top) * wy;
+  }
 }
 
-static inline void
-emit (const GstCnnPreprocess * pre, gfloat * const *out, gint x, const gfloat * v)
+static inline gfloat
+clamp_255 (gfloat v)
 {
-  gint c;
+  v = v < 0.0f ? 0.0f : v;
+  return v > 255.0f ? 255.0f : v;
+}
 
-  for (c = 0; c < pre->channels; c++) {
-    gint s = pre->select[c];
-    gfloat value = s == SELECT_LUMA ? 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2] : v[s];
+/* Interpolating Y, U and V and then converting equals converting the four taps and then
+ * interpolating (the conversion is affine), up to the clamping of out-of-gamut taps. */
+static void
+yuv_row_to_rgb (const GstCnnPreprocess * pre, const gfloat * restrict yy,
+    const gfloat * restrict uu, const gfloat * restrict vv, gfloat * restrict r,
+    gfloat * restrict g, gfloat * restrict b, gint x0, gint x1)
+{
+  const gfloat ys = pre->yuv_y_scale, yo = -pre->yuv_y_off * pre->yuv_y_scale;
+  const gfloat cs = pre->yuv_c_scale, co = -128.0f * pre->yuv_c_scale;
+  const gfloat rv = pre->yuv_rv, gu = pre->yuv_gu, gv = pre->yuv_gv, bu = pre->yuv_bu;
+  gint x;
 
-    out[c][x] = value * pre->scale[c] + pre->bias[c];
+  for (x = x0; x < x1; x++) {
+    gfloat y = yy[x] * ys + yo, u = uu[x] * cs + co, v = vv[x] * cs + co;
+
+    r[x] = clamp_255 (y + rv * v);
+    g[x] = clamp_255 (y - gu * u - gv * v);
+    b[x] = clamp_255 (y + bu * u);
   }
 }
 
 static void
-fill_pad (const GstCnnPreprocess * pre, gfloat * const *out, gint x0, gint x1)
+normalise_row (const gfloat * restrict in, gfloat scale, gfloat bias,
+    gfloat * restrict out, gint x0, gint x1)
 {
-  gint c, x;
+  gint x;
 
-  for (c = 0; c < pre->channels; c++)
-    for (x = x0; x < x1; x++)
-      out[c][x] = pre->pad[c];
+  for (x = x0; x < x1; x++)
+    out[x] = in[x] * scale + bias;
+}
+
+static void
+normalise_luma_row (const gfloat * restrict r, const gfloat * restrict g,
+    const gfloat * restrict b, gfloat scale, gfloat bias, gfloat * restrict out, gint x0,
+    gint x1)
+{
+  gint x;
+
+  for (x = x0; x < x1; x++)
+    out[x] = (0.299f * r[x] + 0.587f * g[x] + 0.114f * b[x]) * scale + bias;
+}
+
+static void
+fill_row (gfloat * out, gfloat value, gint x0, gint x1)
+{
+  gint x;
+
+  for (x = x0; x < x1; x++)
+    out[x] = value;
 }
 
 void
@@ -249,9 +312,11 @@ gst_cnn_preprocess_run (const GstCnnPreprocess * pre, const GstVideoFrame * fram
     gfloat * tensor)
 {
   const gsize plane = (gsize) pre->width * pre->height;
+  const gint x0 = pre->dst_x0, x1 = pre->dst_x1;
+  gfloat *const *comp = pre->rowbuf, *const *rgb_buf = pre->rowbuf + 3;
   const guint8 *base[3];
   gint stride[3];
-  gint k, y;
+  gint k, c, y;
 
   g_return_if_fail (pre->configured);
 
@@ -261,73 +326,59 @@ gst_cnn_preprocess_run (const GstCnnPreprocess * pre, const GstVideoFrame * fram
   }
 
   for (y = 0; y < pre->height; y++) {
+    const gfloat *rgb[3];
     gfloat *out[3];
-    const guint8 *r0[3], *r1[3];
-    gfloat wy[3];
-    gint c, x;
 
     for (c = 0; c < pre->channels; c++)
       out[c] = tensor + c * plane + (gsize) y * pre->width;
 
     if (y < pre->dst_y0 || y >= pre->dst_y1) {
-      fill_pad (pre, out, 0, pre->width);
+      for (c = 0; c < pre->channels; c++)
+        fill_row (out[c], pre->pad[c], 0, pre->width);
       continue;
     }
-    fill_pad (pre, out, 0, pre->dst_x0);
-    fill_pad (pre, out, pre->dst_x1, pre->width);
+    for (c = 0; c < pre->channels; c++) {
+      fill_row (out[c], pre->pad[c], 0, x0);
+      fill_row (out[c], pre->pad[c], x1, pre->width);
+    }
 
     for (k = 0; k < pre->n_comps; k++) {
       const GstCnnAxisTable *rows = &pre->rows[pre->comp_table[k]];
 
-      r0[k] = base[k] + (gsize) rows->i0[y] * stride[k];
-      r1[k] = base[k] + (gsize) rows->i1[y] * stride[k];
-      wy[k] = rows->w[y];
+      sample_row (base[k] + (gsize) rows->i0[y] * stride[k],
+          base[k] + (gsize) rows->i1[y] * stride[k], rows->w[y],
+          &pre->cols[pre->comp_table[k]], x0, x1, comp[k]);
     }
 
     switch (pre->kind) {
-      case GST_CNN_SOURCE_RGB:{
-        const GstCnnAxisTable *cols = &pre->cols[0];
-
-        for (x = pre->dst_x0; x < pre->dst_x1; x++) {
-          gfloat v[3];
-
-          for (k = 0; k < 3; k++)
-            v[k] = bilerp (r0[k], r1[k], cols->i0[x], cols->i1[x], cols->w[x], wy[k]);
-          emit (pre, out, x, v);
-        }
+      case GST_CNN_SOURCE_YUV:
+        yuv_row_to_rgb (pre, comp[0], comp[1], comp[2], rgb_buf[0], rgb_buf[1],
+            rgb_buf[2], x0, x1);
+        rgb[0] = rgb_buf[0];
+        rgb[1] = rgb_buf[1];
+        rgb[2] = rgb_buf[2];
         break;
-      }
-      case GST_CNN_SOURCE_GRAY:{
-        const GstCnnAxisTable *cols = &pre->cols[0];
-
-        for (x = pre->dst_x0; x < pre->dst_x1; x++) {
-          gfloat g = bilerp (r0[0], r1[0], cols->i0[x], cols->i1[x], cols->w[x], wy[0]);
-
-          /* R = G = B = luma = g: every selection reads the same value. */
-          for (c = 0; c < pre->channels; c++)
-            out[c][x] = g * pre->scale[c] + pre->bias[c];
-        }
+      case GST_CNN_SOURCE_GRAY:
+        /* R = G = B = luma: every selection reads the one sampled component. */
+        rgb[0] = rgb[1] = rgb[2] = comp[0];
         break;
-      }
-      case GST_CNN_SOURCE_YUV:{
-        const GstCnnAxisTable *lc = &pre->cols[0], *cc = &pre->cols[1];
-
-        for (x = pre->dst_x0; x < pre->dst_x1; x++) {
-          gfloat yy = bilerp (r0[0], r1[0], lc->i0[x], lc->i1[x], lc->w[x], wy[0]);
-          gfloat u = bilerp (r0[1], r1[1], cc->i0[x], cc->i1[x], cc->w[x], wy[1]);
-          gfloat v = bilerp (r0[2], r1[2], cc->i0[x], cc->i1[x], cc->w[x], wy[2]);
-          gfloat rgb[3];
-
-          yy = (yy - pre->yuv_y_off) * pre->yuv_y_scale;
-          u = (u - 128.0f) * pre->yuv_c_scale;
-          v = (v - 128.0f) * pre->yuv_c_scale;
-          rgb[0] = CLAMP (yy + pre->yuv_rv * v, 0.0f, 255.0f);
-          rgb[1] = CLAMP (yy - pre->yuv_gu * u - pre->yuv_gv * v, 0.0f, 255.0f);
-          rgb[2] = CLAMP (yy + pre->yuv_bu * u, 0.0f, 255.0f);
-          emit (pre, out, x, rgb);
-        }
+      case GST_CNN_SOURCE_RGB:
+      default:
+        rgb[0] = comp[0];
+        rgb[1] = comp[1];
+        rgb[2] = comp[2];
         break;
-      }
+    }
+
+    for (c = 0; c < pre->channels; c++) {
+      gint s = pre->select[c];
+
+      if (s == SELECT_LUMA && pre->kind != GST_CNN_SOURCE_GRAY)
+        normalise_luma_row (rgb[0], rgb[1], rgb[2], pre->scale[c], pre->bias[c], out[c],
+            x0, x1);
+      else
+        normalise_row (rgb[s == SELECT_LUMA ? 0 : s], pre->scale[c], pre->bias[c], out[c],
+            x0, x1);
     }
   }
 }

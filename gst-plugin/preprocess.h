@@ -1,13 +1,17 @@
 /* preprocess.h — video frame → float32 NCHW tensor in one pass.
  *
  * Scaling (bilinear, from per-row and per-column tables), the resize mode, colour
- * conversion (YUV → RGB, colour order, gray ↔ colour) and normalisation happen while each
- * output element is produced; nothing is allocated per frame.
+ * conversion (YUV → RGB, colour order, gray ↔ colour) and normalisation are done one
+ * output row at a time; nothing is allocated per frame. Only the source samples that the
+ * bilinear taps touch are read, so the cost depends on the tensor size, not the frame's.
  *
  *     gst_cnn_preprocess_init (&pre, 3, 224, 224);        // when the model is known
  *     gst_cnn_preprocess_configure (&pre, &info, &params); // on caps or setting changes
  *     gst_cnn_preprocess_run (&pre, &frame, tensor);       // per frame
  *     gst_cnn_preprocess_clear (&pre);
+ *
+ * gst_cnn_preprocess_run_reference() computes the same tensor the plain way (no tables,
+ * no folded constants, one pixel at a time); tests compare the two.
  *
  * Copyright (C) 2025 gst-cnn authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -77,6 +81,12 @@ typedef struct
   gfloat yuv_y_off, yuv_y_scale, yuv_c_scale;    /* Y' = (Y - off) * scale, C' = (C - 128) * c_scale */
   gfloat yuv_rv, yuv_gu, yuv_gv, yuv_bu;          /* R = Y'+rv V', G = Y'-gu U'-gv V', B = Y'+bu U' */
 
+  /* What the tables were built from, for the reference path. */
+  GstVideoInfo info;
+  GstCnnPreprocessParams params;
+  gdouble src_x0, src_y0, src_w, src_h;  /* sampled source rectangle, full-res pixels */
+
+  gfloat *rowbuf[6];             /* one tensor row per sampled component and per R, G, B */
   gpointer storage;
 } GstCnnPreprocess;
 
@@ -90,9 +100,15 @@ void gst_cnn_preprocess_clear (GstCnnPreprocess * pre);
 gboolean gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
     const GstCnnPreprocessParams * params);
 
-/* Writes channels × height × width floats. The frame must match the configured info. */
+/* Writes channels × height × width floats. The frame must match the configured info.
+ * Uses the row buffers in @pre: one call at a time per GstCnnPreprocess. */
 void gst_cnn_preprocess_run (const GstCnnPreprocess * pre, const GstVideoFrame * frame,
     gfloat * tensor);
+
+/* The same result (within float rounding), computed directly from the configured video
+ * info and parameters; slow. */
+void gst_cnn_preprocess_run_reference (const GstCnnPreprocess * pre,
+    const GstVideoFrame * frame, gfloat * tensor);
 
 G_END_DECLS
 

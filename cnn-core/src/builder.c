@@ -369,11 +369,8 @@ cnn_builder_output (cnn_builder *b, int x, const char *name)
   if (name != NULL && name[0] != '\0') {
     if (cnn_graph_find_value (g, name) >= 0)
       return fail (b, CNN_STATUS_INVALID_ARGUMENT, "output name is already used");
-    char *copy = strdup (name);
-    if (copy == NULL)
+    if (!cnn_graph_rename_value (g, x, name))
       return fail (b, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    free (g->values[x].name);
-    g->values[x].name = copy;
   }
   int *outputs = realloc (g->outputs, sizeof (int) * (size_t) (g->n_outputs + 1));
   if (outputs == NULL)

@@ -103,6 +103,7 @@ cnn_graph_free (cnn_graph *g)
     free (g->meta[i].value);
   }
   free (g->meta);
+  free (g->name_slots);
   free (g->nodes);
   free (g->values);
   free (g->inputs);
@@ -130,14 +131,60 @@ grow (void **array, int *cap, int needed, size_t size)
   return true;
 }
 
+/* FNV-1a: names in exported models share long prefixes, so hash every byte. */
+static uint32_t
+hash_name (const char *name)
+{
+  uint32_t h = 2166136261u;
+  for (const unsigned char *p = (const unsigned char *) name; *p != '\0'; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
+}
+
+static void
+index_insert (int *slots, int n_slots, const char *name, int id)
+{
+  uint32_t mask = (uint32_t) n_slots - 1;
+  for (uint32_t i = hash_name (name) & mask;; i = (i + 1) & mask) {
+    if (slots[i] == 0) {
+      slots[i] = id + 1;
+      return;
+    }
+  }
+}
+
+/* Keeps the table at most half full, so probes stay short. */
+static bool
+index_reserve (cnn_graph *g, int needed)
+{
+  if (needed * 2 < g->n_name_slots)
+    return true;
+  int n_slots = g->n_name_slots > 0 ? g->n_name_slots * 2 : 64;
+  while (needed * 2 >= n_slots)
+    n_slots *= 2;
+  int *slots = calloc ((size_t) n_slots, sizeof (int));
+  if (slots == NULL)
+    return false;
+  for (int v = 0; v < g->n_values; v++)
+    if (g->values[v].name[0] != '\0')
+      index_insert (slots, n_slots, g->values[v].name, v);
+  free (g->name_slots);
+  g->name_slots = slots;
+  g->n_name_slots = n_slots;
+  return true;
+}
+
 int
 cnn_graph_find_value (const cnn_graph *g, const char *name)
 {
-  if (name == NULL || name[0] == '\0')
+  if (name == NULL || name[0] == '\0' || g->n_name_slots == 0)
     return -1;
-  for (int i = g->n_values - 1; i >= 0; i--)
-    if (strcmp (g->values[i].name, name) == 0)
-      return i;
+  uint32_t mask = (uint32_t) g->n_name_slots - 1;
+  for (uint32_t i = hash_name (name) & mask; g->name_slots[i] != 0; i = (i + 1) & mask) {
+    int id = g->name_slots[i] - 1;
+    if (strcmp (g->values[id].name, name) == 0)
+      return id;
+  }
   return -1;
 }
 
@@ -148,7 +195,8 @@ cnn_graph_value (cnn_graph *g, const char *name)
 
   if (id >= 0)
     return id;
-  if (!grow ((void **) &g->values, &g->cap_values, g->n_values, sizeof (cnn_value)))
+  if (!grow ((void **) &g->values, &g->cap_values, g->n_values, sizeof (cnn_value))
+      || !index_reserve (g, g->n_values + 1))
     return -1;
   cnn_value *v = &g->values[g->n_values];
   memset (v, 0, sizeof (*v));
@@ -158,7 +206,24 @@ cnn_graph_value (cnn_graph *g, const char *name)
   v->rank = -1;
   v->producer = -1;
   v->arena_offset = -1;
+  if (v->name[0] != '\0')
+    index_insert (g->name_slots, g->n_name_slots, v->name, g->n_values);
   return g->n_values++;
+}
+
+bool
+cnn_graph_rename_value (cnn_graph *g, int id, const char *name)
+{
+  char *copy = strdup (name);
+  if (copy == NULL)
+    return false;
+  free (g->values[id].name);
+  g->values[id].name = copy;
+  /* Rebuild rather than delete in place: renames are rare (the builder's outputs). */
+  g->n_name_slots = 0;
+  free (g->name_slots);
+  g->name_slots = NULL;
+  return index_reserve (g, g->n_values);
 }
 
 int

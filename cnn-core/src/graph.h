@@ -98,6 +98,8 @@ typedef struct cnn_graph {
   int64_t opset;                        /* default-domain opset version */
   cnn_value *values;
   int n_values, cap_values;
+  int *name_slots;                      /* open-addressing hash of value names → id + 1 */
+  int n_name_slots;                     /* a power of two, or 0 */
   cnn_node *nodes;                      /* in topological order after cnn_graph_sort */
   int n_nodes, cap_nodes;
   int *inputs, n_inputs;                /* graph inputs that are not initializers */
@@ -114,6 +116,8 @@ void cnn_graph_free (cnn_graph *g);
  * id, or -1 when out of memory. Looking up an existing name returns that id. */
 int cnn_graph_value (cnn_graph *g, const char *name);
 int cnn_graph_find_value (const cnn_graph *g, const char *name);
+/* Renames value id (the new name must be unused); false when out of memory. */
+bool cnn_graph_rename_value (cnn_graph *g, int id, const char *name);
 /* Adds a node; inputs/outputs are copied; returns its index or -1 when out of memory. */
 int cnn_graph_add_node (cnn_graph *g, const char *name, const char *op_type, const char *domain,
     const int *inputs, int n_inputs, const int *outputs, int n_outputs);

@@ -28,9 +28,12 @@
  * int64 overflow whatever a file says. */
 #define WINDOW_MAX (INT64_C (1) << 24)
 
-/* im2col scratch per thread, in floats: 256 KiB keeps the tile and the GEMM's packed panels
- * in a 1 MiB L2. */
+/* im2col scratch per thread, in floats: 512 KiB keeps the tile and the GEMM's packed panels
+ * in a 1 MiB L2 while each GEMM is wide enough to amortise packing the weights. */
 #define CONV_TILE_FLOATS 131072
+/* 1×1 convs read the input in place; their tiles only bound the output (or input) block the
+ * epilogue then finds in cache. Measured best at about half the im2col size. */
+#define CONV_1X1_TILE_FLOATS 65536
 /* Fewer output columns per GEMM than this waste OpenBLAS's kernels. */
 #define CONV_MIN_TILE 64
 
@@ -400,17 +403,15 @@ conv_check_sum (cnn_graph *g, cnn_node *n, cnn_error *err)
 static conv_algo
 conv_choose (const cnn_conv_geom *s)
 {
-  if (s->c == s->group) {
-    if (s->kh == 3 && s->kw == 3 && s->dh == 1 && s->dw == 1 && s->sh == s->sw
-        && (s->sh == 1 || s->sh == 2))
-      return CONV_DEPTHWISE_3X3;
-    return CONV_DEPTHWISE;
-  }
+  if (s->c == s->group)
+    return s->kh == 3 && s->kw == 3 ? CONV_DEPTHWISE_3X3 : CONV_DEPTHWISE;
   if (s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pt == 0 && s->pl == 0
       && s->pb == 0 && s->pr == 0)
     return CONV_GEMM_1X1;
   return CONV_IM2COL_GEMM;
 }
+
+static size_t depthwise_scratch (const cnn_conv_geom *s);
 
 static cnn_status
 conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
@@ -433,7 +434,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   switch (plan->algo) {
     case CONV_GEMM_1X1:
       /* No scratch: the tile only bounds how much output the epilogue finds in cache. */
-      plan->tile = max64 (CONV_MIN_TILE, CONV_TILE_FLOATS / max64 (k, mg) / 16 * 16);
+      plan->tile = max64 (CONV_MIN_TILE, CONV_1X1_TILE_FLOATS / max64 (k, mg) / 16 * 16);
       n->workspace = 0;
       break;
     case CONV_IM2COL_GEMM:
@@ -442,12 +443,9 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
       break;
     case CONV_DEPTHWISE_3X3:
-      plan->tile = cols;
-      n->workspace = (size_t) s->w * sizeof (float);      /* a row of zeros for padding */
-      break;
     case CONV_DEPTHWISE:
       plan->tile = cols;
-      n->workspace = 0;
+      n->workspace = depthwise_scratch (s) * sizeof (float);
       break;
   }
   plan->tile = min64 (plan->tile, cols);
@@ -545,6 +543,31 @@ conv_im2col (const cnn_conv_geom *s, const float *x, int64_t cg, int64_t col0, i
   }
 }
 
+/* Starts an output tile [nrows, ncols] (row stride ld) at bias + residual, for the GEMM to
+ * accumulate onto with beta = 1. That replaces the pass in which OpenBLAS would zero C for
+ * beta = 0, leaves only the activation for afterwards, and stays correct when the residual
+ * shares the output's buffer. Returns the GEMM's beta. */
+CNN_VECTORIZE static float
+conv_tile_init (float *y, const float *sum, const float *bias, int64_t nrows, int64_t ncols,
+    int64_t ld)
+{
+  if (sum == NULL && bias == NULL)
+    return 0.0f;
+  for (int64_t r = 0; r < nrows; r++) {
+    float b = bias != NULL ? bias[r] : 0.0f;
+    float *yr = y + r * ld;
+    if (sum != NULL) {
+      const float *sr = sum + r * ld;
+      for (int64_t j = 0; j < ncols; j++)
+        yr[j] = sr[j] + b;
+    } else {
+      for (int64_t j = 0; j < ncols; j++)
+        yr[j] = b;
+    }
+  }
+  return 1.0f;
+}
+
 /* Runs GEMM items: each computes rows [m0, m0 + nrows) of one group and columns
  * [col0, col0 + ncols) of one image, then its epilogue. */
 static void
@@ -555,7 +578,6 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   int64_t cg = s->c / s->group, mg = s->m / s->group, k = cg * s->kh * s->kw;
   int64_t cols = s->oh * s->ow, in_plane = s->h * s->w;
   float *col = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
-  bool epilogue = job->b != NULL || job->act != CNN_ACTIVATION_NONE;
 
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;
@@ -578,23 +600,16 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
       ldb = ncols;
     }
 
-    /* The residual is accumulated by the GEMM itself (beta = 1), which also makes an
-     * output that shares the residual's buffer safe. */
     int64_t offset = (img * s->m + m0) * cols + col0;
     float *y = job->y + offset;
-    float beta = 0.0f;
-    if (job->sum != NULL) {
-      if (job->sum != job->y)
-        for (int64_t r = 0; r < nrows; r++)
-          memcpy (y + r * cols, job->sum + offset + r * cols, sizeof (float) * (size_t) ncols);
-      beta = 1.0f;
-    }
+    float beta = conv_tile_init (y, job->sum != NULL ? job->sum + offset : NULL,
+        job->b != NULL ? job->b + m0 : NULL, nrows, ncols, cols);
     cnn_sgemm (false, false, (int) nrows, (int) ncols, (int) k, 1.0f, job->w + m0 * k,
         (int) k, bmat, (int) ldb, beta, y, (int) cols);
-    if (epilogue)
+    if (job->act != CNN_ACTIVATION_NONE)
       for (int64_t r = 0; r < nrows; r++)
-        cnn_activate_array (y + r * cols, (size_t) ncols, job->b ? job->b[m0 + r] : 0.0f,
-            job->act, job->alpha, job->beta);
+        cnn_activate_array (y + r * cols, (size_t) ncols, 0.0f, job->act, job->alpha,
+            job->beta);
   }
 }
 
@@ -621,105 +636,168 @@ conv_split (conv_job *job, int threads)
   job->mblocks = ceil_div (mg, job->mrows);
 }
 
-/* ---- Depthwise kernels ------------------------------------------------------------------- */
+/* ---- Depthwise kernels ------------------------------------------------------------------- *
+ *
+ * One input plane → one output plane. The plane is first split into stride_h × stride_w
+ * zero-padded "phase" planes, P[a][b][r][c] = x[r·sh + a − pt][c·sw + b − pl], all Hq × Wq.
+ * Then tap (ki, kj) of output (oh, ow) is P[phase][oh + shift_h][ow + shift_w]: with the row
+ * width Wq shared by every phase plane, each tap is one flat offset, and the whole output
+ * (computed Wq wide, the columns past OW discarded) is a single branch-free vectorised loop
+ * over oh·Wq + ow — padding, stride and dilation cost nothing inside it, and small 7×7 maps
+ * vectorise as well as big ones. For stride 1 the split is a padded copy.
+ */
 
-/* Output row initialised with bias and residual, before the taps accumulate into it. */
-static inline void
-depthwise_row_init (float *y, const float *sum, float bias, int64_t n)
+typedef struct {
+  int64_t hq, wq;               /* phase plane size */
+  int64_t phases;               /* sh · sw */
+  size_t plane;                 /* floats per phase plane, with a zero tail */
+} depthwise_layout;
+
+static depthwise_layout
+depthwise_layout_of (const cnn_conv_geom *s)
 {
-  if (sum != NULL)
-    for (int64_t i = 0; i < n; i++)
-      y[i] = sum[i] + bias;
-  else
-    for (int64_t i = 0; i < n; i++)
-      y[i] = bias;
+  depthwise_layout l;
+
+  l.hq = s->oh + (s->kh - 1) * s->dh / s->sh;
+  l.wq = s->ow + (s->kw - 1) * s->dw / s->sw;
+  l.phases = s->sh * s->sw;
+  /* The flat loop reads up to Wq − OW floats past the last row. */
+  l.plane = (size_t) ((l.hq * l.wq + l.wq + 15) / 16 * 16);
+  return l;
 }
 
-/* Any kernel, stride and dilation: each tap adds w · (shifted input row) to the output row
- * over the columns where it lands inside the input. */
-CNN_VECTORIZE static void
-depthwise_plane (const cnn_conv_geom *s, const float *restrict x, const float *restrict w,
-    float bias, const float *sum, float *restrict y)
+/* Floats of scratch per thread: the phase planes and the Wq-wide output. */
+static size_t
+depthwise_scratch (const cnn_conv_geom *s)
 {
-  for (int64_t oh = 0; oh < s->oh; oh++) {
-    float *yr = y + oh * s->ow;
-    depthwise_row_init (yr, sum != NULL ? sum + oh * s->ow : NULL, bias, s->ow);
-    for (int64_t ki = 0; ki < s->kh; ki++) {
-      int64_t ih = oh * s->sh - s->pt + ki * s->dh;
-      if (ih < 0 || ih >= s->h)
+  depthwise_layout l = depthwise_layout_of (s);
+  return (size_t) l.phases * l.plane + (size_t) (s->oh * l.wq);
+}
+
+/* dst0[c] = row[2c + offset], dst1[c] = row[2c + 1 + offset], zero outside the row: one
+ * stride-2 input row split into its two column phases. */
+CNN_VECTORIZE static void
+deinterleave_row (const float *row, int64_t w, int64_t offset, int64_t n, float *restrict dst0,
+    float *restrict dst1)
+{
+  /* [lo, hi): columns where both 2c + offset and 2c + 1 + offset are inside the row. */
+  int64_t lo = offset >= 0 ? 0 : (-offset + 1) / 2;
+  int64_t hi = w - 2 - offset < 0 ? 0 : (w - 2 - offset) / 2 + 1;
+
+  lo = lo < n ? lo : n;
+  hi = hi < lo ? lo : (hi < n ? hi : n);
+  /* The few columns at either end that touch padding. */
+  for (int64_t c = 0; c < n; c++) {
+    if (c == lo)
+      c = hi;
+    if (c >= n)
+      break;
+    int64_t i0 = 2 * c + offset, i1 = i0 + 1;
+    dst0[c] = i0 >= 0 && i0 < w ? row[i0] : 0.0f;
+    dst1[c] = i1 >= 0 && i1 < w ? row[i1] : 0.0f;
+  }
+  const float *src = row + 2 * lo + offset;
+  for (int64_t i = 0; i < hi - lo; i++) {
+    dst0[lo + i] = src[2 * i];
+    dst1[lo + i] = src[2 * i + 1];
+  }
+}
+
+/* Splits plane x into the phase planes at `planes` (see above). */
+static void
+depthwise_split (const cnn_conv_geom *s, const depthwise_layout *l, const float *x,
+    float *planes)
+{
+  for (int64_t a = 0; a < s->sh; a++)
+    for (int64_t r = 0; r < l->hq; r++) {
+      int64_t ih = r * s->sh + a - s->pt;
+      float *dst[2] = { planes + (size_t) (a * s->sw) * l->plane + (size_t) (r * l->wq),
+        s->sw > 1 ? planes + (size_t) (a * s->sw + 1) * l->plane + (size_t) (r * l->wq)
+            : NULL };
+      if (ih < 0 || ih >= s->h) {
+        for (int64_t b = 0; b < s->sw; b++)
+          memset (planes + (size_t) (a * s->sw + b) * l->plane + (size_t) (r * l->wq), 0,
+              sizeof (float) * (size_t) l->wq);
         continue;
-      const float *xr = x + ih * s->w;
-      for (int64_t kj = 0; kj < s->kw; kj++) {
-        int64_t offset = kj * s->dw - s->pl, lo, hi;
-        float wv = w[ki * s->kw + kj];
-        cnn_window_valid_range (offset, s->sw, s->w, s->ow, &lo, &hi);
-        const float *xs = xr + lo * s->sw + offset;
-        float *ys = yr + lo;
-        if (s->sw == 1)
-          for (int64_t i = 0; i < hi - lo; i++)
-            ys[i] += wv * xs[i];
-        else
-          for (int64_t i = 0; i < hi - lo; i++)
-            ys[i] += wv * xs[i * s->sw];
+      }
+      const float *row = x + ih * s->w;
+      if (s->sw == 2) {
+        deinterleave_row (row, s->w, -s->pl, l->wq, dst[0], dst[1]);
+        continue;
+      }
+      for (int64_t b = 0; b < s->sw; b++) {
+        int64_t lo, hi, offset = b - s->pl;
+        float *d = planes + (size_t) (a * s->sw + b) * l->plane + (size_t) (r * l->wq);
+        cnn_window_valid_range (offset, s->sw, s->w, l->wq, &lo, &hi);
+        im2col_row (d, row, 0, l->wq, lo, hi, s->sw, offset);
       }
     }
-  }
+  /* The zero tail the flat loop may read past the last row. */
+  for (int64_t p = 0; p < l->phases; p++)
+    memset (planes + (size_t) p * l->plane + (size_t) (l->hq * l->wq), 0,
+        sizeof (float) * (l->plane - (size_t) (l->hq * l->wq)));
 }
 
-/* One output row of a 3×3 depthwise conv: all nine taps per element in one pass. Rows above
- * or below the input point at `zeros`, so only the first and last columns need checks. */
-static inline void
-depthwise_3x3_row (const cnn_conv_geom *s, const float *const rows[3], const float *w,
-    int64_t lo, int64_t hi, float *restrict y, int64_t stride)
+/* Where tap (ki, kj) reads: its phase plane, shifted by whole rows and columns. */
+static inline const float *
+depthwise_tap (const cnn_conv_geom *s, const depthwise_layout *l, const float *planes,
+    int64_t ki, int64_t kj)
 {
-  const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
-
-  for (int64_t ow = 0; ow < s->ow; ow++) {
-    if (ow == lo && hi > lo) {
-      /* Interior: every tap is inside the row. */
-      for (int64_t o = lo; o < hi; o++) {
-        int64_t i = o * stride - s->pl;
-        y[o] += w[0] * r0[i] + w[1] * r0[i + 1] + w[2] * r0[i + 2]
-            + w[3] * r1[i] + w[4] * r1[i + 1] + w[5] * r1[i + 2]
-            + w[6] * r2[i] + w[7] * r2[i + 1] + w[8] * r2[i + 2];
-      }
-      ow = hi - 1;
-      continue;
-    }
-    float acc = 0.0f;
-    for (int64_t kj = 0; kj < 3; kj++) {
-      int64_t i = ow * stride - s->pl + kj;
-      if (i >= 0 && i < s->w)
-        acc += w[kj] * r0[i] + w[3 + kj] * r1[i] + w[6 + kj] * r2[i];
-    }
-    y[ow] += acc;
-  }
+  int64_t rh = ki * s->dh, rw = kj * s->dw;
+  int64_t phase = (rh % s->sh) * s->sw + rw % s->sw;
+  return planes + (size_t) phase * l->plane + (size_t) (rh / s->sh * l->wq + rw / s->sw);
 }
 
+/* out[p] = bias + Σ taps, p over the Wq-wide output. Nine taps unrolled for 3×3. */
 CNN_VECTORIZE static void
-depthwise_3x3_plane (const cnn_conv_geom *s, const float *x, const float *w, float bias,
-    const float *sum, float *y, const float *zeros)
+depthwise_taps (const cnn_conv_geom *s, const depthwise_layout *l, const float *planes,
+    const float *w, float bias, float *restrict out)
 {
-  int64_t lo, hi, lo2, hi2;
+  int64_t n = s->oh * l->wq;
 
-  /* Columns where taps 0 and 2 (hence all three) are inside the input. */
-  cnn_window_valid_range (-s->pl, s->sw, s->w, s->ow, &lo, &hi);
-  cnn_window_valid_range (2 - s->pl, s->sw, s->w, s->ow, &lo2, &hi2);
-  lo = max64 (lo, lo2);
-  hi = max64 (lo, min64 (hi, hi2));
-  for (int64_t oh = 0; oh < s->oh; oh++) {
-    const float *rows[3];
-    for (int ki = 0; ki < 3; ki++) {
-      int64_t ih = oh * s->sh - s->pt + ki;
-      rows[ki] = ih >= 0 && ih < s->h ? x + ih * s->w : zeros;
+  if (s->kh == 3 && s->kw == 3) {
+    const float *restrict t0 = depthwise_tap (s, l, planes, 0, 0);
+    const float *restrict t1 = depthwise_tap (s, l, planes, 0, 1);
+    const float *restrict t2 = depthwise_tap (s, l, planes, 0, 2);
+    const float *restrict t3 = depthwise_tap (s, l, planes, 1, 0);
+    const float *restrict t4 = depthwise_tap (s, l, planes, 1, 1);
+    const float *restrict t5 = depthwise_tap (s, l, planes, 1, 2);
+    const float *restrict t6 = depthwise_tap (s, l, planes, 2, 0);
+    const float *restrict t7 = depthwise_tap (s, l, planes, 2, 1);
+    const float *restrict t8 = depthwise_tap (s, l, planes, 2, 2);
+    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
+    const float w6 = w[6], w7 = w[7], w8 = w[8];
+    for (int64_t p = 0; p < n; p++)
+      out[p] = bias + w0 * t0[p] + w1 * t1[p] + w2 * t2[p] + w3 * t3[p] + w4 * t4[p]
+          + w5 * t5[p] + w6 * t6[p] + w7 * t7[p] + w8 * t8[p];
+    return;
+  }
+  for (int64_t p = 0; p < n; p++)
+    out[p] = bias;
+  for (int64_t ki = 0; ki < s->kh; ki++)
+    for (int64_t kj = 0; kj < s->kw; kj++) {
+      const float *restrict t = depthwise_tap (s, l, planes, ki, kj);
+      float wv = w[ki * s->kw + kj];
+      for (int64_t p = 0; p < n; p++)
+        out[p] += wv * t[p];
     }
+}
+
+/* y = out without the columns past OW, plus the residual (which may share y's buffer). */
+CNN_VECTORIZE static void
+depthwise_store (const cnn_conv_geom *s, const depthwise_layout *l, const float *out,
+    const float *sum, float *y)
+{
+  for (int64_t oh = 0; oh < s->oh; oh++) {
+    const float *o = out + oh * l->wq;
     float *yr = y + oh * s->ow;
-    depthwise_row_init (yr, sum != NULL ? sum + oh * s->ow : NULL, bias, s->ow);
-    /* Constant strides let the compiler vectorise each variant. */
-    if (s->sw == 1)
-      depthwise_3x3_row (s, rows, w, lo, hi, yr, 1);
-    else
-      depthwise_3x3_row (s, rows, w, lo, hi, yr, 2);
+    if (sum != NULL) {
+      const float *sr = sum + oh * s->ow;
+      for (int64_t j = 0; j < s->ow; j++)
+        yr[j] = o[j] + sr[j];
+    } else {
+      memcpy (yr, o, sizeof (float) * (size_t) s->ow);
+    }
   }
 }
 
@@ -729,23 +807,26 @@ conv_depthwise_planes (void *arg, size_t begin, size_t end, int thread)
 {
   const conv_job *job = arg;
   const cnn_conv_geom *s = &job->plan->s;
+  depthwise_layout l = depthwise_layout_of (s);
   int64_t mult = s->m / s->c, in_plane = s->h * s->w, out_plane = s->oh * s->ow;
-  float *zeros = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
+  float *planes = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
+  float *out = planes + (size_t) l.phases * l.plane;
+  int64_t split = -1;           /* input plane currently split */
 
-  if (job->plan->algo == CONV_DEPTHWISE_3X3)
-    memset (zeros, 0, sizeof (float) * (size_t) s->w);
   for (size_t plane = begin; plane < end; plane++) {
     int64_t img = (int64_t) plane / s->m, m = (int64_t) plane % s->m;
-    const float *x = job->x + (img * s->c + m / mult) * in_plane;
-    const float *w = job->w + m * s->kh * s->kw;
+    int64_t c = img * s->c + m / mult;
     const float *sum = job->sum != NULL ? job->sum + plane * out_plane : NULL;
     float *y = job->y + plane * out_plane;
-    float bias = job->b != NULL ? job->b[m] : 0.0f;
 
-    if (job->plan->algo == CONV_DEPTHWISE_3X3)
-      depthwise_3x3_plane (s, x, w, bias, sum, y, zeros);
-    else
-      depthwise_plane (s, x, w, bias, sum, y);
+    /* With a channel multiplier, consecutive outputs share their input plane. */
+    if (c != split) {
+      depthwise_split (s, &l, job->x + c * in_plane, planes);
+      split = c;
+    }
+    depthwise_taps (s, &l, planes, job->w + m * s->kh * s->kw,
+        job->b != NULL ? job->b[m] : 0.0f, out);
+    depthwise_store (s, &l, out, sum, y);
     if (job->act != CNN_ACTIVATION_NONE)
       cnn_activate_array (y, (size_t) out_plane, 0.0f, job->act, job->alpha, job->beta);
   }

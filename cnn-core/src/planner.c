@@ -1,8 +1,17 @@
 /* planner.c — greedy by size: place the largest values first at the lowest offset that does
- * not overlap any placed value whose lifetime intersects. Near-optimal for CNN chains. */
+ * not overlap any placed value whose lifetime intersects. Near-optimal for CNN chains.
+ *
+ * To find the placed values a new one must avoid, each node step keeps a list of the placed
+ * values alive at it; a value only looks at the steps of its own lifetime, so planning stays
+ * near-linear even for graphs with hundreds of thousands of nodes. */
 #include "planner.h"
 
 #include <stdlib.h>
+
+typedef struct {
+  int item;
+  int next;             /* next entry alive at the same step, or -1 */
+} alive_entry;
 
 typedef struct {
   int value;
@@ -34,6 +43,8 @@ cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
   plan_item *items = malloc (sizeof (plan_item) * ((size_t) g->n_values + 1));
   plan_item **placed = malloc (sizeof (plan_item *) * ((size_t) g->n_values + 1));
   int *item_of = malloc (sizeof (int) * ((size_t) g->n_values + 1));
+  alive_entry *entries = NULL;
+  int *heads = NULL, *seen = NULL;
   int n_items = 0;
   uint64_t total = 0;
 
@@ -71,13 +82,36 @@ cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
     }
   }
 
+  /* One list entry per (value, step of its lifetime). */
+  uint64_t n_entries = 0;
+  for (int i = 0; i < n_items; i++)
+    n_entries += (uint64_t) (items[i].last - items[i].first + 1);
+  if (n_entries > (UINT64_C (1) << 27)) {
+    status = cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
+        "the graph is too large to plan (%llu value-steps)", (unsigned long long) n_entries);
+    goto done;
+  }
+  entries = malloc (sizeof (alive_entry) * ((size_t) n_entries + 1));
+  heads = malloc (sizeof (int) * ((size_t) g->n_nodes + 1));
+  seen = calloc ((size_t) n_items + 1, sizeof (int));
+  if (entries == NULL || heads == NULL || seen == NULL) {
+    status = cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory planning");
+    goto done;
+  }
+  for (int i = 0; i < g->n_nodes; i++)
+    heads[i] = -1;
+
   qsort (items, (size_t) n_items, sizeof (plan_item), by_size_desc);
+  int n_used = 0;
   for (int i = 0; i < n_items; i++) {
     plan_item *it = &items[i];
     int n_conflicts = 0;
-    for (int j = 0; j < i; j++)
-      if (items[j].first <= it->last && it->first <= items[j].last)
-        placed[n_conflicts++] = &items[j];
+    for (int step = it->first; step <= it->last; step++)
+      for (int e = heads[step]; e >= 0; e = entries[e].next)
+        if (seen[entries[e].item] != i + 1) {
+          seen[entries[e].item] = i + 1;
+          placed[n_conflicts++] = &items[entries[e].item];
+        }
     qsort (placed, (size_t) n_conflicts, sizeof (plan_item *), by_offset);
     uint64_t offset = 0;
     for (int j = 0; j < n_conflicts; j++) {
@@ -90,10 +124,17 @@ cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
     if (offset + it->size > total)
       total = offset + it->size;
     g->values[it->value].arena_offset = (int64_t) offset;
+    for (int step = it->first; step <= it->last; step++) {
+      entries[n_used] = (alive_entry) { .item = i, .next = heads[step] };
+      heads[step] = n_used++;
+    }
   }
   *arena_bytes = total;
 
 done:
+  free (entries);
+  free (heads);
+  free (seen);
   free (items);
   free (placed);
   free (item_of);

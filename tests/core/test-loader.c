@@ -802,6 +802,12 @@ test_bad_models (void)
   expect_spec ("output nobody computes", &s, NULL, CNN_STATUS_INVALID_MODEL, "'nowhere'", NULL,
       NULL);
   spec_init (&s);
+  s.cst_out[0] = (char *) "";   /* first node without inputs or outputs (fuzzer find) */
+  s.reshape_in[1] = (char *) "";
+  s.nodes[0] = &s.cst;
+  s.nodes[2] = &s.conv;
+  expect_spec ("node with no inputs or outputs", &s, NULL, CNN_STATUS_OK, NULL, NULL, NULL);
+  spec_init (&s);
   s.y.type = NULL;
   expect_spec ("output without type", &s, NULL, CNN_STATUS_OK, NULL, NULL, NULL);
 

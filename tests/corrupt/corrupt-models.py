@@ -435,13 +435,16 @@ SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime e
 
 
 def classify(cmd, timeout, env):
+    # Own process group, so a hang is killed with everything it started.
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=env, start_new_session=True)
     try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, timeout=timeout, env=env,
-                           start_new_session=True)
-    except subprocess.TimeoutExpired as e:
-        return 'hang', (e.stderr or b'').decode(errors='replace')
-    err = p.stderr.decode(errors='replace')
+        _, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        _, err = p.communicate()
+        return 'hang', err.decode(errors='replace')
+    err = err.decode(errors='replace')
     sanitizer = any(m in err for m in SANITIZER_MARKS[:4])
     valgrind_error = '== ERROR SUMMARY: ' in err and '== ERROR SUMMARY: 0 errors' not in err
     if p.returncode < 0 or p.returncode > 1 or sanitizer or valgrind_error:
@@ -461,7 +464,7 @@ def run_case(case, args, env, workdir):
         f.write(data)
     prefix = []
     if args.valgrind:
-        prefix = ['valgrind', '-q', '--leak-check=full', '--errors-for-leak-kinds=definite',
+        prefix = ['valgrind', '-q', '--leak-check=full',
                   '--error-exitcode=3']
     commands = [
         ('inspect', prefix + [args.cnn, 'inspect', path, '--threads', '1']),

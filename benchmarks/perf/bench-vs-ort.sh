@@ -1,0 +1,60 @@
+#!/bin/sh
+# Side by side with ONNX Runtime: exports the five reference architectures, then times
+# `cnn bench` and ONNX Runtime alternately (same model, same input size, batch 1) at 1 and 2
+# threads, and prints a Markdown table of medians, ratios and cnn's peak RSS.
+#
+#   benchmarks/perf/bench-vs-ort.sh [MODELS_DIR] [ROUNDS]
+#
+# Not a test: timings never gate CI. Needs python3-torch, python3-torchvision (exports) and
+# npm (ONNX Runtime's CPU build from the onnxruntime-node package, via ../shared/anchors).
+set -e
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ANCHORS=${CNN_ANCHORS:-$ROOT/../shared/anchors}
+DIR=${1:-/tmp/cnn-bench-models}
+ROUNDS=${2:-3}
+ITERATIONS=${ITERATIONS:-30}
+CNN=${CNN:-$ROOT/build/cnn-core/cnn}
+MODELS=${MODELS:-"resnet18 resnet50 mobilenet_v2 squeezenet1_1 mobilenet_v3_small"}
+
+[ -x "$CNN" ] || { echo "build first: $CNN is missing" >&2; exit 1; }
+mkdir -p "$DIR"
+for m in $MODELS; do
+  [ -f "$DIR/$m.onnx" ] || /usr/bin/python3 "$ANCHORS/gen-torchvision-onnx.py" "$DIR" "$m" >/dev/null
+done
+eval "$(sh "$ANCHORS/ort-setup.sh" "${ORT_DIR:-/tmp/ort-anchor}")"
+export ORT_NODE_MODULES
+
+# One JSON line per measurement; the best median over ROUNDS alternating rounds is kept,
+# so a burst of noise on this shared machine hits both engines alike.
+LOG=$(mktemp)
+for round in $(seq "$ROUNDS"); do
+  for m in $MODELS; do
+    for t in 1 2; do
+      "$CNN" bench "$DIR/$m.onnx" --threads "$t" --iterations "$ITERATIONS" --warmup 5 --json |
+        sed "s/^{/{\"engine\":\"cnn\",\"name\":\"$m\",/" >>"$LOG"
+      node "$ANCHORS/ort-bench.js" "$DIR/$m.onnx" "$t" "$ITERATIONS" |
+        sed "s/^{/{\"name\":\"$m\",/" >>"$LOG"
+    done
+  done
+done
+
+/usr/bin/python3 - "$LOG" "$MODELS" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+best = {}
+for r in rows:
+    key = (r.get("engine", "onnxruntime"), r["name"], int(r["threads"]))
+    best[key] = min(best.get(key, float("inf")), r["median_ms"])
+rss = {}
+for r in rows:
+    if r.get("engine") == "cnn":
+        rss[r["name"]] = max(rss.get(r["name"], 0), r.get("peak_rss_kb", 0))
+print("| model | cnn 1T ms | ORT 1T ms | ratio 1T | cnn 2T ms | ORT 2T ms | ratio 2T | cnn peak RSS MB |")
+print("|---|---|---|---|---|---|---|---|")
+for m in sys.argv[2].split():
+    c1, o1 = best[("cnn", m, 1)], best[("onnxruntime", m, 1)]
+    c2, o2 = best[("cnn", m, 2)], best[("onnxruntime", m, 2)]
+    print(f"| {m} | {c1:.2f} | {o1:.2f} | {c1 / o1:.2f} | {c2:.2f} | {o2:.2f} | {c2 / o2:.2f} "
+          f"| {rss.get(m, 0) / 1024:.0f} |")
+PY
+rm -f "$LOG"
