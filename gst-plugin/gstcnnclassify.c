@@ -1081,7 +1081,7 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   void *outputs[1];
   cnn_error err;
   cnn_status status;
-  gint64 t0, t1;
+  gint64 t_pre, t0, t1;
   GstClockTime inference_time;
   GstCnnClassificationMeta *meta;
 
@@ -1112,6 +1112,7 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
       GST_WARNING_OBJECT (self, "cannot use %d threads: %s", threads, err.message);
   }
 
+  t_pre = g_get_monotonic_time ();
   gst_cnn_preprocess_run (&self->pre, frame, self->input);
 
   inputs[0] = self->input;
@@ -1137,9 +1138,10 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     gst_cnn_classification_meta_add_entry (meta, (gint) self->top[i],
         self->labels[self->top[i]], self->probs[self->top[i]]);
 
-  GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %s (%.3f) in %" GST_TIME_FORMAT,
+  GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %s (%.3f), preprocessing %"
+      G_GINT64_FORMAT " us, inference %" G_GINT64_FORMAT " us",
       GST_TIME_ARGS (GST_BUFFER_PTS (buf)), n ? self->labels[self->top[0]] : "-",
-      n ? self->probs[self->top[0]] : 0.0f, GST_TIME_ARGS (inference_time));
+      n ? self->probs[self->top[0]] : 0.0f, t0 - t_pre, t1 - t0);
 
   if (post_messages)
     post_result (self, buf, model_name, n, inference_time);

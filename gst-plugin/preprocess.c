@@ -6,8 +6,22 @@
 #include "preprocess.h"
 
 #include <math.h>
+#include <string.h>
 
 #define SELECT_LUMA 3
+#ifndef PREFETCH_AHEAD
+#define PREFETCH_AHEAD 2
+#endif
+
+/* The per-row kernels are also compiled for AVX2 and picked at load time; the plugin
+ * itself targets baseline x86-64. AVX2 doubles the lanes of the tap loads. Tests build a
+ * copy with GST_CNN_PREPROCESS_BASELINE to check the baseline code on AVX2 machines too. */
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) \
+    && !defined(GST_CNN_PREPROCESS_BASELINE)
+#define GST_CNN_VECTORIZE __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#else
+#define GST_CNN_VECTORIZE
+#endif
 
 gboolean
 gst_cnn_preprocess_init (GstCnnPreprocess * pre, gint channels, gint height, gint width)
@@ -70,11 +84,44 @@ build_axis (const GstCnnAxisTable * t, gint dst0, gint dst_len, gdouble src0,
 
     s = s / (1 << sub) - 0.5;
     s = CLAMP (s, 0.0, (gdouble) (plane_len - 1));
-    i0 = (gint) s;
+    /* The last sample as the second tap at weight 1: taps stay one sample apart. */
+    i0 = MIN ((gint) s, MAX (plane_len - 2, 0));
     t->i0[dst0 + i] = i0 * step;
     t->i1[dst0 + i] = MIN (i0 + 1, plane_len - 1) * step;
     t->w[dst0 + i] = (gfloat) (s - i0);
   }
+}
+
+/* Bit position of byte @i of a @size-byte word loaded from memory. */
+static gint
+byte_shift (gint i, gint size)
+{
+  return 8 * (G_BYTE_ORDER == G_LITTLE_ENDIAN ? i : size - 1 - i);
+}
+
+/* Component @k is read through table @table from a load that starts @back bytes before
+ * it (packed RGB: at the pixel's first byte; NV12: U and V from one load). */
+static void
+configure_sampler (GstCnnPreprocess * pre, const GstVideoInfo * info, gint k, gint table,
+    gint back)
+{
+  GstCnnCompSampler *cs = &pre->comp[k];
+  const GstCnnAxisTable *cols = &pre->cols[table];
+  gint pstride = GST_VIDEO_INFO_COMP_PSTRIDE (info, k);
+  gint width = GST_VIDEO_INFO_COMP_WIDTH (info, k);
+  gint delta = width > 1 ? pstride : 0;        /* bytes between the two taps */
+  /* Bytes from the load origin up to and including the component's last byte in a line:
+   * nothing after it is guaranteed to exist (the last line may end the buffer). */
+  gint avail = back + (width - 1) * pstride + 1;
+  gint x;
+
+  cs->table = table;
+  cs->back = back;
+  cs->load = back + delta < 4 ? 4 : 8;
+  cs->shift0 = byte_shift (back, cs->load);
+  cs->shift1 = byte_shift (back + delta, cs->load);
+  for (x = pre->dst_x1; x > pre->dst_x0 && cols->i0[x - 1] + cs->load > avail; x--);
+  cs->safe_end = x;
 }
 
 static void
@@ -144,9 +191,6 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
     default:
       return FALSE;
   }
-  for (c = 0; c < 3; c++)
-    pre->comp_table[c] = (pre->kind == GST_CNN_SOURCE_YUV && c > 0) ? 1 : 0;
-
   /* Resize geometry in full-resolution source pixels; the pixel aspect ratio counts so
    * that letterbox and center-crop keep the displayed shape. */
   disp_w = in_w;
@@ -203,6 +247,29 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
         GST_VIDEO_FORMAT_INFO_H_SUB (info->finfo, comp), 1);
   }
 
+  switch (pre->kind) {
+    case GST_CNN_SOURCE_RGB:{
+      gint first = MIN (GST_VIDEO_INFO_COMP_POFFSET (info, 0),
+          MIN (GST_VIDEO_INFO_COMP_POFFSET (info, 1), GST_VIDEO_INFO_COMP_POFFSET (info,
+                  2)));
+
+      for (c = 0; c < 3; c++)
+        configure_sampler (pre, info, c, 0, GST_VIDEO_INFO_COMP_POFFSET (info, c) - first);
+      break;
+    }
+    case GST_CNN_SOURCE_GRAY:
+      configure_sampler (pre, info, 0, 0, 0);
+      break;
+    case GST_CNN_SOURCE_YUV:
+      configure_sampler (pre, info, 0, 0, 0);
+      configure_sampler (pre, info, 1, 1, 0);
+      /* NV12's V follows U in the same plane: one load carries both. */
+      configure_sampler (pre, info, 2, 1,
+          GST_VIDEO_INFO_COMP_PLANE (info, 2) == GST_VIDEO_INFO_COMP_PLANE (info, 1) ?
+          GST_VIDEO_INFO_COMP_POFFSET (info, 2) - GST_VIDEO_INFO_COMP_POFFSET (info, 1) : 0);
+      break;
+  }
+
   /* ((pixel / 255) * (hi - lo) + lo - mean) / std as one multiply-add per channel. */
   for (c = 0; c < pre->channels; c++) {
     gfloat std = params->std[c];
@@ -232,21 +299,94 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
  *   3. channel selection and normalisation into the NCHW planes.
  * Loops 2 and 3 read and write contiguous float rows, which the compiler vectorises. */
 
+/* The two taps of both source lines come from one 4- or 8-byte load per line: gcc
+ * vectorises these loops (the loads become short gathers), while a byte-per-tap loop
+ * stays scalar. */
+#define DEFINE_SAMPLE_ROW(name, word_t)                                                 \
+GST_CNN_VECTORIZE static void                                                           \
+name (const guint8 * r0, const guint8 * r1, gfloat wy, const gint * restrict i0,        \
+    const gfloat * restrict wx, gint x0, gint x1, gint shift0, gint shift1,            \
+    gfloat * restrict out)                                                              \
+{                                                                                       \
+  gint x;                                                                               \
+                                                                                        \
+  for (x = x0; x < x1; x++) {                                                           \
+    word_t p, q;                                                                        \
+    gfloat a, b, c, d, top, bottom;                                                     \
+                                                                                        \
+    memcpy (&p, r0 + i0[x], sizeof (p));                                                \
+    memcpy (&q, r1 + i0[x], sizeof (q));                                                \
+    /* Narrow before converting: 32-bit lanes convert to float, 64-bit ones do not. */  \
+    a = (guint32) (p >> shift0) & 0xff;                                                 \
+    b = (guint32) (p >> shift1) & 0xff;                                                 \
+    c = (guint32) (q >> shift0) & 0xff;                                                 \
+    d = (guint32) (q >> shift1) & 0xff;                                                 \
+    top = a + (b - a) * wx[x];                                                          \
+    bottom = c + (d - c) * wx[x];                                                       \
+    out[x] = top + (bottom - top) * wy;                                                 \
+  }                                                                                     \
+}
+
+DEFINE_SAMPLE_ROW (sample_row_32, guint32);
+DEFINE_SAMPLE_ROW (sample_row_64, guint64);
+
+/* The columns whose load would run past the end of the line: one byte per tap. */
 static void
-sample_row (const guint8 * r0, const guint8 * r1, gfloat wy, const GstCnnAxisTable * cols,
-    gint x0, gint x1, gfloat * restrict out)
+sample_row_tail (const guint8 * r0, const guint8 * r1, gfloat wy,
+    const GstCnnAxisTable * cols, gint x0, gint x1, gfloat * restrict out)
 {
-  const gint *restrict i0 = cols->i0, *restrict i1 = cols->i1;
-  const gfloat *restrict wx = cols->w;
   gint x;
 
   for (x = x0; x < x1; x++) {
-    gfloat a = r0[i0[x]], b = r0[i1[x]], c = r1[i0[x]], d = r1[i1[x]];
-    gfloat top = a + (b - a) * wx[x];
-    gfloat bottom = c + (d - c) * wx[x];
+    gfloat a = r0[cols->i0[x]], b = r0[cols->i1[x]], c = r1[cols->i0[x]],
+        d = r1[cols->i1[x]];
+    gfloat top = a + (b - a) * cols->w[x];
+    gfloat bottom = c + (d - c) * cols->w[x];
 
     out[x] = top + (bottom - top) * wy;
   }
+}
+
+/* Component @cs of output row @y into out[x0, x1); @base and @stride are the component's
+ * own data and line stride. */
+static void
+sample_row (const GstCnnPreprocess * pre, const GstCnnCompSampler * cs,
+    const guint8 * base, gint stride, gint y, gint x0, gint x1, gfloat * out)
+{
+  const GstCnnAxisTable *rows = &pre->rows[cs->table], *cols = &pre->cols[cs->table];
+  const guint8 *r0 = base + (gsize) rows->i0[y] * stride;
+  const guint8 *r1 = base + (gsize) rows->i1[y] * stride;
+  gint safe_end = CLAMP (cs->safe_end, x0, x1);
+
+  if (cs->load == 4)
+    sample_row_32 (r0 - cs->back, r1 - cs->back, rows->w[y], cols->i0, cols->w, x0,
+        safe_end, cs->shift0, cs->shift1, out);
+  else
+    sample_row_64 (r0 - cs->back, r1 - cs->back, rows->w[y], cols->i0, cols->w, x0,
+        safe_end, cs->shift0, cs->shift1, out);
+  sample_row_tail (r0, r1, rows->w[y], cols, safe_end, x1, out);
+}
+
+/* Asks for the source lines of component @cs in output row @y, so that they arrive while
+ * the rows before it are computed: the network evicts the frame from the caches, and
+ * the hardware prefetcher does not guess the jumps between sampled lines. */
+static void
+prefetch_row (const GstCnnPreprocess * pre, const GstCnnCompSampler * cs,
+    const guint8 * base, gint stride, gint y)
+{
+#if defined(__GNUC__) || defined(__clang__)
+  const GstCnnAxisTable *rows = &pre->rows[cs->table], *cols = &pre->cols[cs->table];
+  gsize first = cols->i0[pre->dst_x0], last = cols->i1[pre->dst_x1 - 1];
+  gint line[2] = { rows->i0[y], rows->i1[y] }, l;
+  gsize at;
+
+  for (l = 0; l < 2; l++) {
+    const guint8 *p = base + (gsize) line[l] * stride;
+
+    for (at = first; at < last + 64; at += 64)
+      __builtin_prefetch (p + MIN (at, last));
+  }
+#endif
 }
 
 static inline gfloat
@@ -258,7 +398,7 @@ clamp_255 (gfloat v)
 
 /* Interpolating Y, U and V and then converting equals converting the four taps and then
  * interpolating (the conversion is affine), up to the clamping of out-of-gamut taps. */
-static void
+GST_CNN_VECTORIZE static void
 yuv_row_to_rgb (const GstCnnPreprocess * pre, const gfloat * restrict yy,
     const gfloat * restrict uu, const gfloat * restrict vv, gfloat * restrict r,
     gfloat * restrict g, gfloat * restrict b, gint x0, gint x1)
@@ -277,7 +417,7 @@ yuv_row_to_rgb (const GstCnnPreprocess * pre, const gfloat * restrict yy,
   }
 }
 
-static void
+GST_CNN_VECTORIZE static void
 normalise_row (const gfloat * restrict in, gfloat scale, gfloat bias,
     gfloat * restrict out, gint x0, gint x1)
 {
@@ -287,7 +427,7 @@ normalise_row (const gfloat * restrict in, gfloat scale, gfloat bias,
     out[x] = in[x] * scale + bias;
 }
 
-static void
+GST_CNN_VECTORIZE static void
 normalise_luma_row (const gfloat * restrict r, const gfloat * restrict g,
     const gfloat * restrict b, gfloat scale, gfloat bias, gfloat * restrict out, gint x0,
     gint x1)
@@ -343,11 +483,9 @@ gst_cnn_preprocess_run (const GstCnnPreprocess * pre, const GstVideoFrame * fram
     }
 
     for (k = 0; k < pre->n_comps; k++) {
-      const GstCnnAxisTable *rows = &pre->rows[pre->comp_table[k]];
-
-      sample_row (base[k] + (gsize) rows->i0[y] * stride[k],
-          base[k] + (gsize) rows->i1[y] * stride[k], rows->w[y],
-          &pre->cols[pre->comp_table[k]], x0, x1, comp[k]);
+      if (y + PREFETCH_AHEAD < pre->dst_y1)
+        prefetch_row (pre, &pre->comp[k], base[k], stride[k], y + PREFETCH_AHEAD);
+      sample_row (pre, &pre->comp[k], base[k], stride[k], y, x0, x1, comp[k]);
     }
 
     switch (pre->kind) {

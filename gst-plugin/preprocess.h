@@ -49,7 +49,9 @@ typedef struct
 
 /* One axis of the scaler: for each output index, the two source positions and the weight
  * of the second. Column entries are byte offsets (pixel stride applied), row entries are
- * line numbers (the stride comes from each frame). */
+ * line numbers (the stride comes from each frame). Unless the plane is one sample wide
+ * or high, the second position is always the first plus one sample (the last sample is
+ * reached with weight 1 on it), so that one load can fetch both taps. */
 typedef struct
 {
   gint *i0;
@@ -64,6 +66,19 @@ typedef enum
   GST_CNN_SOURCE_YUV,
 } GstCnnSourceKind;
 
+/* How the per-frame path fetches one source component: a 4- or 8-byte load at
+ * (component data - back + column offset) holds both horizontal taps, at bit positions
+ * shift0 and shift1. Output columns from safe_end on would load past the component's
+ * last byte in the line, and read the two taps one byte at a time instead. */
+typedef struct
+{
+  gint table;                    /* 0 = full-resolution tables, 1 = chroma tables */
+  gint back;
+  gint load;
+  gint shift0, shift1;
+  gint safe_end;
+} GstCnnCompSampler;
+
 typedef struct
 {
   gint channels, height, width;  /* tensor */
@@ -72,7 +87,7 @@ typedef struct
   gboolean configured;
   GstCnnSourceKind kind;
   gint n_comps;
-  gint comp_table[3];            /* 0 = luma tables, 1 = chroma tables */
+  GstCnnCompSampler comp[3];
   gint dst_x0, dst_x1, dst_y0, dst_y1;  /* where the picture lands; the rest is padding */
   GstCnnAxisTable cols[2], rows[2];
   gint select[3];                /* per tensor channel: 0..2 = R, G, B; 3 = luma */

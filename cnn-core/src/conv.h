@@ -68,6 +68,24 @@ cnn_status cnn_conv_geometry (const cnn_graph *g, const cnn_node *n, cnn_conv_ge
  * "depthwise-3x3"), for tests and debugging; "" before prepare. */
 const char *cnn_conv_algorithm (const cnn_node *n);
 
+/* Phase planes: a plane split by stride phase and padded, so that every tap of a window op
+ * is a flat offset (see op-conv.c). Used by the depthwise conv and the pooling kernels. */
+typedef struct cnn_phase_layout {
+  int64_t hq, wq;               /* size of each phase plane; Wq is the computed row width */
+  int64_t phases;               /* sh · sw */
+  size_t plane;                 /* floats per phase plane, including a padded tail */
+} cnn_phase_layout;
+
+cnn_phase_layout cnn_phase_layout_of (const cnn_conv_geom *s);
+/* Floats of per-thread scratch: the phase planes, then an OH × Wq output. */
+size_t cnn_phase_scratch (const cnn_conv_geom *s);
+/* Splits input plane x into the phase planes, writing `pad` where the window is outside x. */
+void cnn_phase_split (const cnn_conv_geom *s, const cnn_phase_layout *l, const float *x,
+    float pad, float *planes);
+/* Tap (ki, kj): out[p] for p = oh·Wq + ow reads tap[p]. */
+const float *cnn_phase_tap (const cnn_conv_geom *s, const cnn_phase_layout *l,
+    const float *planes, int64_t ki, int64_t kj);
+
 /* y = act(conv(x, w) + b + sum), the definition written out as loops. b and sum may be NULL.
  * Accumulates in double: this is the yardstick, not a kernel. */
 void cnn_conv_reference (const cnn_conv_geom *s, const float *x, const float *w,

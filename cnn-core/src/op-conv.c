@@ -8,9 +8,10 @@
  *   im2col-gemm    any other conv with several input channels per group: the input patches
  *                  of a tile of output columns are gathered into a per-thread [K, tile] matrix
  *                  sized to stay in L2, then one GEMM per tile writes the output in place.
- *   depthwise      one input channel per group (any channel multiplier): a direct kernel that
- *                  accumulates output rows tap by tap, no GEMM; "depthwise-3x3" does all nine
- *                  taps of 3×3 stride 1/2 in a single pass over each row.
+ *   depthwise      one input channel per group (any channel multiplier, also a plain conv of
+ *                  a 1-channel input): a direct kernel, no GEMM. The input plane is split into
+ *                  padded stride-phase planes so each tap is a flat offset and the output is
+ *                  one vectorised pass per tap ("depthwise-3x3": all nine taps in one pass).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
  * threads; OpenBLAS runs single-threaded inside each item. Weights are used in ONNX layout
  * ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed and weights that
@@ -36,12 +37,18 @@
 #define CONV_1X1_TILE_FLOATS 65536
 /* Fewer output columns per GEMM than this waste OpenBLAS's kernels. */
 #define CONV_MIN_TILE 64
+/* Winograd scratch per thread, in floats (transformed input and output of one block). */
+#define WINOGRAD_FLOATS 262144
+/* Winograd pays for its transforms only when the GEMMs are big enough: at least this many
+ * input and output channels (below, im2col's single GEMM is as fast). */
+#define WINOGRAD_MIN_CHANNELS 16
 
 typedef enum {
   CONV_GEMM_1X1 = 0,
   CONV_IM2COL_GEMM,
   CONV_DEPTHWISE,
   CONV_DEPTHWISE_3X3,
+  CONV_WINOGRAD,
 } conv_algo;
 
 static const char *const conv_algo_names[] = {
@@ -49,6 +56,7 @@ static const char *const conv_algo_names[] = {
   [CONV_IM2COL_GEMM] = "im2col-gemm",
   [CONV_DEPTHWISE] = "depthwise",
   [CONV_DEPTHWISE_3X3] = "depthwise-3x3",
+  [CONV_WINOGRAD] = "winograd-2x2",
 };
 
 typedef struct {
@@ -56,11 +64,12 @@ typedef struct {
   int64_t group;
 } conv_params;
 
-/* What prepare decided; lives in node->packed. */
+/* What prepare decided; lives in node->packed (one block with the Winograd weights). */
 typedef struct {
   cnn_conv_geom s;
   conv_algo algo;
-  int64_t tile;                 /* most output columns per GEMM item (bounds the scratch) */
+  int64_t tile;                 /* most output columns (Winograd: 2×2 tiles) per GEMM item */
+  const float *u;               /* Winograd: transformed weights [16][M][C] */
 } conv_plan;
 
 /* One run, as the parallel workers see it. */
@@ -401,60 +410,76 @@ conv_check_sum (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static conv_algo
-conv_choose (const cnn_conv_geom *s)
+conv_choose (const cnn_conv_geom *s, bool weights_constant)
 {
   if (s->c == s->group)
     return s->kh == 3 && s->kw == 3 ? CONV_DEPTHWISE_3X3 : CONV_DEPTHWISE;
   if (s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pt == 0 && s->pl == 0
       && s->pb == 0 && s->pr == 0)
     return CONV_GEMM_1X1;
+  /* Winograd transforms the weights once, here, so they must be constants. */
+  if (weights_constant && s->group == 1 && s->kh == 3 && s->kw == 3 && s->sh == 1
+      && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->c >= WINOGRAD_MIN_CHANNELS
+      && s->m >= WINOGRAD_MIN_CHANNELS)
+    return CONV_WINOGRAD;
   return CONV_IM2COL_GEMM;
 }
 
-static size_t depthwise_scratch (const cnn_conv_geom *s);
+static size_t winograd_scratch (const cnn_conv_geom *s, int64_t tiles);
+static void winograd_weights (const float *w, int64_t m, int64_t c, float *u);
 
 static cnn_status
 conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
 {
-  conv_plan *plan = calloc (1, sizeof (*plan));
+  const cnn_value *weights = cnn_node_input (g, n, 1);
+  cnn_conv_geom s;
   cnn_status status;
+
+  if ((status = cnn_conv_geometry (g, n, &s, err)) != CNN_STATUS_OK
+      || (status = conv_check_sum (g, n, err)) != CNN_STATUS_OK)
+    return status;
+
+  conv_algo algo = conv_choose (&s, weights->blob != NULL);
+  int64_t k = s.c / s.group * s.kh * s.kw;
+  int64_t mg = s.m / s.group;
+  int64_t cols = s.oh * s.ow;
+  /* The plan, then (Winograd) its transformed weights, 64-byte aligned for the GEMM. */
+  size_t head = (sizeof (conv_plan) + 63) & ~(size_t) 63;
+  size_t extra = algo == CONV_WINOGRAD ? sizeof (float) * 16 * (size_t) (s.m * s.c) : 0;
+  conv_plan *plan = aligned_alloc (64, (head + extra + 63) & ~(size_t) 63);
 
   if (plan == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
-  if ((status = cnn_conv_geometry (g, n, &plan->s, err)) != CNN_STATUS_OK
-      || (status = conv_check_sum (g, n, err)) != CNN_STATUS_OK)
-    goto error;
-
-  const cnn_conv_geom *s = &plan->s;
-  int64_t k = s->c / s->group * s->kh * s->kw;
-  int64_t mg = s->m / s->group;
-  int64_t cols = s->oh * s->ow;
-
-  plan->algo = conv_choose (s);
-  switch (plan->algo) {
+  memset (plan, 0, sizeof (*plan));
+  plan->s = s;
+  plan->algo = algo;
+  switch (algo) {
     case CONV_GEMM_1X1:
       /* No scratch: the tile only bounds how much output the epilogue finds in cache. */
       plan->tile = max64 (CONV_MIN_TILE, CONV_1X1_TILE_FLOATS / max64 (k, mg) / 16 * 16);
       n->workspace = 0;
       break;
     case CONV_IM2COL_GEMM:
-      plan->tile = max64 (CONV_MIN_TILE, CONV_TILE_FLOATS / k / 16 * 16);
-      plan->tile = min64 (plan->tile, cols);
+      plan->tile = min64 (cols, max64 (CONV_MIN_TILE, CONV_TILE_FLOATS / k / 16 * 16));
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
       break;
+    case CONV_WINOGRAD: {
+      float *u = (float *) ((char *) plan + head);
+      int64_t tiles = ceil_div (s.oh, 2) * ceil_div (s.ow, 2);
+      winograd_weights (weights->blob->data, s.m, s.c, u);
+      plan->u = u;
+      plan->tile = min64 (tiles, max64 (32, WINOGRAD_FLOATS / (16 * (s.c + s.m)) / 16 * 16));
+      n->workspace = winograd_scratch (&s, plan->tile) * sizeof (float);
+      break;
+    }
     case CONV_DEPTHWISE_3X3:
     case CONV_DEPTHWISE:
       plan->tile = cols;
-      n->workspace = depthwise_scratch (s) * sizeof (float);
+      n->workspace = cnn_phase_scratch (&s) * sizeof (float);
       break;
   }
-  plan->tile = min64 (plan->tile, cols);
   n->packed = plan;
   return CNN_STATUS_OK;
-
-error:
-  free (plan);
-  return status;
 }
 
 const char *
@@ -497,21 +522,23 @@ cnn_conv_reference (const cnn_conv_geom *s, const float *x, const float *w, cons
 
 /* ---- GEMM-based kernels ------------------------------------------------------------------ */
 
-/* dst[ow - ow0] = row[ow * stride + offset] for ow in [ow0, ow1), zero outside [lo, hi). */
+/* dst[ow - ow0] = row[ow * stride + offset] for ow in [ow0, ow1), `pad` outside [lo, hi). */
 static inline void
-im2col_row (float *restrict dst, const float *restrict row, int64_t ow0, int64_t ow1,
-    int64_t lo, int64_t hi, int64_t stride, int64_t offset)
+copy_row (float *restrict dst, const float *restrict row, int64_t ow0, int64_t ow1, int64_t lo,
+    int64_t hi, int64_t stride, int64_t offset, float pad)
 {
   int64_t a = min64 (max64 (lo, ow0), ow1), b = min64 (max64 (hi, a), ow1);
 
-  memset (dst, 0, sizeof (float) * (size_t) (a - ow0));
+  for (int64_t ow = ow0; ow < a; ow++)
+    dst[ow - ow0] = pad;
   if (stride == 1) {
     memcpy (dst + (a - ow0), row + a + offset, sizeof (float) * (size_t) (b - a));
   } else {
     for (int64_t ow = a; ow < b; ow++)
       dst[ow - ow0] = row[ow * stride + offset];
   }
-  memset (dst + (b - ow0), 0, sizeof (float) * (size_t) (ow1 - b));
+  for (int64_t ow = b; ow < ow1; ow++)
+    dst[ow - ow0] = pad;
 }
 
 /* col[K, ncols] = the input patches of output positions [col0, col0 + ncols) for the cg
@@ -535,7 +562,7 @@ conv_im2col (const cnn_conv_geom *s, const float *x, int64_t cg, int64_t col0, i
           if (ih < 0 || ih >= s->h)
             memset (dst, 0, sizeof (float) * (size_t) (ow1 - ow0));
           else
-            im2col_row (dst, plane + ih * s->w, ow0, ow1, lo, hi, s->sw, offset);
+            copy_row (dst, plane + ih * s->w, ow0, ow1, lo, hi, s->sw, offset, 0.0f);
           dst += ow1 - ow0;
           p += ow1 - ow0;
         }
@@ -613,14 +640,15 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   }
 }
 
-/* Splits the GEMM work for `threads`: whole column tiles when the maps are large, and also
+/* Splits the GEMM work over `cols` output columns (Winograd: 2×2 tiles) for `threads`: whole
+ * column tiles when the maps are large, and also
  * output-channel blocks when there are too few tiles to keep every thread busy (late layers
  * with 7×7 maps). Items of equal size in a multiple of `threads` balance best. */
 static void
-conv_split (conv_job *job, int threads)
+conv_split (conv_job *job, int64_t cols, int threads)
 {
   const cnn_conv_geom *s = &job->plan->s;
-  int64_t cols = s->oh * s->ow, mg = s->m / s->group, outer = s->n * s->group;
+  int64_t mg = s->m / s->group, outer = s->n * s->group;
 
   job->tiles = ceil_div (cols, job->plan->tile);
   job->mblocks = 1;
@@ -636,27 +664,21 @@ conv_split (conv_job *job, int threads)
   job->mblocks = ceil_div (mg, job->mrows);
 }
 
-/* ---- Depthwise kernels ------------------------------------------------------------------- *
+/* ---- Phase planes (shared with the pooling ops, see conv.h) ------------------------------ *
  *
- * One input plane → one output plane. The plane is first split into stride_h × stride_w
- * zero-padded "phase" planes, P[a][b][r][c] = x[r·sh + a − pt][c·sw + b − pl], all Hq × Wq.
- * Then tap (ki, kj) of output (oh, ow) is P[phase][oh + shift_h][ow + shift_w]: with the row
- * width Wq shared by every phase plane, each tap is one flat offset, and the whole output
- * (computed Wq wide, the columns past OW discarded) is a single branch-free vectorised loop
- * over oh·Wq + ow — padding, stride and dilation cost nothing inside it, and small 7×7 maps
- * vectorise as well as big ones. For stride 1 the split is a padded copy.
+ * One input plane is split into stride_h × stride_w padded "phase" planes,
+ * P[a][b][r][c] = x[r·sh + a − pt][c·sw + b − pl], all Hq × Wq. Tap (ki, kj) of output
+ * (oh, ow) is then P[phase][oh + shift_h][ow + shift_w]: with the row width Wq shared by every
+ * phase plane, each tap is one flat offset, and the whole output (computed Wq wide, the
+ * columns past OW discarded) is a single branch-free vectorised loop over oh·Wq + ow —
+ * padding, stride and dilation cost nothing inside it, and small 7×7 maps vectorise as well
+ * as big ones. For stride 1 the split is a padded copy.
  */
 
-typedef struct {
-  int64_t hq, wq;               /* phase plane size */
-  int64_t phases;               /* sh · sw */
-  size_t plane;                 /* floats per phase plane, with a zero tail */
-} depthwise_layout;
-
-static depthwise_layout
-depthwise_layout_of (const cnn_conv_geom *s)
+cnn_phase_layout
+cnn_phase_layout_of (const cnn_conv_geom *s)
 {
-  depthwise_layout l;
+  cnn_phase_layout l;
 
   l.hq = s->oh + (s->kh - 1) * s->dh / s->sh;
   l.wq = s->ow + (s->kw - 1) * s->dw / s->sw;
@@ -666,19 +688,18 @@ depthwise_layout_of (const cnn_conv_geom *s)
   return l;
 }
 
-/* Floats of scratch per thread: the phase planes and the Wq-wide output. */
-static size_t
-depthwise_scratch (const cnn_conv_geom *s)
+size_t
+cnn_phase_scratch (const cnn_conv_geom *s)
 {
-  depthwise_layout l = depthwise_layout_of (s);
+  cnn_phase_layout l = cnn_phase_layout_of (s);
   return (size_t) l.phases * l.plane + (size_t) (s->oh * l.wq);
 }
 
-/* dst0[c] = row[2c + offset], dst1[c] = row[2c + 1 + offset], zero outside the row: one
+/* dst0[c] = row[2c + offset], dst1[c] = row[2c + 1 + offset], `pad` outside the row: one
  * stride-2 input row split into its two column phases. */
 CNN_VECTORIZE static void
-deinterleave_row (const float *row, int64_t w, int64_t offset, int64_t n, float *restrict dst0,
-    float *restrict dst1)
+deinterleave_row (const float *row, int64_t w, int64_t offset, int64_t n, float pad,
+    float *restrict dst0, float *restrict dst1)
 {
   /* [lo, hi): columns where both 2c + offset and 2c + 1 + offset are inside the row. */
   int64_t lo = offset >= 0 ? 0 : (-offset + 1) / 2;
@@ -693,8 +714,8 @@ deinterleave_row (const float *row, int64_t w, int64_t offset, int64_t n, float 
     if (c >= n)
       break;
     int64_t i0 = 2 * c + offset, i1 = i0 + 1;
-    dst0[c] = i0 >= 0 && i0 < w ? row[i0] : 0.0f;
-    dst1[c] = i1 >= 0 && i1 < w ? row[i1] : 0.0f;
+    dst0[c] = i0 >= 0 && i0 < w ? row[i0] : pad;
+    dst1[c] = i1 >= 0 && i1 < w ? row[i1] : pad;
   }
   const float *src = row + 2 * lo + offset;
   for (int64_t i = 0; i < hi - lo; i++) {
@@ -703,44 +724,39 @@ deinterleave_row (const float *row, int64_t w, int64_t offset, int64_t n, float 
   }
 }
 
-/* Splits plane x into the phase planes at `planes` (see above). */
-static void
-depthwise_split (const cnn_conv_geom *s, const depthwise_layout *l, const float *x,
+CNN_VECTORIZE void
+cnn_phase_split (const cnn_conv_geom *s, const cnn_phase_layout *l, const float *x, float pad,
     float *planes)
 {
   for (int64_t a = 0; a < s->sh; a++)
     for (int64_t r = 0; r < l->hq; r++) {
       int64_t ih = r * s->sh + a - s->pt;
-      float *dst[2] = { planes + (size_t) (a * s->sw) * l->plane + (size_t) (r * l->wq),
-        s->sw > 1 ? planes + (size_t) (a * s->sw + 1) * l->plane + (size_t) (r * l->wq)
-            : NULL };
+      float *dst = planes + (size_t) (a * s->sw) * l->plane + (size_t) (r * l->wq);
       if (ih < 0 || ih >= s->h) {
         for (int64_t b = 0; b < s->sw; b++)
-          memset (planes + (size_t) (a * s->sw + b) * l->plane + (size_t) (r * l->wq), 0,
-              sizeof (float) * (size_t) l->wq);
+          for (int64_t j = 0; j < l->wq; j++)
+            dst[(size_t) b * l->plane + (size_t) j] = pad;
         continue;
       }
       const float *row = x + ih * s->w;
       if (s->sw == 2) {
-        deinterleave_row (row, s->w, -s->pl, l->wq, dst[0], dst[1]);
+        deinterleave_row (row, s->w, -s->pl, l->wq, pad, dst, dst + l->plane);
         continue;
       }
       for (int64_t b = 0; b < s->sw; b++) {
         int64_t lo, hi, offset = b - s->pl;
-        float *d = planes + (size_t) (a * s->sw + b) * l->plane + (size_t) (r * l->wq);
         cnn_window_valid_range (offset, s->sw, s->w, l->wq, &lo, &hi);
-        im2col_row (d, row, 0, l->wq, lo, hi, s->sw, offset);
+        copy_row (dst + (size_t) b * l->plane, row, 0, l->wq, lo, hi, s->sw, offset, pad);
       }
     }
-  /* The zero tail the flat loop may read past the last row. */
+  /* The tail the flat loop may read past the last row. */
   for (int64_t p = 0; p < l->phases; p++)
-    memset (planes + (size_t) p * l->plane + (size_t) (l->hq * l->wq), 0,
-        sizeof (float) * (l->plane - (size_t) (l->hq * l->wq)));
+    for (size_t i = (size_t) (l->hq * l->wq); i < l->plane; i++)
+      planes[(size_t) p * l->plane + i] = pad;
 }
 
-/* Where tap (ki, kj) reads: its phase plane, shifted by whole rows and columns. */
-static inline const float *
-depthwise_tap (const cnn_conv_geom *s, const depthwise_layout *l, const float *planes,
+const float *
+cnn_phase_tap (const cnn_conv_geom *s, const cnn_phase_layout *l, const float *planes,
     int64_t ki, int64_t kj)
 {
   int64_t rh = ki * s->dh, rw = kj * s->dw;
@@ -748,23 +764,257 @@ depthwise_tap (const cnn_conv_geom *s, const depthwise_layout *l, const float *p
   return planes + (size_t) phase * l->plane + (size_t) (rh / s->sh * l->wq + rw / s->sw);
 }
 
+/* ---- Winograd F(2×2, 3×3) ---------------------------------------------------------------- *
+ *
+ * 3×3 stride-1 convs (most of a ResNet) computed on 2×2 output tiles from 4×4 input patches:
+ * Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A. Per element of the 4×4 transformed domain (ξ) that is one
+ * GEMM [M, C] · [C, tiles], so the multiplications drop from 36 to 16 per tile and channel
+ * pair (2.25×) and OpenBLAS still does them. The weights are transformed at prepare
+ * (U[ξ][M][C]); a block of tiles is transformed into V[ξ][C][T] per item, the 16 products land
+ * in M[ξ][rows][T] and the output transform writes Y with bias, residual and activation.
+ * The transforms only add and halve, so the result is as accurate as the direct sum.
+ */
+
+static inline size_t
+round16 (int64_t n)
+{
+  return (size_t) ((n + 15) / 16 * 16);
+}
+
+/* U[ξ][m][c] = G g Gᵀ for every 3×3 filter g = w[m][c]. */
+static void
+winograd_weights (const float *w, int64_t m, int64_t c, float *u)
+{
+  for (int64_t mm = 0; mm < m; mm++)
+    for (int64_t cc = 0; cc < c; cc++) {
+      const float *g = w + (mm * c + cc) * 9;
+      float t[4][3], v[4][4];
+      for (int j = 0; j < 3; j++) {
+        t[0][j] = g[j];
+        t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+        t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+        t[3][j] = g[6 + j];
+      }
+      for (int i = 0; i < 4; i++) {
+        v[i][0] = t[i][0];
+        v[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        v[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        v[i][3] = t[i][2];
+      }
+      for (int xi = 0; xi < 16; xi++)
+        u[((size_t) xi * (size_t) m + (size_t) mm) * (size_t) c + (size_t) cc] =
+            v[xi / 4][xi % 4];
+    }
+}
+
+/* Scratch of one item, in floats: V [16][C][T], M [16][rows][T], eight deinterleaved input
+ * rows and two output rows. With `base`, also where each part starts. */
+static size_t
+winograd_layout (const cnn_conv_geom *s, int64_t tiles, float *base, float **v, float **mx,
+    float **rows, float **out)
+{
+  int64_t tiles_w = ceil_div (s->ow, 2);
+  size_t nv = round16 (16 * s->c * tiles), nm = 16 * round16 (s->m) * (size_t) tiles;
+  size_t row = round16 (tiles_w + 1), nout = round16 (2 * tiles_w);
+
+  if (base != NULL) {
+    *v = base;
+    *mx = *v + nv;
+    *rows = *mx + nm;
+    *out = *rows + 8 * row;
+  }
+  return nv + nm + 8 * row + 2 * nout;
+}
+
+static size_t
+winograd_scratch (const cnn_conv_geom *s, int64_t tiles)
+{
+  return winograd_layout (s, tiles, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* Bᵀ d B for the tiles [tw0, tw1) of one tile row and one channel; e[i] and o[i] are the
+ * even and odd columns of the patch's input row i, so patch column j of tile tw is
+ * e[tw], o[tw], e[tw + 1], o[tw + 1]. Element ξ of tile k goes to v[ξ · xi + k]. */
+CNN_VECTORIZE static void
+winograd_input_row (const float *const e[4], const float *const o[4], int64_t tw0, int64_t tw1,
+    float *restrict v, size_t xi)
+{
+  const float *e0 = e[0], *e1 = e[1], *e2 = e[2], *e3 = e[3];
+  const float *o0 = o[0], *o1 = o[1], *o2 = o[2], *o3 = o[3];
+
+  for (int64_t tw = tw0; tw < tw1; tw++) {
+    float d[4][4] = {
+      { e0[tw], o0[tw], e0[tw + 1], o0[tw + 1] },
+      { e1[tw], o1[tw], e1[tw + 1], o1[tw + 1] },
+      { e2[tw], o2[tw], e2[tw + 1], o2[tw + 1] },
+      { e3[tw], o3[tw], e3[tw + 1], o3[tw + 1] },
+    };
+    float r[4][4];
+    for (int j = 0; j < 4; j++) {
+      r[0][j] = d[0][j] - d[2][j];
+      r[1][j] = d[1][j] + d[2][j];
+      r[2][j] = d[2][j] - d[1][j];
+      r[3][j] = d[1][j] - d[3][j];
+    }
+    size_t k = (size_t) (tw - tw0);
+    for (int i = 0; i < 4; i++) {
+      v[(size_t) (4 * i + 0) * xi + k] = r[i][0] - r[i][2];
+      v[(size_t) (4 * i + 1) * xi + k] = r[i][1] + r[i][2];
+      v[(size_t) (4 * i + 2) * xi + k] = r[i][2] - r[i][1];
+      v[(size_t) (4 * i + 3) * xi + k] = r[i][1] - r[i][3];
+    }
+  }
+}
+
+/* V[ξ][c][k] (row stride ld) for tiles [t0, t0 + nt) of image x. */
+static void
+winograd_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt, int64_t ld,
+    float *v, float *rows)
+{
+  int64_t tiles_w = ceil_div (s->ow, 2);
+  size_t row = round16 (tiles_w + 1), xi = (size_t) (s->c * ld);
+
+  for (int64_t c = 0; c < s->c; c++) {
+    const float *plane = x + c * s->h * s->w;
+    for (int64_t t = t0; t < t0 + nt;) {
+      int64_t th = t / tiles_w, tw0 = t % tiles_w;
+      int64_t tw1 = min64 (tiles_w, tw0 + (t0 + nt - t));
+      const float *e[4], *o[4];
+      for (int i = 0; i < 4; i++) {
+        float *er = rows + (size_t) (2 * i) * row, *orow = er + row;
+        int64_t ih = 2 * th - s->pt + i;
+        if (ih < 0 || ih >= s->h) {
+          memset (er, 0, sizeof (float) * 2 * row);
+        } else {
+          deinterleave_row (plane + ih * s->w, s->w, -s->pl, tiles_w + 1, 0.0f, er, orow);
+        }
+        e[i] = er;
+        o[i] = orow;
+      }
+      winograd_input_row (e, o, tw0, tw1, v + c * ld + (t - t0), xi);
+      t += tw1 - tw0;
+    }
+  }
+}
+
+/* Aᵀ m A for n tiles of one output channel: the tiles' two output rows, interleaved into y0
+ * and y1. Element ξ of tile k is m[ξ · xi + k]. */
+CNN_VECTORIZE static void
+winograd_output_row (const float *restrict m, size_t xi, int64_t n, float *restrict y0,
+    float *restrict y1)
+{
+  for (int64_t k = 0; k < n; k++) {
+    float q[4][4], t0[4], t1[4];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++)
+        q[i][j] = m[(size_t) (4 * i + j) * xi + (size_t) k];
+    for (int j = 0; j < 4; j++) {
+      t0[j] = q[0][j] + q[1][j] + q[2][j];
+      t1[j] = q[1][j] - q[2][j] - q[3][j];
+    }
+    y0[2 * k] = t0[0] + t0[1] + t0[2];
+    y0[2 * k + 1] = t0[1] - t0[2] - t0[3];
+    y1[2 * k] = t1[0] + t1[1] + t1[2];
+    y1[2 * k + 1] = t1[1] - t1[2] - t1[3];
+  }
+}
+
+/* Runs Winograd items: tiles [t0, t0 + nt) of one image for output channels
+ * [m0, m0 + nrows). */
+static void
+conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
+{
+  const conv_job *job = arg;
+  const cnn_conv_geom *s = &job->plan->s;
+  int64_t tiles_w = ceil_div (s->ow, 2), tiles = ceil_div (s->oh, 2) * tiles_w;
+  int64_t ld = job->tile, out_plane = s->oh * s->ow;
+  float *base = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
+  float *v, *mx, *rows, *out;
+
+  winograd_layout (s, job->plan->tile, base, &v, &mx, &rows, &out);
+  size_t out_row = round16 (2 * tiles_w), mxi = (size_t) (job->mrows * ld);
+  for (size_t item = begin; item < end; item++) {
+    int64_t rest = (int64_t) item;
+    int64_t mb = rest % job->mblocks;
+    rest /= job->mblocks;
+    int64_t t0 = rest % job->tiles * job->tile, img = rest / job->tiles;
+    int64_t nt = min64 (job->tile, tiles - t0);
+    int64_t m0 = mb * job->mrows, nrows = min64 (job->mrows, s->m - m0);
+    if (nt <= 0 || nrows <= 0)
+      continue;
+
+    winograd_input (s, job->x + img * s->c * s->h * s->w, t0, nt, ld, v, rows);
+    for (int xi = 0; xi < 16; xi++)
+      cnn_sgemm (false, false, (int) nrows, (int) nt, (int) s->c, 1.0f,
+          job->plan->u + ((size_t) xi * (size_t) s->m + (size_t) m0) * (size_t) s->c,
+          (int) s->c, v + (size_t) xi * (size_t) (s->c * ld), (int) ld, 0.0f,
+          mx + (size_t) xi * mxi, (int) ld);
+
+    for (int64_t r = 0; r < nrows; r++) {
+      int64_t m = m0 + r;
+      float bias = job->b != NULL ? job->b[m] : 0.0f;
+      for (int64_t t = t0; t < t0 + nt;) {
+        int64_t th = t / tiles_w, tw0 = t % tiles_w;
+        int64_t tw1 = min64 (tiles_w, tw0 + (t0 + nt - t));
+        winograd_output_row (mx + (size_t) (r * ld + (t - t0)), mxi, tw1 - tw0, out,
+            out + out_row);
+        /* The last tile row or column may stick out of an odd-sized output. */
+        int64_t col0 = 2 * tw0, len = min64 (2 * tw1, s->ow) - col0;
+        for (int64_t rr = 0; rr < 2 && 2 * th + rr < s->oh; rr++) {
+          int64_t offset = (img * s->m + m) * out_plane + (2 * th + rr) * s->ow + col0;
+          const float *src = out + (size_t) rr * out_row;
+          float *dst = job->y + offset;
+          if (job->sum != NULL) {
+            const float *sr = job->sum + offset;
+            for (int64_t j = 0; j < len; j++)
+              dst[j] = src[j] + sr[j];
+          } else {
+            memcpy (dst, src, sizeof (float) * (size_t) len);
+          }
+          if (bias != 0.0f || job->act != CNN_ACTIVATION_NONE)
+            cnn_activate_array (dst, (size_t) len, bias, job->act, job->alpha, job->beta);
+        }
+        t += tw1 - tw0;
+      }
+    }
+  }
+}
+
+/* ---- Depthwise kernels ------------------------------------------------------------------- */
+
+/* Taps of one kernel row handled per pass over the output. */
+#define DEPTHWISE_GROUP 7
+
+/* out[p] (or bias, on the first pass) + Σ_j w[j] · t[j][p]. */
+static inline void
+depthwise_pass (float *restrict out, const float *const *t, const float *w, int64_t taps,
+    int64_t n, float bias, bool first)
+{
+  for (int64_t p = 0; p < n; p++) {
+    float acc = first ? bias : out[p];
+    for (int64_t j = 0; j < taps; j++)
+      acc += w[j] * t[j][p];
+    out[p] = acc;
+  }
+}
+
 /* out[p] = bias + Σ taps, p over the Wq-wide output. Nine taps unrolled for 3×3. */
 CNN_VECTORIZE static void
-depthwise_taps (const cnn_conv_geom *s, const depthwise_layout *l, const float *planes,
+depthwise_taps (const cnn_conv_geom *s, const cnn_phase_layout *l, const float *planes,
     const float *w, float bias, float *restrict out)
 {
   int64_t n = s->oh * l->wq;
 
   if (s->kh == 3 && s->kw == 3) {
-    const float *restrict t0 = depthwise_tap (s, l, planes, 0, 0);
-    const float *restrict t1 = depthwise_tap (s, l, planes, 0, 1);
-    const float *restrict t2 = depthwise_tap (s, l, planes, 0, 2);
-    const float *restrict t3 = depthwise_tap (s, l, planes, 1, 0);
-    const float *restrict t4 = depthwise_tap (s, l, planes, 1, 1);
-    const float *restrict t5 = depthwise_tap (s, l, planes, 1, 2);
-    const float *restrict t6 = depthwise_tap (s, l, planes, 2, 0);
-    const float *restrict t7 = depthwise_tap (s, l, planes, 2, 1);
-    const float *restrict t8 = depthwise_tap (s, l, planes, 2, 2);
+    const float *restrict t0 = cnn_phase_tap (s, l, planes, 0, 0);
+    const float *restrict t1 = cnn_phase_tap (s, l, planes, 0, 1);
+    const float *restrict t2 = cnn_phase_tap (s, l, planes, 0, 2);
+    const float *restrict t3 = cnn_phase_tap (s, l, planes, 1, 0);
+    const float *restrict t4 = cnn_phase_tap (s, l, planes, 1, 1);
+    const float *restrict t5 = cnn_phase_tap (s, l, planes, 1, 2);
+    const float *restrict t6 = cnn_phase_tap (s, l, planes, 2, 0);
+    const float *restrict t7 = cnn_phase_tap (s, l, planes, 2, 1);
+    const float *restrict t8 = cnn_phase_tap (s, l, planes, 2, 2);
     const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
     const float w6 = w[6], w7 = w[7], w8 = w[8];
     for (int64_t p = 0; p < n; p++)
@@ -772,20 +1022,32 @@ depthwise_taps (const cnn_conv_geom *s, const depthwise_layout *l, const float *
           + w5 * t5[p] + w6 * t6[p] + w7 * t7[p] + w8 * t8[p];
     return;
   }
-  for (int64_t p = 0; p < n; p++)
-    out[p] = bias;
+  /* Other kernels: one pass per group of up to DEPTHWISE_GROUP taps of a kernel row. */
+  bool first = true;
   for (int64_t ki = 0; ki < s->kh; ki++)
-    for (int64_t kj = 0; kj < s->kw; kj++) {
-      const float *restrict t = depthwise_tap (s, l, planes, ki, kj);
-      float wv = w[ki * s->kw + kj];
-      for (int64_t p = 0; p < n; p++)
-        out[p] += wv * t[p];
+    for (int64_t kj = 0; kj < s->kw; kj += DEPTHWISE_GROUP) {
+      const float *t[DEPTHWISE_GROUP];
+      int64_t taps = min64 (DEPTHWISE_GROUP, s->kw - kj);
+      for (int64_t j = 0; j < taps; j++)
+        t[j] = cnn_phase_tap (s, l, planes, ki, kj + j);
+      const float *wk = w + ki * s->kw + kj;
+      /* Constant tap counts let each call unroll and vectorise like the 3×3 loop. */
+      switch (taps) {
+        case 1: depthwise_pass (out, t, wk, 1, n, bias, first); break;
+        case 2: depthwise_pass (out, t, wk, 2, n, bias, first); break;
+        case 3: depthwise_pass (out, t, wk, 3, n, bias, first); break;
+        case 4: depthwise_pass (out, t, wk, 4, n, bias, first); break;
+        case 5: depthwise_pass (out, t, wk, 5, n, bias, first); break;
+        case 6: depthwise_pass (out, t, wk, 6, n, bias, first); break;
+        default: depthwise_pass (out, t, wk, 7, n, bias, first); break;
+      }
+      first = false;
     }
 }
 
 /* y = out without the columns past OW, plus the residual (which may share y's buffer). */
 CNN_VECTORIZE static void
-depthwise_store (const cnn_conv_geom *s, const depthwise_layout *l, const float *out,
+depthwise_store (const cnn_conv_geom *s, const cnn_phase_layout *l, const float *out,
     const float *sum, float *y)
 {
   for (int64_t oh = 0; oh < s->oh; oh++) {
@@ -807,7 +1069,7 @@ conv_depthwise_planes (void *arg, size_t begin, size_t end, int thread)
 {
   const conv_job *job = arg;
   const cnn_conv_geom *s = &job->plan->s;
-  depthwise_layout l = depthwise_layout_of (s);
+  cnn_phase_layout l = cnn_phase_layout_of (s);
   int64_t mult = s->m / s->c, in_plane = s->h * s->w, out_plane = s->oh * s->ow;
   float *planes = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
   float *out = planes + (size_t) l.phases * l.plane;
@@ -821,7 +1083,7 @@ conv_depthwise_planes (void *arg, size_t begin, size_t end, int thread)
 
     /* With a channel multiplier, consecutive outputs share their input plane. */
     if (c != split) {
-      depthwise_split (s, &l, job->x + c * in_plane, planes);
+      cnn_phase_split (s, &l, job->x + c * in_plane, 0.0f, planes);
       split = c;
     }
     depthwise_taps (s, &l, planes, job->w + m * s->kh * s->kw,
@@ -858,7 +1120,14 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
         &job);
     return;
   }
-  conv_split (&job, cnn_threadpool_threads (exec->pool));
+  if (plan->algo == CONV_WINOGRAD) {
+    conv_split (&job, ceil_div (plan->s.oh, 2) * ceil_div (plan->s.ow, 2),
+        cnn_threadpool_threads (exec->pool));
+    cnn_parallel_for (exec->pool, (size_t) (plan->s.n * job.tiles * job.mblocks), 1,
+        conv_winograd_items, &job);
+    return;
+  }
+  conv_split (&job, plan->s.oh * plan->s.ow, cnn_threadpool_threads (exec->pool));
   cnn_parallel_for (exec->pool,
       (size_t) (plan->s.n * plan->s.group * job.tiles * job.mblocks), 1, conv_gemm_items, &job);
 }

@@ -1,10 +1,11 @@
 /* op-pool.c — MaxPool and AveragePool (1-D and 2-D windows), GlobalAveragePool,
  * GlobalMaxPool, ReduceMean, ReduceSum and ReduceMax. Float32.
  *
- * Windowed pools share Conv's geometry (conv.h) and its row-wise structure: every output row
- * is combined tap by tap with shifted input rows over the columns where the tap lands inside
- * the input, so the inner loops have no bounds checks and vectorise. Planes (image, channel)
- * are shared out among the threads.
+ * Windowed pools share Conv's geometry and its depthwise machinery (conv.h): each input plane
+ * is split into padded stride-phase planes (padding is −∞ for max, 0 for average), so every
+ * tap is a flat offset and each tap is one branch-free vectorised pass over the output.
+ * Averages are then scaled by per-row and per-column reciprocal tap counts computed at
+ * prepare. Planes (image, channel) are shared out among the threads.
  *
  * Global pools and reductions are one machine: prepare() reduces the reduced axes to
  * (outer, count, inner) when they are contiguous — the common case, e.g. axes [2, 3] on NCHW
@@ -135,49 +136,13 @@ pool_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
-static cnn_status
-pool_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
-{
-  cnn_conv_geom *s = malloc (sizeof (*s));
-  cnn_status status;
-
-  if (s == NULL)
-    return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
-  if ((status = pool_geometry (g, n, s, err)) != CNN_STATUS_OK) {
-    free (s);
-    return status;
-  }
-  n->packed = s;
-  n->workspace = 0;
-  return CNN_STATUS_OK;
-}
-
-CNN_VECTORIZE static void
-max_pool_plane (const cnn_conv_geom *s, const float *restrict x, float *restrict y)
-{
-  for (int64_t oh = 0; oh < s->oh; oh++) {
-    float *yr = y + oh * s->ow;
-    for (int64_t i = 0; i < s->ow; i++)
-      yr[i] = -INFINITY;
-    for (int64_t ki = 0; ki < s->kh; ki++) {
-      int64_t ih = oh * s->sh - s->pt + ki * s->dh;
-      if (ih < 0 || ih >= s->h)
-        continue;
-      for (int64_t kj = 0; kj < s->kw; kj++) {
-        int64_t offset = kj * s->dw - s->pl, lo, hi;
-        cnn_window_valid_range (offset, s->sw, s->w, s->ow, &lo, &hi);
-        const float *xs = x + ih * s->w + lo * s->sw + offset;
-        float *ys = yr + lo;
-        if (s->sw == 1)
-          for (int64_t i = 0; i < hi - lo; i++)
-            ys[i] = xs[i] > ys[i] ? xs[i] : ys[i];
-        else
-          for (int64_t i = 0; i < hi - lo; i++)
-            ys[i] = xs[i * s->sw] > ys[i] ? xs[i * s->sw] : ys[i];
-      }
-    }
-  }
-}
+/* What prepare worked out; lives in node->packed, followed by the scale arrays. */
+typedef struct {
+  cnn_conv_geom s;
+  cnn_phase_layout l;
+  bool average;
+  float *row_scale, *col_scale; /* AveragePool: 1 / taps counted per output row, column */
+} pool_plan;
 
 /* Taps t in [0, taps) whose position start + t · dilation lies in [lo, hi). */
 static inline int64_t
@@ -188,78 +153,122 @@ taps_inside (int64_t start, int64_t taps, int64_t dilation, int64_t lo, int64_t 
   return max64 (0, last - first + 1);
 }
 
-CNN_VECTORIZE static void
-average_pool_plane (const cnn_conv_geom *s, bool count_include_pad, const float *restrict x,
-    float *restrict y)
+/* 1 / the taps an average counts along one axis: those inside the input, or inside input
+ * plus padding. A window that ceil_mode let run past the end padding counts only up to it
+ * (like ONNX Runtime). The divisor of output (oh, ow) is the product of both axes'. */
+static void
+pool_scales (int64_t out, int64_t in, int64_t taps, int64_t stride, int64_t dilation,
+    int64_t pad_begin, int64_t pad_end, bool include_pad, float *scale)
 {
-  /* The divisor counts the taps inside the input, or inside input plus padding. A window
-   * that ceil_mode let run past the end padding counts only up to it (like ONNX Runtime). */
-  int64_t top = count_include_pad ? -s->pt : 0, bottom = s->h + (count_include_pad ? s->pb : 0);
-  int64_t left = count_include_pad ? -s->pl : 0, right = s->w + (count_include_pad ? s->pr : 0);
+  int64_t lo = include_pad ? -pad_begin : 0, hi = in + (include_pad ? pad_end : 0);
+
+  for (int64_t o = 0; o < out; o++) {
+    int64_t count = taps_inside (o * stride - pad_begin, taps, dilation, lo, hi);
+    scale[o] = count > 0 ? 1.0f / (float) count : 0.0f;
+  }
+}
+
+static cnn_status
+pool_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
+{
+  const pool_params *p = n->params;
+  cnn_conv_geom s;
+  cnn_status status;
+
+  if ((status = pool_geometry (g, n, &s, err)) != CNN_STATUS_OK)
+    return status;
+  pool_plan *plan = malloc (sizeof (*plan) + sizeof (float) * (size_t) (s.oh + s.ow));
+  if (plan == NULL)
+    return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+  plan->s = s;
+  plan->l = cnn_phase_layout_of (&s);
+  plan->average = p->average;
+  plan->row_scale = (float *) (plan + 1);
+  plan->col_scale = plan->row_scale + s.oh;
+  pool_scales (s.oh, s.h, s.kh, s.sh, s.dh, s.pt, s.pb, p->count_include_pad, plan->row_scale);
+  pool_scales (s.ow, s.w, s.kw, s.sw, s.dw, s.pl, s.pr, p->count_include_pad, plan->col_scale);
+  n->packed = plan;
+  n->workspace = cnn_phase_scratch (&s) * sizeof (float);
+  return CNN_STATUS_OK;
+}
+
+/* out[p] = max or sum over the window's taps, p = oh·Wq + ow (see conv.h's phase planes). */
+CNN_VECTORIZE static void
+pool_taps (const pool_plan *plan, const float *planes, float *restrict out)
+{
+  const cnn_conv_geom *s = &plan->s;
+  int64_t n = s->oh * plan->l.wq;
+
+  memcpy (out, cnn_phase_tap (s, &plan->l, planes, 0, 0), sizeof (float) * (size_t) n);
+  for (int64_t ki = 0; ki < s->kh; ki++)
+    for (int64_t kj = 0; kj < s->kw; kj++) {
+      const float *restrict t = cnn_phase_tap (s, &plan->l, planes, ki, kj);
+      if (ki == 0 && kj == 0)
+        continue;
+      if (plan->average)
+        for (int64_t i = 0; i < n; i++)
+          out[i] += t[i];
+      else
+        for (int64_t i = 0; i < n; i++)
+          out[i] = t[i] > out[i] ? t[i] : out[i];
+    }
+}
+
+/* y = out without the columns past OW, averages divided by their tap counts. */
+CNN_VECTORIZE static void
+pool_store (const pool_plan *plan, const float *out, float *restrict y)
+{
+  const cnn_conv_geom *s = &plan->s;
 
   for (int64_t oh = 0; oh < s->oh; oh++) {
+    const float *o = out + oh * plan->l.wq;
     float *yr = y + oh * s->ow;
-    for (int64_t i = 0; i < s->ow; i++)
-      yr[i] = 0.0f;
-    for (int64_t ki = 0; ki < s->kh; ki++) {
-      int64_t ih = oh * s->sh - s->pt + ki * s->dh;
-      if (ih < 0 || ih >= s->h)
-        continue;
-      for (int64_t kj = 0; kj < s->kw; kj++) {
-        int64_t offset = kj * s->dw - s->pl, lo, hi;
-        cnn_window_valid_range (offset, s->sw, s->w, s->ow, &lo, &hi);
-        const float *xs = x + ih * s->w + lo * s->sw + offset;
-        float *ys = yr + lo;
-        if (s->sw == 1)
-          for (int64_t i = 0; i < hi - lo; i++)
-            ys[i] += xs[i];
-        else
-          for (int64_t i = 0; i < hi - lo; i++)
-            ys[i] += xs[i * s->sw];
-      }
-    }
-    int64_t rows = taps_inside (oh * s->sh - s->pt, s->kh, s->dh, top, bottom);
-    for (int64_t ow = 0; ow < s->ow; ow++) {
-      int64_t count = rows * taps_inside (ow * s->sw - s->pl, s->kw, s->dw, left, right);
-      yr[ow] = count > 0 ? yr[ow] / (float) count : 0.0f;
+    if (plan->average) {
+      float rs = plan->row_scale[oh];
+      for (int64_t j = 0; j < s->ow; j++)
+        yr[j] = o[j] * rs * plan->col_scale[j];
+    } else {
+      memcpy (yr, o, sizeof (float) * (size_t) s->ow);
     }
   }
 }
 
 typedef struct {
-  const cnn_conv_geom *s;
+  const pool_plan *plan;
   const float *x;
   float *y;
-  bool average, count_include_pad;
+  char *workspace;
+  size_t workspace_stride;
 } pool_job;
 
 static void
 pool_planes (void *arg, size_t begin, size_t end, int thread)
 {
   const pool_job *job = arg;
-  const cnn_conv_geom *s = job->s;
+  const pool_plan *plan = job->plan;
+  const cnn_conv_geom *s = &plan->s;
+  float *planes = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
+  float *out = planes + (size_t) plan->l.phases * plan->l.plane;
 
   for (size_t plane = begin; plane < end; plane++) {
-    const float *x = job->x + plane * (size_t) (s->h * s->w);
-    float *y = job->y + plane * (size_t) (s->oh * s->ow);
-    if (job->average)
-      average_pool_plane (s, job->count_include_pad, x, y);
-    else
-      max_pool_plane (s, x, y);
+    cnn_phase_split (s, &plan->l, job->x + plane * (size_t) (s->h * s->w),
+        plan->average ? 0.0f : -INFINITY, planes);
+    pool_taps (plan, planes, out);
+    pool_store (plan, out, job->y + plane * (size_t) (s->oh * s->ow));
   }
 }
 
 static void
 pool_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
 {
-  const pool_params *p = n->params;
-  const cnn_conv_geom *s = n->packed;
+  const pool_plan *plan = n->packed;
+  const cnn_conv_geom *s = &plan->s;
   pool_job job = {
-    .s = s,
+    .plan = plan,
     .x = g->values[n->inputs[0]].ptr,
     .y = cnn_node_output (g, n, 0)->ptr,
-    .average = p->average,
-    .count_include_pad = p->count_include_pad,
+    .workspace = exec->workspace,
+    .workspace_stride = exec->workspace_stride,
   };
   size_t plane = (size_t) (s->oh * s->ow * s->kh * s->kw);
 
@@ -376,7 +385,8 @@ reduce_parse_kind (cnn_graph *g, cnn_node *n, reduce_kind kind, bool global, cnn
       goto error;
     }
     p->n_axes = (int) axes->count;
-    memcpy (p->axes, axes->ints, sizeof (int64_t) * axes->count);
+    for (size_t i = 0; i < axes->count; i++)
+      p->axes[i] = axes->ints[i];
   }
   n->params = p;
   return CNN_STATUS_OK;
