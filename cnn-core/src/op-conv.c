@@ -466,7 +466,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     case CONV_WINOGRAD: {
       float *u = (float *) ((char *) plan + head);
       int64_t tiles = ceil_div (s.oh, 2) * ceil_div (s.ow, 2);
-      winograd_weights (weights->blob->data, s.m, s.c, u);
+      winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
       plan->u = u;
       plan->tile = min64 (tiles, max64 (32, WINOGRAD_FLOATS / (16 * (s.c + s.m)) / 16 * 16));
       n->workspace = winograd_scratch (&s, plan->tile) * sizeof (float);
@@ -929,7 +929,7 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
   int64_t tiles_w = ceil_div (s->ow, 2), tiles = ceil_div (s->oh, 2) * tiles_w;
   int64_t ld = job->tile, out_plane = s->oh * s->ow;
   float *base = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
-  float *v, *mx, *rows, *out;
+  float *v = NULL, *mx = NULL, *rows = NULL, *out = NULL;
 
   winograd_layout (s, job->plan->tile, base, &v, &mx, &rows, &out);
   size_t out_row = round16 (2 * tiles_w), mxi = (size_t) (job->mrows * ld);
