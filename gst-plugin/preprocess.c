@@ -9,9 +9,9 @@
 #include <string.h>
 
 #define SELECT_LUMA 3
-#ifndef PREFETCH_AHEAD
+
+/* Source lines are prefetched this many output rows ahead (1 to 4 measured alike). */
 #define PREFETCH_AHEAD 2
-#endif
 
 /* The per-row kernels are also compiled for AVX2 and picked at load time; the plugin
  * itself targets baseline x86-64. AVX2 doubles the lanes of the tap loads. Tests build a
@@ -120,7 +120,10 @@ configure_sampler (GstCnnPreprocess * pre, const GstVideoInfo * info, gint k, gi
   cs->load = back + delta < 4 ? 4 : 8;
   cs->shift0 = byte_shift (back, cs->load);
   cs->shift1 = byte_shift (back + delta, cs->load);
-  for (x = pre->dst_x1; x > pre->dst_x0 && cols->i0[x - 1] + cs->load > avail; x--);
+  /* Offsets grow with x: the columns too close to the end of the line come last. */
+  x = pre->dst_x1;
+  while (x > pre->dst_x0 && cols->i0[x - 1] + cs->load > avail)
+    x--;
   cs->safe_end = x;
 }
 
@@ -227,7 +230,6 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
       break;
   }
 
-  pre->info = *info;
   pre->params = *params;
   pre->src_x0 = src_x0;
   pre->src_y0 = src_y0;
@@ -483,7 +485,8 @@ gst_cnn_preprocess_run (const GstCnnPreprocess * pre, const GstVideoFrame * fram
     }
 
     for (k = 0; k < pre->n_comps; k++) {
-      if (y + PREFETCH_AHEAD < pre->dst_y1)
+      /* Components loaded from another one's origin share its lines. */
+      if (y + PREFETCH_AHEAD < pre->dst_y1 && pre->comp[k].back == 0)
         prefetch_row (pre, &pre->comp[k], base[k], stride[k], y + PREFETCH_AHEAD);
       sample_row (pre, &pre->comp[k], base[k], stride[k], y, x0, x1, comp[k]);
     }

@@ -97,7 +97,6 @@ typedef struct
   gfloat yuv_rv, yuv_gu, yuv_gv, yuv_bu;          /* R = Y'+rv V', G = Y'-gu U'-gv V', B = Y'+bu U' */
 
   /* What the tables were built from, for the reference path. */
-  GstVideoInfo info;
   GstCnnPreprocessParams params;
   gdouble src_x0, src_y0, src_w, src_h;  /* sampled source rectangle, full-res pixels */
 

@@ -187,7 +187,7 @@ main (int argc, char **argv)
         "Preprocessed frames timed (2000)", "K"},
     {"frames", 'f', 0, G_OPTION_ARG_INT, &frames, "Frames through the element (30)", "K"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one line of JSON", NULL},
-    {NULL}
+    {NULL, 0, 0, 0, NULL, NULL, NULL}
   };
   GOptionContext *ctx = g_option_context_new ("- time cnnclassify's own work per frame");
   GError *error = NULL;

@@ -42,6 +42,10 @@
 /* Winograd pays for its transforms only when the GEMMs are big enough: at least this many
  * input and output channels (below, im2col's single GEMM is as fast). */
 #define WINOGRAD_MIN_CHANNELS 16
+/* ... and enough 2×2 tiles per image: on 7×7 maps the 16 small GEMMs lose to one big one. */
+#define WINOGRAD_MIN_TILES 32
+/* Fewer tiles per GEMM than this waste OpenBLAS's kernels. */
+#define WINOGRAD_MIN_BLOCK 16
 
 typedef enum {
   CONV_GEMM_1X1 = 0,
@@ -420,7 +424,8 @@ conv_choose (const cnn_conv_geom *s, bool weights_constant)
   /* Winograd transforms the weights once, here, so they must be constants. */
   if (weights_constant && s->group == 1 && s->kh == 3 && s->kw == 3 && s->sh == 1
       && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->c >= WINOGRAD_MIN_CHANNELS
-      && s->m >= WINOGRAD_MIN_CHANNELS)
+      && s->m >= WINOGRAD_MIN_CHANNELS
+      && ceil_div (s->oh, 2) * ceil_div (s->ow, 2) >= WINOGRAD_MIN_TILES)
     return CONV_WINOGRAD;
   return CONV_IM2COL_GEMM;
 }
@@ -468,7 +473,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       int64_t tiles = ceil_div (s.oh, 2) * ceil_div (s.ow, 2);
       winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
       plan->u = u;
-      plan->tile = min64 (tiles, max64 (32, WINOGRAD_FLOATS / (16 * (s.c + s.m)) / 16 * 16));
+      plan->tile = min64 (tiles, max64 (2 * WINOGRAD_MIN_BLOCK,
+              WINOGRAD_FLOATS / (16 * (s.c + s.m)) / 16 * 16));
       n->workspace = winograd_scratch (&s, plan->tile) * sizeof (float);
       break;
     }
@@ -645,7 +651,7 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
  * output-channel blocks when there are too few tiles to keep every thread busy (late layers
  * with 7×7 maps). Items of equal size in a multiple of `threads` balance best. */
 static void
-conv_split (conv_job *job, int64_t cols, int threads)
+conv_split (conv_job *job, int64_t cols, int64_t min_tile, int threads)
 {
   const cnn_conv_geom *s = &job->plan->s;
   int64_t mg = s->m / s->group, outer = s->n * s->group;
@@ -654,7 +660,7 @@ conv_split (conv_job *job, int64_t cols, int threads)
   job->mblocks = 1;
   if (threads > 1 && outer * job->tiles < 4 * threads) {
     int64_t even = ceil_div (ceil_div (outer * job->tiles, threads) * threads, outer);
-    if (cols / even >= CONV_MIN_TILE || mg < 32)
+    if (cols / even >= min_tile || mg < 32)
       job->tiles = even;
     else
       job->mblocks = min64 (threads, mg / 16);
@@ -832,37 +838,42 @@ winograd_scratch (const cnn_conv_geom *s, int64_t tiles)
   return winograd_layout (s, tiles, NULL, NULL, NULL, NULL, NULL);
 }
 
-/* Bᵀ d B for the tiles [tw0, tw1) of one tile row and one channel; e[i] and o[i] are the
- * even and odd columns of the patch's input row i, so patch column j of tile tw is
- * e[tw], o[tw], e[tw + 1], o[tw + 1]. Element ξ of tile k goes to v[ξ · xi + k]. */
+/* One row of Bᵀ d B for n tiles of one tile row and one channel. The row of Bᵀ d is
+ * r = row a + sign · row b of the 4×4 patches (rows 0 − 2, 1 + 2, 2 − 1 or 1 − 3); the
+ * patch columns of tile k are ea[k], oa[k], ea[k + 1], oa[k + 1] (even and odd input
+ * columns, see deinterleave_row). Each pointer is a parameter so that `restrict` tells the
+ * compiler the four output rows and the inputs never overlap: the loop then vectorises
+ * across tiles. */
 CNN_VECTORIZE static void
-winograd_input_row (const float *const e[4], const float *const o[4], int64_t tw0, int64_t tw1,
-    float *restrict v, size_t xi)
+winograd_input_quad (const float *restrict ea, const float *restrict oa,
+    const float *restrict eb, const float *restrict ob, float sign, int64_t n,
+    float *restrict v0, float *restrict v1, float *restrict v2, float *restrict v3)
 {
-  const float *e0 = e[0], *e1 = e[1], *e2 = e[2], *e3 = e[3];
-  const float *o0 = o[0], *o1 = o[1], *o2 = o[2], *o3 = o[3];
+  for (int64_t k = 0; k < n; k++) {
+    float r0 = ea[k] + sign * eb[k], r1 = oa[k] + sign * ob[k];
+    float r2 = ea[k + 1] + sign * eb[k + 1], r3 = oa[k + 1] + sign * ob[k + 1];
+    v0[k] = r0 - r2;
+    v1[k] = r1 + r2;
+    v2[k] = r2 - r1;
+    v3[k] = r1 - r3;
+  }
+}
 
-  for (int64_t tw = tw0; tw < tw1; tw++) {
-    float d[4][4] = {
-      { e0[tw], o0[tw], e0[tw + 1], o0[tw + 1] },
-      { e1[tw], o1[tw], e1[tw + 1], o1[tw + 1] },
-      { e2[tw], o2[tw], e2[tw + 1], o2[tw + 1] },
-      { e3[tw], o3[tw], e3[tw + 1], o3[tw + 1] },
-    };
-    float r[4][4];
-    for (int j = 0; j < 4; j++) {
-      r[0][j] = d[0][j] - d[2][j];
-      r[1][j] = d[1][j] + d[2][j];
-      r[2][j] = d[2][j] - d[1][j];
-      r[3][j] = d[1][j] - d[3][j];
-    }
-    size_t k = (size_t) (tw - tw0);
-    for (int i = 0; i < 4; i++) {
-      v[(size_t) (4 * i + 0) * xi + k] = r[i][0] - r[i][2];
-      v[(size_t) (4 * i + 1) * xi + k] = r[i][1] + r[i][2];
-      v[(size_t) (4 * i + 2) * xi + k] = r[i][2] - r[i][1];
-      v[(size_t) (4 * i + 3) * xi + k] = r[i][1] - r[i][3];
-    }
+/* Bᵀ d B for tiles [tw0, tw1) of one tile row and one channel: e[i] and o[i] are the even
+ * and odd columns of patch row i. Element ξ of tile k goes to v[ξ · xi + k]. */
+static void
+winograd_input_row (const float *const e[4], const float *const o[4], int64_t tw0, int64_t tw1,
+    float *v, size_t xi)
+{
+  /* Rows of Bᵀ d: (a, b, sign) for d_a + sign · d_b. */
+  static const int rows[4][2] = { { 0, 2 }, { 1, 2 }, { 2, 1 }, { 1, 3 } };
+  static const float signs[4] = { -1.0f, 1.0f, -1.0f, -1.0f };
+
+  for (int i = 0; i < 4; i++) {
+    float *vi = v + (size_t) (4 * i) * xi;
+    int a = rows[i][0], b = rows[i][1];
+    winograd_input_quad (e[a] + tw0, o[a] + tw0, e[b] + tw0, o[b] + tw0, signs[i],
+        tw1 - tw0, vi, vi + xi, vi + 2 * xi, vi + 3 * xi);
   }
 }
 
@@ -900,22 +911,26 @@ winograd_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt, 
 /* Aᵀ m A for n tiles of one output channel: the tiles' two output rows, interleaved into y0
  * and y1. Element ξ of tile k is m[ξ · xi + k]. */
 CNN_VECTORIZE static void
-winograd_output_row (const float *restrict m, size_t xi, int64_t n, float *restrict y0,
+winograd_output_row (const float *m, size_t xi, int64_t n, float *restrict y0,
     float *restrict y1)
 {
+  const float *q0 = m, *q1 = m + xi, *q2 = m + 2 * xi, *q3 = m + 3 * xi, *q4 = m + 4 * xi;
+  const float *q5 = m + 5 * xi, *q6 = m + 6 * xi, *q7 = m + 7 * xi, *q8 = m + 8 * xi;
+  const float *q9 = m + 9 * xi, *q10 = m + 10 * xi, *q11 = m + 11 * xi;
+  const float *q12 = m + 12 * xi, *q13 = m + 13 * xi, *q14 = m + 14 * xi;
+  const float *q15 = m + 15 * xi;
+
   for (int64_t k = 0; k < n; k++) {
-    float q[4][4], t0[4], t1[4];
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++)
-        q[i][j] = m[(size_t) (4 * i + j) * xi + (size_t) k];
-    for (int j = 0; j < 4; j++) {
-      t0[j] = q[0][j] + q[1][j] + q[2][j];
-      t1[j] = q[1][j] - q[2][j] - q[3][j];
-    }
-    y0[2 * k] = t0[0] + t0[1] + t0[2];
-    y0[2 * k + 1] = t0[1] - t0[2] - t0[3];
-    y1[2 * k] = t1[0] + t1[1] + t1[2];
-    y1[2 * k + 1] = t1[1] - t1[2] - t1[3];
+    /* Aᵀ q: rows (q0 + q1 + q2, q1 − q2 − q3) of the 4×4 tile, column by column. */
+    float t00 = q0[k] + q4[k] + q8[k], t01 = q1[k] + q5[k] + q9[k];
+    float t02 = q2[k] + q6[k] + q10[k], t03 = q3[k] + q7[k] + q11[k];
+    float t10 = q4[k] - q8[k] - q12[k], t11 = q5[k] - q9[k] - q13[k];
+    float t12 = q6[k] - q10[k] - q14[k], t13 = q7[k] - q11[k] - q15[k];
+    /* (Aᵀ q) A, interleaved into the two output rows. */
+    y0[2 * k] = t00 + t01 + t02;
+    y0[2 * k + 1] = t01 - t02 - t03;
+    y1[2 * k] = t10 + t11 + t12;
+    y1[2 * k + 1] = t11 - t12 - t13;
   }
 }
 
@@ -1121,13 +1136,14 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
     return;
   }
   if (plan->algo == CONV_WINOGRAD) {
-    conv_split (&job, ceil_div (plan->s.oh, 2) * ceil_div (plan->s.ow, 2),
+    conv_split (&job, ceil_div (plan->s.oh, 2) * ceil_div (plan->s.ow, 2), WINOGRAD_MIN_BLOCK,
         cnn_threadpool_threads (exec->pool));
     cnn_parallel_for (exec->pool, (size_t) (plan->s.n * job.tiles * job.mblocks), 1,
         conv_winograd_items, &job);
     return;
   }
-  conv_split (&job, plan->s.oh * plan->s.ow, cnn_threadpool_threads (exec->pool));
+  conv_split (&job, plan->s.oh * plan->s.ow, CONV_MIN_TILE,
+      cnn_threadpool_threads (exec->pool));
   cnn_parallel_for (exec->pool,
       (size_t) (plan->s.n * plan->s.group * job.tiles * job.mblocks), 1, conv_gemm_items, &job);
 }

@@ -3,7 +3,8 @@
  *
  * Each input goes through the whole public lifecycle: load from memory under a 256 MiB memory
  * cap → give dynamic input dims small values → prepare → when the tensors are small enough to
- * run quickly, run once on deterministic inputs → destroy. The API contract checked on every
+ * run quickly, run once on deterministic inputs → for models with dynamic inputs, a second
+ * shape, prepare and run again (re-prepare drops folded constants and plans anew) → destroy. The API contract checked on every
  * failure: a status in range and a non-empty message (a silent refusal is a bug too).
  *
  * Build with tests/fuzz/build-fuzzers.sh (clang, libFuzzer) or link replay-main.c instead of
@@ -22,8 +23,9 @@
 #define FUZZ_MAX_INPUT_ELEMENTS (UINT64_C (1) << 20)
 #define FUZZ_MAX_OUTPUT_ELEMENTS (UINT64_C (1) << 24)
 #define FUZZ_MAX_MACS (UINT64_C (1) << 28)
-#define FUZZ_BATCH 1
-#define FUZZ_DIM 8
+/* Dims given to dynamic inputs: first prepare, then re-prepare. */
+static const int64_t fuzz_batch[2] = { 1, 2 };
+static const int64_t fuzz_dim[2] = { 8, 5 };
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -90,36 +92,55 @@ fuzz_fill (void *buf, cnn_dtype dtype, uint64_t count)
   }
 }
 
-/* Dynamic dims get small values; a refusal is fine, prepare reports what is still missing. */
-static void
-fuzz_fix_shapes (cnn_model *model)
+/* Dynamic dims get small values (fuzz_batch / fuzz_dim [pass]); an input without a declared
+ * shape gets [batch, 3, dim, dim]. A refusal is fine: prepare reports what is still missing.
+ * Pass 0 records in `dynamic` (n_inputs * CNN_MAX_RANK) which dims were free, because
+ * input_info reports the dims set since. Returns whether any input had a free dim. */
+static bool
+fuzz_fix_shapes (cnn_model *model, int pass, bool *dynamic)
 {
   size_t n_inputs = cnn_model_input_count (model);
+  bool any = false;
 
   for (size_t i = 0; i < n_inputs; i++) {
     cnn_tensor_info info;
     int64_t dims[CNN_MAX_RANK];
-    bool dynamic = false;
+    bool *free_dim = dynamic + i * CNN_MAX_RANK;
+    bool changed = false;
     cnn_error err = { { 0 } };
     cnn_status status;
 
     if (cnn_model_input_info (model, i, &info) != CNN_STATUS_OK)
       abort ();   /* index is in range: must succeed */
-    if (info.rank < 0 || info.rank > CNN_MAX_RANK)
-      continue;
+    if (info.rank > CNN_MAX_RANK) {
+      fprintf (stderr, "fuzz-model: input %zu has rank %d\n", i, info.rank);
+      abort ();
+    }
+    if (info.rank < 0) {
+      info.rank = 4;
+      for (int d = 0; d < 4; d++) {
+        info.dims[d] = -1;
+        free_dim[d] = d != 1;
+      }
+      info.dims[1] = 3;
+    }
     for (int d = 0; d < info.rank; d++) {
       dims[d] = info.dims[d];
-      if (dims[d] < 0) {
-        dims[d] = d == 0 ? FUZZ_BATCH : FUZZ_DIM;
-        dynamic = true;
+      if (pass == 0 && dims[d] < 0)
+        free_dim[d] = true;
+      if (free_dim[d]) {
+        dims[d] = d == 0 ? fuzz_batch[pass] : fuzz_dim[pass];
+        changed = true;
       }
     }
-    if (!dynamic)
+    if (!changed)
       continue;
+    any = true;
     status = cnn_model_set_input_shape (model, i, info.rank, dims, &err);
     if (status != CNN_STATUS_OK)
       fuzz_check_failure ("cnn_model_set_input_shape", status, &err);
   }
+  return any;
 }
 
 /* Sum of the layers' multiply-accumulates, saturating; runs that would take minutes are not
@@ -220,6 +241,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   cnn_options options = cnn_options_default ();
   cnn_model *model = NULL;
+  bool *dynamic = NULL;
   cnn_error err = { { 0 } };
   cnn_status status;
 
@@ -236,14 +258,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   }
 
-  fuzz_fix_shapes (model);
-  memset (&err, 0, sizeof err);
-  status = cnn_model_prepare (model, &err);
-  if (status != CNN_STATUS_OK)
-    fuzz_check_failure ("cnn_model_prepare", status, &err);
-  else
+  dynamic = calloc (cnn_model_input_count (model) * CNN_MAX_RANK + 1, sizeof *dynamic);
+  for (int pass = 0; pass < 2 && dynamic != NULL; pass++) {
+    if (!fuzz_fix_shapes (model, pass, dynamic) && pass > 0)
+      break;
+    memset (&err, 0, sizeof err);
+    status = cnn_model_prepare (model, &err);
+    if (status != CNN_STATUS_OK) {
+      fuzz_check_failure ("cnn_model_prepare", status, &err);
+      break;
+    }
     fuzz_run (model);
+  }
 
+  free (dynamic);
   cnn_model_destroy (model);
   return 0;
 }

@@ -6,7 +6,8 @@
 #                                         replay driver when clang has no libFuzzer)
 #
 # Builds with build-fuzzers.sh into $CNN_FUZZ_BUILD_DIR (default tests/fuzz/build), seeds
-# from the ONNX backend test models and tests/models, and keeps the growing corpus there.
+# from the ONNX backend test models, tests/models and tests/fuzz/seeds (make-seeds.py), and
+# keeps the growing corpus there.
 # New crash reproducers are written to $CNN_FUZZ_ARTIFACTS (default tests/fuzz/regressions/):
 # keep the small ones, they replay on every test run. Exits non-zero on any crash, leak,
 # timeout or out-of-memory.
@@ -92,14 +93,14 @@ if [ ! -f "$seeds/.done" ]; then
 fi
 corpus=$build/corpus
 mkdir -p "$corpus"
-echo "run-fuzz: $(ls "$seeds" | wc -l) seeds, $(ls "$corpus" | wc -l) corpus files," \
+echo "run-fuzz: $(ls "$seeds" "$here/seeds" | grep -c onnx) seeds, $(ls "$corpus" | wc -l) corpus files," \
   "fuzzing for $seconds s (log: $build/fuzz.log)"
 
 status=0
 # shellcheck disable=SC2086
 "$fuzzer" $limits -max_total_time="$seconds" -print_final_stats=1 \
   -dict="$here/onnx.dict" -artifact_prefix="$artifacts/" \
-  "$corpus" "$seeds" > "$build/fuzz.log" 2>&1 || status=$?
+  "$corpus" "$seeds" "$here/seeds" > "$build/fuzz.log" 2>&1 || status=$?
 
 # The last progress line (execs, cov, ft, corpus) and libFuzzer's final stats.
 grep -E '^#[0-9]+' "$build/fuzz.log" | tail -n 1 || true
