@@ -532,9 +532,15 @@ infer_and_fold (cnn_model *m, cnn_error *err)
           "cnn_model_set_input_shape", v->name, d, v->dim_names[d] ? v->dim_names[d] : "?");
     }
     uint64_t bytes;
-    if (!cnn_value_bytes (v, &bytes) || bytes > g->options.max_memory_bytes)
+    char dims[160];
+    cnn_format_dims (dims, sizeof (dims), v->rank, v->dims);
+    if (!cnn_value_bytes (v, &bytes))
       return cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
-          "input '%s' is larger than the memory limit of %llu MiB", v->name,
+          "input '%s' %s has more elements than memory can address", v->name, dims);
+    if (bytes > g->options.max_memory_bytes)
+      return cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
+          "input '%s' %s needs %llu MiB, more than the limit of %llu MiB", v->name, dims,
+          (unsigned long long) (bytes >> 20),
           (unsigned long long) (g->options.max_memory_bytes >> 20));
   }
 

@@ -22,6 +22,7 @@
 #include "model.h"
 #include "ops.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -448,6 +449,11 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   int64_t k = s.c / s.group * s.kh * s.kw;
   int64_t mg = s.m / s.group;
   int64_t cols = s.oh * s.ow;
+  /* BLAS takes int sizes and strides. */
+  if (k > INT_MAX || s.m > INT_MAX || cols > INT_MAX || s.h * s.w > INT_MAX)
+    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+        "a %lld-channel conv over %lld positions is too large", (long long) s.c,
+        (long long) cols);
   /* The plan, then (Winograd) its transformed weights, 64-byte aligned for the GEMM. */
   size_t head = (sizeof (conv_plan) + 63) & ~(size_t) 63;
   size_t extra = algo == CONV_WINOGRAD ? sizeof (float) * 16 * (size_t) (s.m * s.c) : 0;

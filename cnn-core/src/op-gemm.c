@@ -11,6 +11,7 @@
 #include "model.h"
 #include "ops.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,6 +301,17 @@ gemm_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
   return status;
 }
 
+/* BLAS takes int sizes and strides. */
+static cnn_status
+gemm_check_size (const cnn_graph *g, const cnn_node *n, const gemm_plan *p, cnn_error *err)
+{
+  if (p->m > INT_MAX || p->n > INT_MAX || p->k > INT_MAX)
+    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+        "a [%lld,%lld]·[%lld,%lld] product is too large", (long long) p->m, (long long) p->k,
+        (long long) p->k, (long long) p->n);
+  return CNN_STATUS_OK;
+}
+
 static cnn_status
 gemm_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
 {
@@ -308,7 +320,8 @@ gemm_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
 
   if (plan == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
-  if ((status = gemm_shapes (g, n, plan, err)) != CNN_STATUS_OK) {
+  if ((status = gemm_shapes (g, n, plan, err)) != CNN_STATUS_OK
+      || (status = gemm_check_size (g, n, plan, err)) != CNN_STATUS_OK) {
     free (plan);
     return status;
   }
@@ -428,7 +441,8 @@ matmul_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
 
   if (plan == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
-  if ((status = matmul_shapes (g, n, plan, &rank, dims, err)) != CNN_STATUS_OK) {
+  if ((status = matmul_shapes (g, n, plan, &rank, dims, err)) != CNN_STATUS_OK
+      || (status = gemm_check_size (g, n, plan, err)) != CNN_STATUS_OK) {
     free (plan);
     return status;
   }
