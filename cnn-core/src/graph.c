@@ -516,7 +516,8 @@ cnn_graph_sort (cnn_graph *g, cnn_error *err)
     for (int i = 0; i < g->n_nodes; i++)
       if (g->nodes[i].dead)
         sorted[k++] = g->nodes[i];
-    memcpy (g->nodes, sorted, sizeof (cnn_node) * (size_t) g->n_nodes);
+    if (g->n_nodes > 0)
+      memcpy (g->nodes, sorted, sizeof (cnn_node) * (size_t) g->n_nodes);
     for (int i = 0; i < g->n_nodes; i++) {
       if (g->nodes[i].dead)
         continue;

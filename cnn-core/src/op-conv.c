@@ -5,6 +5,9 @@
  * prepare() picks one algorithm from the shapes:
  *   gemm-1x1       1×1 kernel, stride 1, no padding: Y[M, HW] = W[M, C] · X[C, HW] read
  *                  straight from the input, nothing copied.
+ *   winograd-2x2   3×3 stride 1, group 1, constant weights, ≥ 16 channels in and out and a map
+ *                  of at least 32 2×2 tiles (most of a ResNet): Winograd F(2×2, 3×3), 16 GEMMs
+ *                  on transformed tiles, 2.25× fewer multiplications (see its section).
  *   im2col-gemm    any other conv with several input channels per group: the input patches
  *                  of a tile of output columns are gathered into a per-thread [K, tile] matrix
  *                  sized to stay in L2, then one GEMM per tile writes the output in place.
@@ -13,9 +16,9 @@
  *                  padded stride-phase planes so each tap is a flat offset and the output is
  *                  one vectorised pass per tap ("depthwise-3x3": all nine taps in one pass).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
- * threads; OpenBLAS runs single-threaded inside each item. Weights are used in ONNX layout
- * ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed and weights that
- * are not constants work the same way.
+ * threads; OpenBLAS runs single-threaded inside each item. Except for Winograd, weights are
+ * used in ONNX layout ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed
+ * and weights that are not constants work the same way.
  */
 #include "conv.h"
 #include "blas.h"

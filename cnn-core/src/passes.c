@@ -38,6 +38,27 @@ single_private_use (const cnn_graph *g, int value)
   return v->consumers == 1 && !v->is_output && !v->is_input;
 }
 
+/* A Constant node holding a tensor is a constant from the start, so the passes below can read
+ * its value (Clip bounds, BatchNormalization parameters). */
+static void
+materialize_constants (cnn_graph *g)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    cnn_node *n = &g->nodes[i];
+    if (n->dead || n->op != CNN_OP_CONSTANT)
+      continue;
+    const cnn_attr *a = cnn_node_attr (n, "value");
+    if (a == NULL || a->type != CNN_ATTR_TENSOR || a->tensor < 0)
+      continue;
+    const cnn_value *src = &g->values[a->tensor];
+    cnn_value *out = &g->values[n->outputs[0]];
+    if (src->blob == NULL || out->is_input)
+      continue;
+    cnn_value_set_constant (out, src->dtype, src->rank, src->dims, cnn_blob_ref (src->blob));
+    n->dead = true;
+  }
+}
+
 /* Identity, and Dropout in inference, pass their input through. */
 static void
 remove_identities (cnn_graph *g)
@@ -273,6 +294,7 @@ cnn_passes_load (cnn_graph *g, cnn_error *err)
 {
   cnn_status status;
 
+  materialize_constants (g);
   remove_identities (g);
   if ((status = cnn_graph_sort (g, err)) != CNN_STATUS_OK)
     return status;

@@ -5,7 +5,8 @@
  * compares every output element with a reference within rtol 1e-4 / atol 1e-5:
  *   Conv           cnn_conv_reference (the 7-loop definition in op-conv.c); the expected
  *                  output size of every case is written out by hand from the ONNX formulas,
- *                  and the algorithm prepare picked is checked so each fast path is covered.
+ *                  and the algorithm prepare picked (gemm-1x1, im2col-gemm, winograd-2x2,
+ *                  depthwise, depthwise-3x3) is checked so each fast path is covered.
  *   pools, reduce, naive loops written here from the ONNX specification.
  *   Gemm, MatMul,
  *   BatchNorm

@@ -5,7 +5,8 @@
 # Usage: tests/fuzz/build-fuzzers.sh [BUILD_DIR]   (default: $CNN_FUZZ_BUILD_DIR or
 #        tests/fuzz/build). Objects are rebuilt only when a source or header changed.
 # CNN_FUZZ_TARGETS="fuzz-model" (or "replay") builds just one of the two; CNN_FUZZ_CFLAGS adds
-# compiler flags (e.g. -fno-sanitize=... to look past a known report while its fix is pending).
+# compiler flags (e.g. -fno-sanitize=... to look past a known report while its fix is pending),
+# CNN_FUZZ_LDFLAGS linker flags.
 # tests/fuzz/build-fuzzers.sh --check: exit 0 when clang can link a libFuzzer target here.
 set -eu
 
@@ -62,7 +63,7 @@ common="-std=c11 -D_GNU_SOURCE -DCNN_BUILDING_LIBRARY -DCNN_OPENBLAS_LIBDIR=\"$o
   -I$core/include -I$core/src -I$build/gen $pb_cflags -g -O1 -fno-omit-frame-pointer
   -Wno-unused-parameter"
 extra=${CNN_FUZZ_CFLAGS:-}
-libs="$pb_libs -lm -ldl -lpthread"
+libs="$pb_libs -lm -ldl -lpthread ${CNN_FUZZ_LDFLAGS:-}"
 
 # Different flags than last time: start from clean objects.
 if [ "$(cat "$build/flags" 2>/dev/null || true)" != "$common $extra" ]; then
