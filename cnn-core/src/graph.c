@@ -508,6 +508,15 @@ cnn_graph_sort (cnn_graph *g, cnn_error *err)
     }
   }
 
+  for (int i = 0; i < g->n_outputs; i++) {
+    const cnn_value *v = &g->values[g->outputs[i]];
+    if (v->producer < 0 && !v->is_input && v->blob == NULL) {
+      status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
+          "graph output '%s' is not computed by any node", v->name);
+      goto done;
+    }
+  }
+
   /* Rewrite the node array in order, dead nodes last, and renumber producers. */
   {
     int k = 0;

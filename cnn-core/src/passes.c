@@ -68,7 +68,8 @@ remove_identities (cnn_graph *g)
     if (n->dead || (n->op != CNN_OP_IDENTITY && n->op != CNN_OP_DROPOUT))
       continue;
     int in = n->inputs[0], out = n->outputs[0];
-    bool mask_used = n->n_outputs > 1 && g->values[n->outputs[1]].consumers > 0;
+    bool mask_used = n->n_outputs > 1 && (g->values[n->outputs[1]].consumers > 0
+        || g->values[n->outputs[1]].is_output);
     if (g->values[out].is_output || mask_used)
       continue;
     replace_uses (g, out, in);

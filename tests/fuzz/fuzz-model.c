@@ -4,8 +4,10 @@
  * Each input goes through the whole public lifecycle: load from memory under a 256 MiB memory
  * cap → give dynamic input dims small values → prepare → when the tensors are small enough to
  * run quickly, run once on deterministic inputs → for models with dynamic inputs, a second
- * shape, prepare and run again (re-prepare drops folded constants and plans anew) → destroy. The API contract checked on every
- * failure: a status in range and a non-empty message (a silent refusal is a bug too).
+ * shape, prepare and run again (re-prepare drops folded constants and plans anew) → destroy.
+ * The API contract is checked too: every failure has a status in range and a message (a
+ * silent refusal is a bug), a failed load writes no model, a prepared model has concrete
+ * output shapes.
  *
  * Build with tests/fuzz/build-fuzzers.sh (clang, libFuzzer) or link replay-main.c instead of
  * libFuzzer to replay files under gcc's sanitizers.
@@ -23,6 +25,7 @@
 #define FUZZ_MAX_INPUT_ELEMENTS (UINT64_C (1) << 20)
 #define FUZZ_MAX_OUTPUT_ELEMENTS (UINT64_C (1) << 24)
 #define FUZZ_MAX_MACS (UINT64_C (1) << 28)
+
 /* Dims given to dynamic inputs: first prepare, then re-prepare. */
 static const int64_t fuzz_batch[2] = { 1, 2 };
 static const int64_t fuzz_dim[2] = { 8, 5 };

@@ -58,14 +58,23 @@ fuzzer=$build/fuzz-model
 
 limits="-timeout=10 -rss_limit_mb=2048 -max_len=$max_seed"
 
-# Regressions first: each file must now pass.
+# Regressions first: each file must now pass. One process per file, so all failures show.
 set -- "$artifacts"/*
 if [ -e "$1" ]; then
   echo "run-fuzz: replaying $# file(s) from $artifacts"
-  # shellcheck disable=SC2086
-  if ! "$fuzzer" $limits -runs=1 "$@" > "$build/replay.log" 2>&1; then
-    tail -n 60 "$build/replay.log"
-    echo "run-fuzz: FAILED: a regression input crashes again (log: $build/replay.log)"
+  : > "$build/replay.log"
+  failed=0
+  for f in "$@"; do
+    # shellcheck disable=SC2086
+    if ! "$fuzzer" $limits "$f" > "$build/replay-one.log" 2>&1; then
+      failed=$((failed + 1))
+      echo "run-fuzz: FAIL $f"
+      grep -E 'ERROR|runtime error|fuzz-model:|^    #[0-9] ' "$build/replay-one.log" | head -n 12
+    fi
+    cat "$build/replay-one.log" >> "$build/replay.log"
+  done
+  if [ "$failed" -gt 0 ]; then
+    echo "run-fuzz: FAILED: $failed regression input(s) crash again (log: $build/replay.log)"
     exit 1
   fi
   echo "run-fuzz: all regressions pass"
