@@ -88,6 +88,16 @@ void cnn_phase_split (const cnn_conv_geom *s, const cnn_phase_layout *l, const f
 const float *cnn_phase_tap (const cnn_conv_geom *s, const cnn_phase_layout *l,
     const float *planes, int64_t ki, int64_t kj);
 
+/* The GEMM of a conv with its epilogue (kernel-gemm.c):
+ * y[i][j] = act(Σ_k w[i][k] · x[k][j] + bias[i] + sum[i][j]) for i < m, j < n, with y and
+ * sum (which may be y itself) sharing the row stride ldy; bias and sum may be NULL. Runs on
+ * the calling thread. Only when cnn_gemm_fused_available(): CPUs without AVX-512 use
+ * cnn_sgemm and a separate epilogue. */
+bool cnn_gemm_fused_available (void);
+void cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta);
+
 /* y = act(conv(x, w) + b + sum), the definition written out as loops. b and sum may be NULL.
  * Accumulates in double: this is the yardstick, not a kernel. */
 void cnn_conv_reference (const cnn_conv_geom *s, const float *x, const float *w,

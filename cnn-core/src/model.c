@@ -656,15 +656,15 @@ plan (cnn_model *m, cnn_error *err)
         (unsigned long long) ((m->workspace_stride * (uint64_t) m->threads) >> 20),
         (unsigned long long) (g->options.max_memory_bytes >> 20));
 
-  if ((m->arena_bytes > 0 && (m->arena = aligned_alloc (64, m->arena_bytes)) == NULL)
+  /* Never NULL, so even empty tensors (a dim of 0) have a valid address. */
+  if ((m->arena = aligned_alloc (64, m->arena_bytes > 0 ? m->arena_bytes : 64)) == NULL
       || (m->workspace_stride > 0
           && (m->workspace = aligned_alloc (64, m->workspace_stride * (size_t) m->threads))
           == NULL))
     return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY,
         "out of memory allocating %llu MiB of activations",
         (unsigned long long) (m->arena_bytes >> 20));
-  if (m->arena != NULL)
-    memset (m->arena, 0, m->arena_bytes);   /* touch it now, not during the first frame */
+  memset (m->arena, 0, m->arena_bytes);   /* touch it now, not during the first frame */
 
   for (int v = 0; v < g->n_values; v++) {
     cnn_value *val = &g->values[v];

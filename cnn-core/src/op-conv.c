@@ -41,6 +41,8 @@
 #define CONV_1X1_TILE_FLOATS 65536
 /* Fewer output columns per GEMM than this waste OpenBLAS's kernels. */
 #define CONV_MIN_TILE 64
+/* Output positions per image below which cnn_gemm_fused's 32-wide tiles waste too much. */
+#define CONV_FUSED_MIN_COLS 16
 /* Winograd scratch per thread, in floats (transformed input and output of one block). */
 #define WINOGRAD_FLOATS 262144
 /* Winograd pays for its transforms only when the GEMMs are big enough: at least this many
@@ -78,6 +80,7 @@ typedef struct {
   conv_algo algo;
   int64_t tile;                 /* most output columns (Winograd: 2×2 tiles) per GEMM item */
   const float *u;               /* Winograd: transformed weights [16][M][C] */
+  bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
 } conv_plan;
 
 /* One run, as the parallel workers see it. */
@@ -91,6 +94,7 @@ typedef struct {
   size_t workspace_stride;
   int64_t tiles, tile;          /* column tiles per (image, group) and their width */
   int64_t mblocks, mrows;       /* output-channel blocks per group and their height */
+  bool fused;                   /* GEMM items use cnn_gemm_fused, not OpenBLAS */
 } conv_job;
 
 static inline int64_t
@@ -434,6 +438,17 @@ conv_choose (const cnn_conv_geom *s, bool weights_constant)
   return CONV_IM2COL_GEMM;
 }
 
+/* Whether the GEMM algorithms use cnn_gemm_fused: it needs AVX-512, and rows of at least
+ * CONV_FUSED_MIN_COLS output positions to fill its vectors (below, OpenBLAS's GEMV-like
+ * path is better). */
+static bool
+conv_use_fused (const cnn_conv_geom *s)
+{
+  if (getenv ("CNN_NO_FUSED_GEMM") != NULL)
+    return false;
+  return cnn_gemm_fused_available () && s->oh * s->ow >= CONV_FUSED_MIN_COLS;
+}
+
 static size_t winograd_scratch (const cnn_conv_geom *s, int64_t tiles);
 static void winograd_weights (const float *w, int64_t m, int64_t c, float *u);
 
@@ -469,11 +484,13 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   plan->algo = algo;
   switch (algo) {
     case CONV_GEMM_1X1:
+      plan->fused = conv_use_fused (&s);
       /* No scratch: the tile only bounds how much output the epilogue finds in cache. */
       plan->tile = max64 (CONV_MIN_TILE, CONV_1X1_TILE_FLOATS / max64 (k, mg) / 16 * 16);
       n->workspace = 0;
       break;
     case CONV_IM2COL_GEMM:
+      plan->fused = conv_use_fused (&s);
       plan->tile = min64 (cols, max64 (CONV_MIN_TILE, CONV_TILE_FLOATS / k / 16 * 16));
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
       break;
@@ -644,6 +661,12 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
 
     int64_t offset = (img * s->m + m0) * cols + col0;
     float *y = job->y + offset;
+    if (job->fused) {
+      cnn_gemm_fused (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, y, cols,
+          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
+          job->act, job->alpha, job->beta);
+      continue;
+    }
     float beta = conv_tile_init (y, job->sum != NULL ? job->sum + offset : NULL,
         job->b != NULL ? job->b + m0 : NULL, nrows, ncols, cols);
     cnn_sgemm (false, false, (int) nrows, (int) ncols, (int) k, 1.0f, job->w + m0 * k,
@@ -1151,6 +1174,7 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
         conv_winograd_items, &job);
     return;
   }
+  job.fused = plan->fused;
   conv_split (&job, plan->s.oh * plan->s.ow, CONV_MIN_TILE,
       cnn_threadpool_threads (exec->pool));
   cnn_parallel_for (exec->pool,
