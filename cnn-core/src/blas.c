@@ -49,13 +49,21 @@ blas_load (void)
   };
   void *handle = NULL;
   bool chose = choose_core_type ();
+  /* OpenBLAS starts its worker threads while loading, and they spin (sched_yield) for about
+   * 0.1 s before sleeping, taking a core from our own threads: we only ever call it
+   * single-threaded, so ask it not to start them. */
+  bool one_thread = getenv ("OPENBLAS_NUM_THREADS") == NULL;
+  if (one_thread)
+    setenv ("OPENBLAS_NUM_THREADS", "1", 0);
 
   for (size_t i = 0; i < sizeof (names) / sizeof (names[0]) && handle == NULL; i++)
     handle = dlopen (names[i], RTLD_NOW | RTLD_LOCAL);
-  /* OpenBLAS read the variable while loading; do not leave our choice in the host's
+  /* OpenBLAS read the variables while loading; do not leave our choices in the host's
    * environment for other libraries to find. */
   if (chose)
     unsetenv ("OPENBLAS_CORETYPE");
+  if (one_thread)
+    unsetenv ("OPENBLAS_NUM_THREADS");
   if (handle == NULL) {
     snprintf (blas_error, sizeof (blas_error), "cannot load OpenBLAS (libopenblas.so.0): %s",
         dlerror ());

@@ -98,6 +98,21 @@ void cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ld
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
     cnn_activation act, float alpha, float beta);
 
+/* One depthwise output plane straight from its input plane (kernel-depthwise.c):
+ * y = act(conv(x, w) + bias + sum), sum (the plane's residual, may be y) may be NULL. Only
+ * when cnn_depthwise_direct_available(s): AVX-512 CPUs, strides 1 or 2, no dilation. */
+bool cnn_depthwise_direct_available (const cnn_conv_geom *s);
+/* One max-pooled plane the same way (−∞ padding), under the same condition. */
+void cnn_max_pool_direct (const cnn_conv_geom *s, const float *x, float *y);
+void cnn_depthwise_direct (const cnn_conv_geom *s, const float *x, const float *w, float bias,
+    const float *sum, float *y, cnn_activation act, float alpha, float beta);
+
+/* For tests: plans made afterwards use only the portable kernels (OpenBLAS and the
+ * phase-plane depthwise and max pooling), as on a CPU without AVX-512, so that both are held to the
+ * reference. Not thread-safe; off by default. */
+void cnn_conv_set_portable (bool portable);
+bool cnn_conv_portable (void);
+
 /* y = act(conv(x, w) + b + sum), the definition written out as loops. b and sum may be NULL.
  * Accumulates in double: this is the yardstick, not a kernel. */
 void cnn_conv_reference (const cnn_conv_geom *s, const float *x, const float *w,

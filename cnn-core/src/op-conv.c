@@ -15,8 +15,14 @@
  *                  a 1-channel input): a direct kernel, no GEMM. The input plane is split into
  *                  padded stride-phase planes so each tap is a flat offset and the output is
  *                  one vectorised pass per tap ("depthwise-3x3": all nine taps in one pass).
+ * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernel-gemm.c: no packing of W, bias,
+ * residual and activation on registers) instead of OpenBLAS, except Winograd's on maps
+ * larger than 14×14 where OpenBLAS is faster, and depthwise convs with strides 1 or 2 read
+ * their input in place through cnn_depthwise_direct (kernel-depthwise.c) instead of phase
+ * planes. The portable paths stay for other CPUs and are tested on every CPU
+ * (cnn_conv_set_portable).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
- * threads; OpenBLAS runs single-threaded inside each item. Except for Winograd, weights are
+ * threads; each GEMM runs single-threaded inside its item. Except for Winograd, weights are
  * used in ONNX layout ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed
  * and weights that are not constants work the same way.
  */
@@ -41,6 +47,8 @@
 #define CONV_1X1_TILE_FLOATS 65536
 /* Fewer output columns per GEMM than this waste OpenBLAS's kernels. */
 #define CONV_MIN_TILE 64
+/* Convs of fewer multiply-adds than this (a few microseconds) run on the calling thread. */
+#define CONV_PARALLEL_MIN_MACS 262144
 /* Output positions per image below which cnn_gemm_fused's 32-wide tiles waste too much. */
 #define CONV_FUSED_MIN_COLS 16
 /* Winograd scratch per thread, in floats (transformed input and output of one block). */
@@ -48,8 +56,12 @@
 /* Winograd pays for its transforms only when the GEMMs are big enough: at least this many
  * input and output channels (below, im2col's single GEMM is as fast). */
 #define WINOGRAD_MIN_CHANNELS 16
-/* ... and enough 2×2 tiles per image: on 7×7 maps the 16 small GEMMs lose to one big one. */
+/* ... and enough 2×2 tiles per image: on 7×7 maps the 16 small GEMMs lose to one big one
+ * (with cnn_gemm_fused they run as fast as im2col's, but whole networks then stream 16/9 as
+ * many weights from memory: 16 MiB per 512-channel conv). */
 #define WINOGRAD_MIN_TILES 32
+/* Up to 14×14 maps; on larger ones OpenBLAS runs the wider GEMMs faster (measured). */
+#define WINOGRAD_FUSED_MAX_TILES 64
 /* Fewer tiles per GEMM than this waste OpenBLAS's kernels. */
 #define WINOGRAD_MIN_BLOCK 16
 
@@ -81,6 +93,7 @@ typedef struct {
   int64_t tile;                 /* most output columns (Winograd: 2×2 tiles) per GEMM item */
   const float *u;               /* Winograd: transformed weights [16][M][C] */
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
+  bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes */
 } conv_plan;
 
 /* One run, as the parallel workers see it. */
@@ -421,6 +434,29 @@ conv_check_sum (cnn_graph *g, cnn_node *n, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
+/* Whether the GEMM algorithms use cnn_gemm_fused: it needs AVX-512, and rows of at least
+ * CONV_FUSED_MIN_COLS output positions to fill its vectors (below, OpenBLAS's GEMV-like
+ * path is better). */
+static bool conv_portable;
+
+void
+cnn_conv_set_portable (bool portable)
+{
+  conv_portable = portable;
+}
+
+bool
+cnn_conv_portable (void)
+{
+  return conv_portable;
+}
+
+static bool
+conv_use_fused (const cnn_conv_geom *s)
+{
+  return !conv_portable && cnn_gemm_fused_available () && s->oh * s->ow >= CONV_FUSED_MIN_COLS;
+}
+
 static conv_algo
 conv_choose (const cnn_conv_geom *s, bool weights_constant)
 {
@@ -436,17 +472,6 @@ conv_choose (const cnn_conv_geom *s, bool weights_constant)
       && ceil_div (s->oh, 2) * ceil_div (s->ow, 2) >= WINOGRAD_MIN_TILES)
     return CONV_WINOGRAD;
   return CONV_IM2COL_GEMM;
-}
-
-/* Whether the GEMM algorithms use cnn_gemm_fused: it needs AVX-512, and rows of at least
- * CONV_FUSED_MIN_COLS output positions to fill its vectors (below, OpenBLAS's GEMV-like
- * path is better). */
-static bool
-conv_use_fused (const cnn_conv_geom *s)
-{
-  if (getenv ("CNN_NO_FUSED_GEMM") != NULL)
-    return false;
-  return cnn_gemm_fused_available () && s->oh * s->ow >= CONV_FUSED_MIN_COLS;
 }
 
 static size_t winograd_scratch (const cnn_conv_geom *s, int64_t tiles);
@@ -497,6 +522,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     case CONV_WINOGRAD: {
       float *u = (float *) ((char *) plan + head);
       int64_t tiles = ceil_div (s.oh, 2) * ceil_div (s.ow, 2);
+      plan->fused = conv_use_fused (&s) && tiles <= WINOGRAD_FUSED_MAX_TILES;
       winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
       plan->u = u;
       plan->tile = min64 (tiles, max64 (2 * WINOGRAD_MIN_BLOCK,
@@ -507,7 +533,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     case CONV_DEPTHWISE_3X3:
     case CONV_DEPTHWISE:
       plan->tile = cols;
-      n->workspace = cnn_phase_scratch (&s) * sizeof (float);
+      plan->direct = !conv_portable && cnn_depthwise_direct_available (&s);
+      n->workspace = plan->direct ? 0 : cnn_phase_scratch (&s) * sizeof (float);
       break;
   }
   n->packed = plan;
@@ -565,6 +592,10 @@ copy_row (float *restrict dst, const float *restrict row, int64_t ow0, int64_t o
     dst[ow - ow0] = pad;
   if (stride == 1) {
     memcpy (dst + (a - ow0), row + a + offset, sizeof (float) * (size_t) (b - a));
+  } else if (stride == 2) {
+    /* A constant stride lets the compiler vectorise the gather (stems, downsampling). */
+    for (int64_t ow = a; ow < b; ow++)
+      dst[ow - ow0] = row[ow * 2 + offset];
   } else {
     for (int64_t ow = a; ow < b; ow++)
       dst[ow - ow0] = row[ow * stride + offset];
@@ -636,7 +667,9 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   const cnn_conv_geom *s = &job->plan->s;
   int64_t cg = s->c / s->group, mg = s->m / s->group, k = cg * s->kh * s->kw;
   int64_t cols = s->oh * s->ow, in_plane = s->h * s->w;
-  float *col = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
+  /* Only im2col has a workspace (the 1×1 GEMM's may be NULL). */
+  float *col = job->plan->algo == CONV_IM2COL_GEMM
+      ? (float *) (job->workspace + (size_t) thread * job->workspace_stride) : NULL;
 
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;
@@ -966,6 +999,51 @@ winograd_output_row (const float *m, size_t xi, int64_t n, float *restrict y0,
   }
 }
 
+/* dst = act(src + bias + sum) for one output row segment (sum may be NULL or dst itself):
+ * one pass, vectorised for the activations networks fuse. */
+CNN_VECTORIZE static void
+winograd_store_row (float *dst, const float *restrict src, const float *sum, int64_t len,
+    float bias, cnn_activation act, float alpha, float beta)
+{
+  float lo = act == CNN_ACTIVATION_CLIP ? alpha : 0.0f;
+  float hi = act == CNN_ACTIVATION_CLIP ? beta : 6.0f;
+
+  switch (act) {
+    case CNN_ACTIVATION_NONE:
+      if (sum != NULL)
+        for (int64_t j = 0; j < len; j++)
+          dst[j] = src[j] + bias + sum[j];
+      else
+        for (int64_t j = 0; j < len; j++)
+          dst[j] = src[j] + bias;
+      return;
+    case CNN_ACTIVATION_RELU:
+      if (sum != NULL)
+        for (int64_t j = 0; j < len; j++) {
+          float v = src[j] + bias + sum[j];
+          dst[j] = v > 0.0f ? v : 0.0f;
+        }
+      else
+        for (int64_t j = 0; j < len; j++) {
+          float v = src[j] + bias;
+          dst[j] = v > 0.0f ? v : 0.0f;
+        }
+      return;
+    case CNN_ACTIVATION_RELU6:
+    case CNN_ACTIVATION_CLIP:
+      for (int64_t j = 0; j < len; j++) {
+        float v = src[j] + bias + (sum != NULL ? sum[j] : 0.0f);
+        dst[j] = v < lo ? lo : (v > hi ? hi : v);
+      }
+      return;
+    default:
+      for (int64_t j = 0; j < len; j++)
+        dst[j] = cnn_activate (src[j] + bias + (sum != NULL ? sum[j] : 0.0f), act, alpha,
+            beta);
+      return;
+  }
+}
+
 /* Runs Winograd items: tiles [t0, t0 + nt) of one image for output channels
  * [m0, m0 + nrows). */
 static void
@@ -991,11 +1069,18 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
       continue;
 
     winograd_input (s, job->x + img * s->c * s->h * s->w, t0, nt, ld, v, rows);
-    for (int xi = 0; xi < 16; xi++)
-      cnn_sgemm (false, false, (int) nrows, (int) nt, (int) s->c, 1.0f,
-          job->plan->u + ((size_t) xi * (size_t) s->m + (size_t) m0) * (size_t) s->c,
-          (int) s->c, v + (size_t) xi * (size_t) (s->c * ld), (int) ld, 0.0f,
-          mx + (size_t) xi * mxi, (int) ld);
+    for (int xi = 0; xi < 16; xi++) {
+      const float *u = job->plan->u + ((size_t) xi * (size_t) s->m + (size_t) m0)
+          * (size_t) s->c;
+      const float *vx = v + (size_t) xi * (size_t) (s->c * ld);
+      float *mxx = mx + (size_t) xi * mxi;
+      if (job->plan->fused)
+        cnn_gemm_fused (nrows, nt, s->c, u, s->c, vx, ld, mxx, ld, NULL, NULL,
+            CNN_ACTIVATION_NONE, 0.0f, 0.0f);
+      else
+        cnn_sgemm (false, false, (int) nrows, (int) nt, (int) s->c, 1.0f, u, (int) s->c, vx,
+            (int) ld, 0.0f, mxx, (int) ld);
+    }
 
     for (int64_t r = 0; r < nrows; r++) {
       int64_t m = m0 + r;
@@ -1009,17 +1094,9 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
         int64_t col0 = 2 * tw0, len = min64 (2 * tw1, s->ow) - col0;
         for (int64_t rr = 0; rr < 2 && 2 * th + rr < s->oh; rr++) {
           int64_t offset = (img * s->m + m) * out_plane + (2 * th + rr) * s->ow + col0;
-          const float *src = out + (size_t) rr * out_row;
-          float *dst = job->y + offset;
-          if (job->sum != NULL) {
-            const float *sr = job->sum + offset;
-            for (int64_t j = 0; j < len; j++)
-              dst[j] = src[j] + sr[j];
-          } else {
-            memcpy (dst, src, sizeof (float) * (size_t) len);
-          }
-          if (bias != 0.0f || job->act != CNN_ACTIVATION_NONE)
-            cnn_activate_array (dst, (size_t) len, bias, job->act, job->alpha, job->beta);
+          winograd_store_row (job->y + offset, out + (size_t) rr * out_row,
+              job->sum != NULL ? job->sum + offset : NULL, len, bias, job->act, job->alpha,
+              job->beta);
         }
         t += tw1 - tw0;
       }
@@ -1118,10 +1195,22 @@ conv_depthwise_planes (void *arg, size_t begin, size_t end, int thread)
   const cnn_conv_geom *s = &job->plan->s;
   cnn_phase_layout l = cnn_phase_layout_of (s);
   int64_t mult = s->m / s->c, in_plane = s->h * s->w, out_plane = s->oh * s->ow;
-  float *planes = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
-  float *out = planes + (size_t) l.phases * l.plane;
   int64_t split = -1;           /* input plane currently split */
 
+  /* No workspace: it may be NULL. */
+  if (job->plan->direct) {
+    for (size_t plane = begin; plane < end; plane++) {
+      int64_t img = (int64_t) plane / s->m, m = (int64_t) plane % s->m;
+      int64_t c = img * s->c + m / mult;
+      cnn_depthwise_direct (s, job->x + c * in_plane, job->w + m * s->kh * s->kw,
+          job->b != NULL ? job->b[m] : 0.0f,
+          job->sum != NULL ? job->sum + plane * out_plane : NULL,
+          job->y + plane * out_plane, job->act, job->alpha, job->beta);
+    }
+    return;
+  }
+  float *planes = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
+  float *out = planes + (size_t) l.phases * l.plane;
   for (size_t plane = begin; plane < end; plane++) {
     int64_t img = (int64_t) plane / s->m, m = (int64_t) plane % s->m;
     int64_t c = img * s->c + m / mult;
@@ -1161,24 +1250,27 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
     .workspace = exec->workspace,
     .workspace_stride = exec->workspace_stride,
   };
+  /* Layers this small (the 1×1 convs of squeeze-excitation blocks) cost less than waking
+   * the other threads: run them on this one. */
+  const cnn_conv_geom *s = &plan->s;
+  uint64_t macs = (uint64_t) (s->n * s->m * (s->c / s->group) * s->kh * s->kw * s->oh * s->ow);
+  cnn_threadpool *pool = macs >= CONV_PARALLEL_MIN_MACS ? exec->pool : NULL;
 
   if (plan->algo == CONV_DEPTHWISE || plan->algo == CONV_DEPTHWISE_3X3) {
-    cnn_parallel_for (exec->pool, (size_t) (plan->s.n * plan->s.m), 1, conv_depthwise_planes,
-        &job);
+    cnn_parallel_for (pool, (size_t) (s->n * s->m), 1, conv_depthwise_planes, &job);
     return;
   }
   if (plan->algo == CONV_WINOGRAD) {
-    conv_split (&job, ceil_div (plan->s.oh, 2) * ceil_div (plan->s.ow, 2), WINOGRAD_MIN_BLOCK,
-        cnn_threadpool_threads (exec->pool));
-    cnn_parallel_for (exec->pool, (size_t) (plan->s.n * job.tiles * job.mblocks), 1,
-        conv_winograd_items, &job);
+    conv_split (&job, ceil_div (s->oh, 2) * ceil_div (s->ow, 2), WINOGRAD_MIN_BLOCK,
+        cnn_threadpool_threads (pool));
+    cnn_parallel_for (pool, (size_t) (s->n * job.tiles * job.mblocks), 1, conv_winograd_items,
+        &job);
     return;
   }
   job.fused = plan->fused;
-  conv_split (&job, plan->s.oh * plan->s.ow, CONV_MIN_TILE,
-      cnn_threadpool_threads (exec->pool));
-  cnn_parallel_for (exec->pool,
-      (size_t) (plan->s.n * plan->s.group * job.tiles * job.mblocks), 1, conv_gemm_items, &job);
+  conv_split (&job, s->oh * s->ow, CONV_MIN_TILE, cnn_threadpool_threads (pool));
+  cnn_parallel_for (pool, (size_t) (s->n * s->group * job.tiles * job.mblocks), 1,
+      conv_gemm_items, &job);
 }
 
 static uint64_t

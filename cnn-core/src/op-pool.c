@@ -141,6 +141,7 @@ typedef struct {
   cnn_conv_geom s;
   cnn_phase_layout l;
   bool average;
+  bool direct;                  /* MaxPool: cnn_max_pool_direct, no phase planes */
   float *row_scale, *col_scale; /* AveragePool: 1 / taps counted per output row, column */
 } pool_plan;
 
@@ -183,12 +184,13 @@ pool_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   plan->s = s;
   plan->l = cnn_phase_layout_of (&s);
   plan->average = p->average;
+  plan->direct = !p->average && !cnn_conv_portable () && cnn_depthwise_direct_available (&s);
   plan->row_scale = (float *) (plan + 1);
   plan->col_scale = plan->row_scale + s.oh;
   pool_scales (s.oh, s.h, s.kh, s.sh, s.dh, s.pt, s.pb, p->count_include_pad, plan->row_scale);
   pool_scales (s.ow, s.w, s.kw, s.sw, s.dw, s.pl, s.pr, p->count_include_pad, plan->col_scale);
   n->packed = plan;
-  n->workspace = cnn_phase_scratch (&s) * sizeof (float);
+  n->workspace = plan->direct ? 0 : cnn_phase_scratch (&s) * sizeof (float);
   return CNN_STATUS_OK;
 }
 
@@ -247,9 +249,16 @@ pool_planes (void *arg, size_t begin, size_t end, int thread)
   const pool_job *job = arg;
   const pool_plan *plan = job->plan;
   const cnn_conv_geom *s = &plan->s;
+
+  /* No workspace: it may be NULL. */
+  if (plan->direct) {
+    for (size_t plane = begin; plane < end; plane++)
+      cnn_max_pool_direct (s, job->x + plane * (size_t) (s->h * s->w),
+          job->y + plane * (size_t) (s->oh * s->ow));
+    return;
+  }
   float *planes = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
   float *out = planes + (size_t) plan->l.phases * plan->l.plane;
-
   for (size_t plane = begin; plane < end; plane++) {
     cnn_phase_split (s, &plan->l, job->x + plane * (size_t) (s->h * s->w),
         plan->average ? 0.0f : -INFINITY, planes);

@@ -267,13 +267,14 @@ report (const char *group, const char *name, const char *detail, bool ok)
 static float
 act_alpha (cnn_activation act)
 {
-  return act == CNN_ACTIVATION_LEAKY_RELU ? 0.1f : act == CNN_ACTIVATION_CLIP ? -0.5f : 0.0f;
+  return act == CNN_ACTIVATION_LEAKY_RELU ? 0.1f : act == CNN_ACTIVATION_CLIP ? -0.5f
+      : act == CNN_ACTIVATION_HARD_SIGMOID ? 0.2f : 0.0f;
 }
 
 static float
 act_beta (cnn_activation act)
 {
-  return act == CNN_ACTIVATION_CLIP ? 0.5f : 0.0f;
+  return act == CNN_ACTIVATION_CLIP ? 0.5f : act == CNN_ACTIVATION_HARD_SIGMOID ? 0.5f : 0.0f;
 }
 
 static float *
@@ -350,6 +351,52 @@ static const conv_case conv_cases[] = {
     NONE, false, "gemm-1x1", 5, 6 },
   { "group 3 3x3 stride 2 c9 m6 residual relu", 1, 9, 9, 9, 6, 3, 3, 2, 2, 1, 1,
     { 1, 1, 1, 1 }, 3, NULL, true, true, RELU, false, "im2col-gemm", 5, 5 },
+  /* cnn_gemm_fused (AVX-512): last columns as dot products (1 to 4 of them, K in chunks)
+   * and as a 16-column panel, row counts that are not multiples of its 6- and 12-row tiles,
+   * K in several slices, residuals, activations applied on registers and (sigmoid) after
+   * the store. */
+  { "fused gemm 1x1 c300 m25 7x7 (K slices, 1-column tail) hard-sigmoid", 1, 300, 7, 7, 25,
+    1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, false, CNN_ACTIVATION_HARD_SIGMOID, false,
+    "gemm-1x1", 7, 7 },
+  { "fused gemm 1x1 c130 m13 14x14 residual leaky (4-column tail)", 1, 130, 14, 14, 13, 1, 1,
+    1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_LEAKY_RELU, false, "gemm-1x1",
+    14, 14 },
+  { "fused gemm 1x1 c1100 m7 4x5 residual relu (dot-product tail in K chunks)", 1, 1100, 4,
+    5, 7, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, RELU, false, "gemm-1x1", 4, 5 },
+  { "fused gemm 1x1 c40 m9 3x11 (2-column dot-product tail)", 1, 40, 3, 11, 9, 1, 1, 1, 1, 1,
+    1, { 0 }, 1, NULL, true, false, CNN_ACTIVATION_HARD_SWISH, false, "gemm-1x1", 3, 11 },
+  { "fused gemm 1x1 c7 m31 5x7 sigmoid", 1, 7, 5, 7, 31, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL,
+    true, false, CNN_ACTIVATION_SIGMOID, false, "gemm-1x1", 5, 7 },
+  { "fused gemm 1x1 batch 2 c16 m100 16x2 hard-swish", 2, 16, 16, 2, 100, 1, 1, 1, 1, 1, 1,
+    { 0 }, 1, NULL, false, true, CNN_ACTIVATION_HARD_SWISH, false, "gemm-1x1", 16, 2 },
+  { "fused gemm im2col 3x3 stride 2 c3 m16 37x41 (stem)", 1, 3, 37, 41, 16, 3, 3, 2, 2, 1, 1,
+    { 1, 1, 1, 1 }, 1, NULL, true, false, CNN_ACTIVATION_HARD_SWISH, false, "im2col-gemm",
+    19, 21 },
+  /* cnn_depthwise_direct (AVX-512): rows wider than its 64-column blocks, narrow maps in
+   * blocks of 4, 3, 2 and 1 rows, stride 2 with odd widths, 5×5 taps, residuals. */
+  { "depthwise direct 3x3 c3 5x70 (64-column blocks) relu", 1, 3, 5, 70, 3, 3, 3, 1, 1, 1, 1,
+    { 1, 1, 1, 1 }, 3, NULL, true, false, RELU, false, "depthwise-3x3", 5, 70 },
+  { "depthwise direct 5x5 c17 7x7 hard-swish", 1, 17, 7, 7, 17, 5, 5, 1, 1, 1, 1,
+    { 2, 2, 2, 2 }, 17, NULL, true, false, CNN_ACTIVATION_HARD_SWISH, false, "depthwise", 7,
+    7 },
+  { "depthwise direct 5x5 stride 2 c9 15x35 residual relu6", 1, 9, 15, 35, 9, 5, 5, 2, 2, 1, 1,
+    { 2, 2, 2, 2 }, 9, NULL, true, true, CNN_ACTIVATION_RELU6, false, "depthwise", 8, 18 },
+  { "depthwise direct 3x3 stride 2 c5 6x67 pads 0,0,1,1", 1, 5, 6, 67, 5, 3, 3, 2, 2, 1, 1,
+    { 0, 0, 1, 1 }, 5, NULL, true, false, NONE, false, "depthwise-3x3", 3, 33 },
+  { "depthwise direct 3x3 c4 2x3 sigmoid", 1, 4, 2, 3, 4, 3, 3, 1, 1, 1, 1, { 1, 1, 1, 1 },
+    4, NULL, true, false, CNN_ACTIVATION_SIGMOID, false, "depthwise-3x3", 2, 3 },
+  { "depthwise direct 3x3 c6 18x20 residual (2-vector rows) clip", 1, 6, 18, 20, 6, 3, 3, 1,
+    1, 1, 1, { 1, 1, 1, 1 }, 6, NULL, true, true, CNN_ACTIVATION_CLIP, false,
+    "depthwise-3x3", 18, 20 },
+  { "depthwise direct 3x3 c2 7x40 (3-vector rows, 1-row tail)", 1, 2, 7, 40, 2, 3, 3, 1, 1,
+    1, 1, { 1, 1, 1, 1 }, 2, NULL, true, true, RELU, false, "depthwise-3x3", 7, 40 },
+  { "depthwise direct 5x5 c3 11x30 (2-vector rows, 3-row tail)", 1, 3, 11, 30, 3, 5, 5, 1, 1,
+    1, 1, { 2, 2, 2, 2 }, 3, NULL, true, false, NONE, false, "depthwise", 11, 30 },
+  { "depthwise direct 3x3 stride 2 c2 10x40 (1-row tail)", 1, 2, 10, 40, 2, 3, 3, 2, 2, 1, 1,
+    { 1, 1, 1, 1 }, 2, NULL, true, false, CNN_ACTIVATION_HARD_SWISH, false, "depthwise-3x3",
+    5, 20 },
+  { "depthwise direct 3x3 c2 9x130 (64-column blocks, 4-vector rows)", 1, 2, 9, 130, 2, 3, 3,
+    1, 1, 1, 1, { 1, 1, 1, 1 }, 2, NULL, true, false, NONE, false, "depthwise-3x3", 9, 130 },
   { "depthwise 3x3 c13 14x15 relu6", 1, 13, 14, 15, 13, 3, 3, 1, 1, 1, 1, { 1, 1, 1, 1 }, 13,
     NULL, true, false, CNN_ACTIVATION_RELU6, false, "depthwise-3x3", 14, 15 },
   { "depthwise 3x3 stride 2 c7 15x16", 1, 7, 15, 16, 7, 3, 3, 2, 2, 1, 1, { 1, 1, 1, 1 }, 7,
@@ -521,6 +568,12 @@ static const pool_case pool_cases[] = {
   { "max 1-D k2 c3 L9", false, 1, 3, 0, 9, 1, 2, 1, 1, 1, 1, { 0 }, NULL, false, false, 1, 8 },
   { "max 3x3 stride 2 pad 1 c32 56x56", false, 1, 32, 56, 56, 3, 3, 2, 2, 1, 1,
     { 1, 1, 1, 1 }, NULL, false, false, 28, 28 },
+  { "max 3x3 stride 2 ceil_mode c4 111x111 (SqueezeNet's first pool)", false, 1, 4, 111,
+    111, 3, 3, 2, 2, 1, 1, { 0 }, NULL, true, false, 55, 55 },
+  { "max 3x3 pad 1 c2 5x70 (64-column blocks)", false, 1, 2, 5, 70, 3, 3, 1, 1, 1, 1,
+    { 1, 1, 1, 1 }, NULL, false, false, 5, 70 },
+  { "max 2x3 stride 2 pads 1,0,1,2 c3 9x41", false, 1, 3, 9, 41, 2, 3, 2, 2, 1, 1,
+    { 1, 0, 1, 2 }, NULL, false, false, 5, 21 },
   { "avg 3x3 pad 2 c3 7x7", true, 1, 3, 7, 7, 3, 3, 1, 1, 1, 1, { 2, 2, 2, 2 }, NULL, false,
     false, 9, 9 },
   { "avg 3x3 pad 2 count_include_pad c3 7x7", true, 1, 3, 7, 7, 3, 3, 1, 1, 1, 1,
@@ -1137,6 +1190,14 @@ main (void)
   }
   for (size_t i = 0; i < sizeof (conv_cases) / sizeof (conv_cases[0]); i++)
     test_conv (&conv_cases[i], seed++);
+  /* Again with the portable kernels that CPUs without AVX-512 run. */
+  printf ("# portable conv kernels\n");
+  cnn_conv_set_portable (true);
+  for (size_t i = 0; i < sizeof (conv_cases) / sizeof (conv_cases[0]); i++)
+    test_conv (&conv_cases[i], seed++);
+  for (size_t i = 0; i < sizeof (pool_cases) / sizeof (pool_cases[0]); i++)
+    test_pool (&pool_cases[i], seed++);
+  cnn_conv_set_portable (false);
   for (size_t i = 0; i < sizeof (pool_cases) / sizeof (pool_cases[0]); i++)
     test_pool (&pool_cases[i], seed++);
   for (size_t i = 0; i < sizeof (reduce_cases) / sizeof (reduce_cases[0]); i++)

@@ -63,12 +63,15 @@ common="-std=c11 -D_GNU_SOURCE -DCNN_BUILDING_LIBRARY -DCNN_OPENBLAS_LIBDIR=\"$o
   -I$core/include -I$core/src -I$build/gen $pb_cflags -g -O1 -fno-omit-frame-pointer
   -Wno-unused-parameter"
 extra=${CNN_FUZZ_CFLAGS:-}
+# Sources compiled at -O0: the AVX-512 depthwise kernels (always_inline, unrolled for every
+# block shape) take minutes at -O1 with clang and the sanitizers, and -O0 is still sanitized.
+slow_sources=${CNN_FUZZ_O0_SOURCES-kernel-depthwise.c}
 libs="$pb_libs -lm -ldl -lpthread ${CNN_FUZZ_LDFLAGS:-}"
 
 # Different flags than last time: start from clean objects.
-if [ "$(cat "$build/flags" 2>/dev/null || true)" != "$common $extra" ]; then
+if [ "$(cat "$build/flags" 2>/dev/null || true)" != "$common $extra $slow_sources" ]; then
   rm -f "$build"/obj-fuzz/*.o "$build"/obj-replay/*.o
-  printf '%s' "$common $extra" > "$build/flags"
+  printf '%s' "$common $extra $slow_sources" > "$build/flags"
 fi
 
 # newer FILE THAN...: true when FILE is missing or older than any of the others.
@@ -89,10 +92,14 @@ compile () {
   objs=""
   for src in "$@"; do
     obj=$objdir/$(basename "$src" .c).o
+    opt=""
+    case " $slow_sources " in
+      *" $(basename "$src") "*) opt=-O0 ;;
+    esac
     if stale "$obj" "$src" $headers; then
-      echo "  CC $(basename "$src")" >&2
+      echo "  CC $(basename "$src") $opt" >&2
       # shellcheck disable=SC2086
-      $cc $common $flags $extra -c "$src" -o "$obj" >&2
+      $cc $common $flags $extra $opt -c "$src" -o "$obj" >&2
     fi
     objs="$objs $obj"
   done

@@ -24,7 +24,7 @@
 #define FUZZ_MAX_MEMORY (UINT64_C (256) << 20)
 #define FUZZ_MAX_INPUT_ELEMENTS (UINT64_C (1) << 20)
 #define FUZZ_MAX_OUTPUT_ELEMENTS (UINT64_C (1) << 24)
-#define FUZZ_MAX_MACS (UINT64_C (1) << 28)
+#define FUZZ_MAX_MACS (UINT64_C (1) << 24)
 
 /* Dims given to dynamic inputs: first prepare, then re-prepare. */
 static const int64_t fuzz_batch[2] = { 1, 2 };
