@@ -16,6 +16,7 @@ struct cnn_threadpool {
   pthread_cond_t wake;
   atomic_uint generation;       /* bumped for each job */
   atomic_int remaining;         /* workers still busy with the current job */
+  atomic_int sleepers;          /* workers blocked (or about to block) on `wake` */
   bool quit;
   /* The current job. */
   cnn_parallel_fn fn;
@@ -49,9 +50,13 @@ worker_main (void *data)
     /* Spin a little: the next layer's job usually arrives within microseconds. */
     for (int spin = 0; spin < 20000 && atomic_load (&pool->generation) == seen; spin++)
       sched_yield ();
+    /* Announce the sleep before checking for work: a dispatcher that bumps the generation
+     * after this either sees us here and wakes us, or we see its new generation. */
     pthread_mutex_lock (&pool->lock);
+    atomic_fetch_add (&pool->sleepers, 1);
     while (atomic_load (&pool->generation) == seen && !pool->quit)
       pthread_cond_wait (&pool->wake, &pool->lock);
+    atomic_fetch_sub (&pool->sleepers, 1);
     bool quit = pool->quit;
     pthread_mutex_unlock (&pool->lock);
     if (quit)
@@ -138,10 +143,13 @@ cnn_parallel_for (cnn_threadpool *pool, size_t n, size_t grain, cnn_parallel_fn 
   pool->n = n;
   pool->chunk = (units + (size_t) threads - 1) / (size_t) threads * grain;
   atomic_store (&pool->remaining, pool->threads - 1);
-  pthread_mutex_lock (&pool->lock);
   atomic_fetch_add (&pool->generation, 1);
-  pthread_cond_broadcast (&pool->wake);
-  pthread_mutex_unlock (&pool->lock);
+  /* Between layers the workers are usually still spinning: only wake sleepers. */
+  if (atomic_load (&pool->sleepers) > 0) {
+    pthread_mutex_lock (&pool->lock);
+    pthread_cond_broadcast (&pool->wake);
+    pthread_mutex_unlock (&pool->lock);
+  }
 
   run_range (pool, 0);
   while (atomic_load (&pool->remaining) > 0)
