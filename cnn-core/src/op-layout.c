@@ -886,6 +886,12 @@ pad_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
   }
   for (int d = 0; d < x->rank; d++) {
     int64_t b = p->pads[d], e = p->pads[d + x->rank];
+    /* Pads come from the file: bound them before adding, so the sum cannot overflow. */
+    const int64_t limit = INT64_C (1) << 31;
+    if (b > limit || b < -limit || e > limit || e < -limit)
+      return cnn_node_error (err, g, n, CNN_STATUS_LIMIT_EXCEEDED,
+          "pads %lld and %lld for dim %d are out of range (at most 2^31)", (long long) b,
+          (long long) e, d);
     dims[d] = x->dims[d] < 0 ? -1 : x->dims[d] + b + e;
     if (x->dims[d] >= 0 && dims[d] < 0)
       return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,

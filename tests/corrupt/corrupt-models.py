@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Corruption campaign: hostile variants of real model files must be refused, never crash.
 
-Takes real ONNX files (tests/models, models/digits, a few ONNX backend test models), makes
-COUNT corrupted variants deterministically (bit flips, truncation, inserted bytes, swapped
-chunks, broken length prefixes, and structurally valid protobufs carrying hostile values:
-huge or negative dims, wrong data types, short tensor data, rewired or retyped nodes), and
-runs `cnn inspect` and `cnn bench` on each under a timeout.
+Takes real ONNX files (tests/models, models/digits, tests/fuzz/seeds, a few ONNX backend test
+models), makes COUNT corrupted variants deterministically (bit flips, truncation, inserted
+bytes, swapped chunks, broken length prefixes, and structurally valid protobufs carrying
+hostile values: huge or negative dims and int64 constants, wrong data types, short tensor
+data, rewired or retyped nodes), and runs `cnn inspect` and `cnn bench` on each under a
+timeout.
 
 Each run is classified as
   accepted   exit 0
@@ -302,6 +303,32 @@ def m_int_value(rng, tree):
     return True
 
 
+def m_int64_data(rng, tree):
+    """Sets one element of a constant int64 tensor (shapes, pads, axes, indices, starts...)
+    to a hostile value."""
+    tensors = [e[2] for e in walk(tree) if e[3] in ('Graph', 'Attribute') and e[1] == LEN
+               and isinstance(e[2], list) and any(f[0] == 2 and f[2] == 7 for f in e[2])]
+    sites = []
+    for t in tensors:
+        for f in t:
+            if f[0] == 9 and isinstance(f[2], bytes) and len(f[2]) >= 8:
+                sites.append(f)
+            elif f[0] == 7 and isinstance(f[2], tuple) and f[2][1]:
+                sites.append(f)
+    if not sites:
+        return False
+    entry = rng.choice(sites)
+    hostile = rng.choice(EDGE_VALUES + [rng.randrange(-4, 32) & (2**64 - 1)])
+    if isinstance(entry[2], tuple):
+        values = list(entry[2][1])
+        values[rng.randrange(len(values))] = hostile
+        entry[2] = ('packed', values)
+    else:
+        i = rng.randrange(len(entry[2]) // 8) * 8
+        entry[2] = entry[2][:i] + hostile.to_bytes(8, 'little') + entry[2][i + 8:]
+    return True
+
+
 def m_short_data(rng, tree):
     """Cuts or extends a tensor's raw_data / float_data so it disagrees with its dims."""
     sites = [e for e in walk(tree) if e[3] == 'Tensor' and e[0] in (9, 4, 7)
@@ -374,6 +401,7 @@ RAW_MUTATIONS = {
 }
 TREE_MUTATIONS = {
     'int-value': m_int_value,
+    'int64-data': m_int64_data,
     'short-data': m_short_data,
     'rewire': m_rewire,
     'retype': m_retype,
@@ -382,7 +410,7 @@ TREE_MUTATIONS = {
 }
 # Weights: structural mutations reach the graph checks and kernels, raw ones the parser.
 MUTATION_WEIGHTS = [('bitflip1', 2), ('bitflip8', 2), ('bitflip64', 1), ('truncate', 2),
-                    ('insert', 1), ('swap', 1), ('huge-length', 2), ('int-value', 5),
+                    ('insert', 1), ('swap', 1), ('huge-length', 2), ('int-value', 5), ('int64-data', 3),
                     ('short-data', 2), ('rewire', 2), ('retype', 2), ('drop-field', 2),
                     ('duplicate-field', 1)]
 
@@ -501,6 +529,7 @@ def main():
     if not paths:
         paths = sorted(glob.glob(os.path.join(TOP, 'tests', 'models', '*.onnx')))
         paths += sorted(glob.glob(os.path.join(TOP, 'models', 'digits', '*.onnx')))
+        paths += sorted(glob.glob(os.path.join(TOP, 'tests', 'fuzz', 'seeds', '*.onnx')))
         paths += [p for p in (os.path.join(TESTDATA, m, 'model.onnx') for m in TESTDATA_MODELS)
                   if os.path.isfile(p)]
     sources = []

@@ -31,6 +31,15 @@ static const int64_t fuzz_batch[2] = { 1, 2 };
 static const int64_t fuzz_dim[2] = { 8, 5 };
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+const char *__ubsan_default_options (void);
+
+/* Any undefined behaviour is a finding, however the target is run (UBSAN_OPTIONS still
+ * overrides): without this the combined ASan+UBSan runtime reports and carries on. */
+const char *
+__ubsan_default_options (void)
+{
+  return "halt_on_error=1:print_stacktrace=1";
+}
 
 /* A failure must say why: the library promises a message on every non-OK status. */
 static void
