@@ -16,10 +16,7 @@
 #include <stdint.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-
-#define AVX512 __attribute__ ((target ("avx512f,avx512vl,avx512dq,fma")))
-#define INLINE __attribute__ ((always_inline)) static inline
+#include "kernel-avx512.h"
 
 /* Lanes l of a 16-lane load starting at input column `start` with 0 <= start + l < w. */
 static inline __mmask16
@@ -74,44 +71,6 @@ load_taps (int S, const float *row, int64_t start, __mmask16 lo, __mmask16 hi)
   return _mm512_permutex2var_ps (a, even, b);
 }
 
-AVX512 INLINE __m512
-activate16 (__m512 v, cnn_activation act, float alpha, float beta)
-{
-  const __m512 zero = _mm512_setzero_ps ();
-
-  switch (act) {
-    case CNN_ACTIVATION_RELU:
-      return _mm512_max_ps (v, zero);
-    case CNN_ACTIVATION_RELU6:
-      return _mm512_min_ps (_mm512_max_ps (v, zero), _mm512_set1_ps (6.0f));
-    case CNN_ACTIVATION_CLIP:
-      return _mm512_min_ps (_mm512_max_ps (v, _mm512_set1_ps (alpha)), _mm512_set1_ps (beta));
-    case CNN_ACTIVATION_HARD_SWISH: {
-      __m512 g = _mm512_fmadd_ps (v, _mm512_set1_ps (1.0f / 6.0f), _mm512_set1_ps (0.5f));
-      g = _mm512_min_ps (_mm512_max_ps (g, zero), _mm512_set1_ps (1.0f));
-      return _mm512_mul_ps (v, g);
-    }
-    case CNN_ACTIVATION_HARD_SIGMOID: {
-      __m512 g = _mm512_fmadd_ps (v, _mm512_set1_ps (alpha), _mm512_set1_ps (beta));
-      return _mm512_min_ps (_mm512_max_ps (g, zero), _mm512_set1_ps (1.0f));
-    }
-    case CNN_ACTIVATION_LEAKY_RELU: {
-      __mmask16 neg = _mm512_cmp_ps_mask (v, zero, _CMP_LT_OQ);
-      return _mm512_mask_mul_ps (v, neg, v, _mm512_set1_ps (alpha));
-    }
-    default:
-      return v;
-  }
-}
-
-static bool
-activation_in_registers (cnn_activation act)
-{
-  return act == CNN_ACTIVATION_NONE || act == CNN_ACTIVATION_RELU
-      || act == CNN_ACTIVATION_RELU6 || act == CNN_ACTIVATION_CLIP
-      || act == CNN_ACTIVATION_HARD_SWISH || act == CNN_ACTIVATION_HARD_SIGMOID
-      || act == CNN_ACTIVATION_LEAKY_RELU;
-}
 
 /* Output columns [ow0, ow0 + 16·V) of output rows [oh, oh + R). V, R, S and K (a square
  * kernel's size, 0: any) are constants at every call, so the tap loops unroll and the R·V
