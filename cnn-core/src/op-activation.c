@@ -6,6 +6,7 @@
  * image classifiers.
  */
 #include "activation.h"
+#include "model.h"
 #include "ops.h"
 
 #include <float.h>
@@ -20,19 +21,6 @@ typedef struct {
   cnn_activation act;
   float alpha, beta;
 } act_params;
-
-static void
-format_dims (char *buf, size_t size, int rank, const int64_t *dims)
-{
-  size_t used = 0;
-
-  used += (size_t) snprintf (buf, size, "[");
-  for (int i = 0; i < rank && used < size; i++)
-    used += (size_t) snprintf (buf + used, size - used, "%s%lld", i > 0 ? "," : "",
-        (long long) dims[i]);
-  if (used < size)
-    snprintf (buf + used, size - used, "]");
-}
 
 static cnn_status
 act_params_new (cnn_graph *g, cnn_node *n, cnn_activation act, float alpha, float beta,
@@ -217,8 +205,8 @@ prelu_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
     ok = ds == 1 || ds == dx;
   }
   if (!ok) {
-    format_dims (sx, sizeof (sx), x->rank, x->dims);
-    format_dims (ss, sizeof (ss), s->rank, s->dims);
+    cnn_format_dims (sx, sizeof (sx), x->rank, x->dims);
+    cnn_format_dims (ss, sizeof (ss), s->rank, s->dims);
     return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
         "slope of shape %s cannot be broadcast to the input's shape %s", ss, sx);
   }

@@ -9,6 +9,7 @@
  * per-channel operands collapse into one or two dims whose inner loop has stride 1 or 0.
  */
 #include "activation.h"
+#include "model.h"
 #include "ops.h"
 
 #include <stdio.h>
@@ -23,19 +24,6 @@ typedef enum {
 
 /* Elements per parallel unit: below this a layer runs on the calling thread. */
 #define BIN_GRAIN 16384
-
-static void
-format_dims (char *buf, size_t size, int rank, const int64_t *dims)
-{
-  size_t used = 0;
-
-  used += (size_t) snprintf (buf, size, "[");
-  for (int i = 0; i < rank && used < size; i++)
-    used += (size_t) snprintf (buf + used, size - used, "%s%lld", i > 0 ? "," : "",
-        (long long) dims[i]);
-  if (used < size)
-    snprintf (buf + used, size - used, "]");
-}
 
 static cnn_status
 binary_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
@@ -79,8 +67,8 @@ binary_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
     else if (da < 0 || db < 0)
       dims[i] = da < 0 ? db : da;       /* a dynamic dim must match the known one */
     else {
-      format_dims (sa, sizeof (sa), a->rank, a->dims);
-      format_dims (sb, sizeof (sb), b->rank, b->dims);
+      cnn_format_dims (sa, sizeof (sa), a->rank, a->dims);
+      cnn_format_dims (sb, sizeof (sb), b->rank, b->dims);
       return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
           "shapes %s and %s cannot be broadcast together (dim %d: %lld vs %lld)", sa, sb, i,
           (long long) da, (long long) db);

@@ -8,6 +8,7 @@
  * from opset 13) must be constants by prepare time: after folding, exporters' shape
  * sub-graphs are.
  */
+#include "model.h"
 #include "ops.h"
 
 #include <stdio.h>
@@ -16,19 +17,6 @@
 
 /* Elements per parallel unit of a strided copy. */
 #define COPY_GRAIN 16384
-
-static void
-format_dims (char *buf, size_t size, int rank, const int64_t *dims)
-{
-  size_t used = 0;
-
-  used += (size_t) snprintf (buf, size, "[");
-  for (int i = 0; i < rank && used < size; i++)
-    used += (size_t) snprintf (buf + used, size - used, "%s%lld", i > 0 ? "," : "",
-        (long long) dims[i]);
-  if (used < size)
-    snprintf (buf + used, size - used, "]");
-}
 
 static uint64_t
 macs_none (const cnn_graph *g, const cnn_node *n)
@@ -360,8 +348,8 @@ reshape_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
   return CNN_STATUS_OK;
 
 mismatch:
-  format_dims (sx, sizeof (sx), x->rank, x->dims);
-  format_dims (sy, sizeof (sy), count, dims);
+  cnn_format_dims (sx, sizeof (sx), x->rank, x->dims);
+  cnn_format_dims (sy, sizeof (sy), count, dims);
   if (infer_at >= 0)
     return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
         "cannot reshape %s (%llu elements) to %s with -1 at dim %d (%llu elements are fixed)",
@@ -483,8 +471,8 @@ concat_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
     for (int d = 0; ok && d < x0->rank; d++)
       ok = d == axis || xi->dims[d] == x0->dims[d] || xi->dims[d] < 0 || x0->dims[d] < 0;
     if (!ok) {
-      format_dims (s0, sizeof (s0), x0->rank, x0->dims);
-      format_dims (si, sizeof (si), xi->rank, xi->dims);
+      cnn_format_dims (s0, sizeof (s0), x0->rank, x0->dims);
+      cnn_format_dims (si, sizeof (si), xi->rank, xi->dims);
       return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
           "input %d of shape %s does not fit input 0 of shape %s along axis %d", i, si, s0,
           axis);
