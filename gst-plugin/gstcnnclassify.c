@@ -509,42 +509,45 @@ gst_cnn_classify_finalize (GObject * object)
 /* start / stop: load and check the model */
 
 static void
+warn_bad_metadata (GstCnnClassify * self, const gchar * key, const gchar * value)
+{
+  GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+      ("Ignoring invalid metadata %s=\"%s\" in model \"%s\".", key, value,
+          self->model_source), (NULL));
+}
+
+/* An enum from the model's metadata: FALSE (with a warning) when it is there but invalid. */
+static gboolean
+metadata_enum (GstCnnClassify * self, const gchar * key, GType type, gint * value)
+{
+  const gchar *v = cnn_model_metadata (self->model, key);
+
+  if (v == NULL)
+    return FALSE;
+  if (parse_enum_nick (type, v, value))
+    return TRUE;
+  warn_bad_metadata (self, key, v);
+  return FALSE;
+}
+
+static void
 read_model_defaults (GstCnnClassify * self)
 {
   ModelDefaults *d = &self->defaults;
   const gchar *v;
   gint e;
 
-#define BAD_METADATA(key, value) \
-  GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, \
-      ("Ignoring invalid metadata %s=\"%s\" in model \"%s\".", key, value, \
-          self->model_source), (NULL))
 
   memset (d, 0, sizeof (*d));
-  if ((v = cnn_model_metadata (self->model, "cnn.color_order")) != NULL) {
-    if (parse_enum_nick (GST_TYPE_CNN_COLOR_ORDER, v, &e)) {
-      d->has_color_order = TRUE;
-      d->color_order = e;
-    } else {
-      BAD_METADATA ("cnn.color_order", v);
-    }
-  }
-  if ((v = cnn_model_metadata (self->model, "cnn.resize_mode")) != NULL) {
-    if (parse_enum_nick (GST_TYPE_CNN_RESIZE_MODE, v, &e)) {
-      d->has_resize_mode = TRUE;
-      d->resize_mode = e;
-    } else {
-      BAD_METADATA ("cnn.resize_mode", v);
-    }
-  }
-  if ((v = cnn_model_metadata (self->model, "cnn.output")) != NULL) {
-    if (parse_enum_nick (GST_TYPE_CNN_OUTPUT_ACTIVATION, v, &e)) {
-      d->has_output = TRUE;
-      d->output = e;
-    } else {
-      BAD_METADATA ("cnn.output", v);
-    }
-  }
+  if ((d->has_color_order = metadata_enum (self, "cnn.color_order", GST_TYPE_CNN_COLOR_ORDER,
+              &e)))
+    d->color_order = e;
+  if ((d->has_resize_mode = metadata_enum (self, "cnn.resize_mode", GST_TYPE_CNN_RESIZE_MODE,
+              &e)))
+    d->resize_mode = e;
+  if ((d->has_output = metadata_enum (self, "cnn.output", GST_TYPE_CNN_OUTPUT_ACTIVATION,
+              &e)))
+    d->output = e;
   if ((v = cnn_model_metadata (self->model, "cnn.pad_value")) != NULL) {
     gfloat f;
     gint n;
@@ -553,28 +556,27 @@ read_model_defaults (GstCnnClassify * self)
       d->has_pad_value = TRUE;
       d->pad_value = (guint) lrintf (f);
     } else {
-      BAD_METADATA ("cnn.pad_value", v);
+      warn_bad_metadata (self, "cnn.pad_value", v);
     }
   }
   if ((v = cnn_model_metadata (self->model, "cnn.value_range")) != NULL) {
     if (parse_range (v, d->range))
       d->has_range = TRUE;
     else
-      BAD_METADATA ("cnn.value_range", v);
+      warn_bad_metadata (self, "cnn.value_range", v);
   }
   if ((v = cnn_model_metadata (self->model, "cnn.mean")) != NULL) {
     if (parse_channel_list (v, d->mean, FALSE))
       d->has_mean = TRUE;
     else
-      BAD_METADATA ("cnn.mean", v);
+      warn_bad_metadata (self, "cnn.mean", v);
   }
   if ((v = cnn_model_metadata (self->model, "cnn.std")) != NULL) {
     if (parse_channel_list (v, d->std, TRUE))
       d->has_std = TRUE;
     else
-      BAD_METADATA ("cnn.std", v);
+      warn_bad_metadata (self, "cnn.std", v);
   }
-#undef BAD_METADATA
 }
 
 /* Property if set, else model metadata, else the documented default. Object lock held. */
