@@ -99,6 +99,11 @@ def main():
                              "cnn.output": "softmax", "cnn.model_name": "colour-bgr"}),
          "color-bgr.onnx")
 
+    # Invalid metadata: each bad key is ignored with a warning and the plain default used.
+    save(pool_gemm("color-bad-metadata", [1, 3, 16, 16], COLOR_W, COLOR_B,
+                   metadata={"cnn.color_order": "PURPLE", "cnn.mean": "abc"}),
+         "color-bad-metadata.onnx")
+
     # 1-channel model: class 0 "dark" when mean luma < 0.5, class 1 "bright" otherwise.
     save(pool_gemm("luma", [1, 1, 16, 16], np.array([[-1], [1]], dtype=np.float32),
                    np.array([0.5, -0.5], dtype=np.float32),

@@ -894,6 +894,43 @@ GST_START_TEST (test_labels_mismatch)
 
 GST_END_TEST;
 
+GST_START_TEST (test_bad_metadata)
+{
+  GstBus *bus;
+  GstHarness *h = harness_new (MODEL ("color-bad-metadata.onnx"), NULL, &bus);
+  GstHarness *plain = harness_new (MODEL ("color-plain.onnx"), NULL, NULL);
+  const gchar *keys[2] = { "cnn.color_order", "cnn.mean" };
+  gboolean warned[2] = { FALSE, FALSE };
+  GstMessage *msg;
+  Result r, want;
+
+  /* The invalid keys fall back to the plain defaults (rgb, mean 0): same answers as a model
+   * without metadata, where bgr would swap red and blue. */
+  r = classify_solid (h, GST_VIDEO_FORMAT_RGB, 16, 16, &RED);
+  want = classify_solid (plain, GST_VIDEO_FORMAT_RGB, 16, 16, &RED);
+  fail_unless_equals_string (top1 (&r), top1 (&want));
+  r = classify_solid (h, GST_VIDEO_FORMAT_RGB, 16, 16, &BLUE);
+  want = classify_solid (plain, GST_VIDEO_FORMAT_RGB, 16, 16, &BLUE);
+  fail_unless_equals_string (top1 (&r), top1 (&want));
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) != NULL) {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    fail_unless (strstr (err->message, "color-bad-metadata.onnx") != NULL, "%s", err->message);
+    for (guint k = 0; k < 2; k++)
+      warned[k] |= strstr (err->message, keys[k]) != NULL;
+    g_error_free (err);
+    gst_message_unref (msg);
+  }
+  fail_unless (warned[0], "no warning for an invalid cnn.color_order");
+  fail_unless (warned[1], "no warning for an invalid cnn.mean");
+  gst_harness_teardown (plain);
+  harness_teardown_with_bus (h, bus);
+}
+
+GST_END_TEST;
+
 /* ---- properties -------------------------------------------------------------------- */
 
 GST_START_TEST (test_properties)
@@ -1100,6 +1137,7 @@ cnnclassify_suite (void)
   tcase_add_test (tc, test_labels_file);
   tcase_add_test (tc, test_labels_numbers);
   tcase_add_test (tc, test_labels_mismatch);
+  tcase_add_test (tc, test_bad_metadata);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_error_no_model);
   tcase_add_test (tc, test_error_missing_file);
