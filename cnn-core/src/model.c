@@ -407,11 +407,23 @@ cnn_model_set_threads (cnn_model *model, int threads, cnn_error *err)
   cnn_threadpool *pool = cnn_threadpool_create (threads);
   if (pool == NULL)
     return cnn_set_error (err, CNN_STATUS_OUT_OF_MEMORY, "cannot start %d threads", threads);
-  cnn_threadpool_destroy (model->pool);
+  cnn_threadpool *old_pool = model->pool;
+  int old_threads = model->threads;
   model->pool = pool;
   model->threads = threads;
-  /* Workspaces are sized per thread: plan again. */
-  release_plan (model);
+  /* Workspaces and work splits depend on the thread count: a prepared model is planned again
+   * so that it stays runnable; if that fails it keeps its old threads and plan. */
+  if (model->prepared) {
+    cnn_status status = cnn_model_prepare (model, err);
+    if (status != CNN_STATUS_OK) {
+      model->pool = old_pool;
+      model->threads = old_threads;
+      cnn_threadpool_destroy (pool);
+      cnn_model_prepare (model, NULL);
+      return status;
+    }
+  }
+  cnn_threadpool_destroy (old_pool);
   return CNN_STATUS_OK;
 }
 

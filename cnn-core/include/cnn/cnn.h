@@ -113,7 +113,8 @@ CNN_API cnn_status cnn_model_output_info (const cnn_model *model, size_t index,
 CNN_API cnn_status cnn_model_set_input_shape (cnn_model *model, size_t index, int rank,
     const int64_t *dims, cnn_error *err);
 
-/* Worker threads used by run; takes effect immediately. */
+/* Worker threads used by run (0: one per online CPU). A prepared model is planned again for
+ * the new count and stays runnable; on failure it keeps its previous threads and plan. */
 CNN_API cnn_status cnn_model_set_threads (cnn_model *model, int threads, cnn_error *err);
 
 /* Shape inference, constant folding, graph optimisation, weight packing and memory planning. */
