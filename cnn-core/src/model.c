@@ -427,6 +427,12 @@ cnn_model_set_threads (cnn_model *model, int threads, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
+int
+cnn_model_threads (const cnn_model *model)
+{
+  return model != NULL ? model->threads : 0;
+}
+
 /* Undoes what a previous prepare computed, so shapes can change. */
 static void
 reset_prepared (cnn_graph *g)

@@ -314,6 +314,7 @@ test_shapes_and_limits (void)
         cnn_status_string (s));
     CHECK (memcmp (y, y_one, sizeof (y)) == 0, "same output at %d threads", threads);
   }
+  CHECK (cnn_model_threads (model) == 1, "threads now %d", cnn_model_threads (model));
   CHECK (cnn_model_arena_bytes (model) > 0, "arena");
   cnn_model_destroy (model);
 

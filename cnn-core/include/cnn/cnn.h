@@ -116,6 +116,8 @@ CNN_API cnn_status cnn_model_set_input_shape (cnn_model *model, size_t index, in
 /* Worker threads used by run (0: one per online CPU). A prepared model is planned again for
  * the new count and stays runnable; on failure it keeps its previous threads and plan. */
 CNN_API cnn_status cnn_model_set_threads (cnn_model *model, int threads, cnn_error *err);
+/* Worker threads run uses now (never 0); 0 for NULL. */
+CNN_API int cnn_model_threads (const cnn_model *model);
 
 /* Shape inference, constant folding, graph optimisation, weight packing and memory planning. */
 CNN_API cnn_status cnn_model_prepare (cnn_model *model, cnn_error *err);
