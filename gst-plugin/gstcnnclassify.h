@@ -8,27 +8,7 @@
 
 #include <gst/video/gstvideofilter.h>
 
-#include "preprocess.h"
-
 G_BEGIN_DECLS
-
-/* How scores become confidences. */
-typedef enum
-{
-  GST_CNN_OUTPUT_AUTO,
-  GST_CNN_OUTPUT_NONE,
-  GST_CNN_OUTPUT_SOFTMAX,
-  GST_CNN_OUTPUT_SIGMOID,
-} GstCnnOutputActivation;
-
-#define GST_TYPE_CNN_COLOR_ORDER (gst_cnn_color_order_get_type ())
-GType gst_cnn_color_order_get_type (void);
-
-#define GST_TYPE_CNN_RESIZE_MODE (gst_cnn_resize_mode_get_type ())
-GType gst_cnn_resize_mode_get_type (void);
-
-#define GST_TYPE_CNN_OUTPUT_ACTIVATION (gst_cnn_output_activation_get_type ())
-GType gst_cnn_output_activation_get_type (void);
 
 #define GST_TYPE_CNN_CLASSIFY (gst_cnn_classify_get_type ())
 G_DECLARE_FINAL_TYPE (GstCnnClassify, gst_cnn_classify, GST, CNN_CLASSIFY, GstVideoFilter)

@@ -1,0 +1,58 @@
+/* gstcnnresults.h — from cnnclassify's network output to what it reports.
+ *
+ * Scores become confidences (softmax, sigmoid, or as they are; `auto` decides from the
+ * scores), the best classes at or above the threshold are picked, and the result is
+ * attached to the buffer as a GstCnnClassificationMeta and, if asked for, posted on the
+ * bus as a `cnnclassify` element message. The buffers are sized once, when the model is
+ * loaded: nothing is allocated per frame but the meta and the message.
+ *
+ *     gst_cnn_results_init (&res, n_classes, labels);           // in start()
+ *     cnn_model_run (model, inputs, (void *[]) { res.scores }, &err);
+ *     gst_cnn_results_select (&res, output, top_k, threshold);  // per frame
+ *     gst_cnn_results_attach (&res, buf, model_name, inference_time);
+ *     gst_cnn_results_clear (&res);                             // in stop()
+ *
+ * Copyright (C) 2025 gst-cnn authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef GST_CNN_RESULTS_H
+#define GST_CNN_RESULTS_H
+
+#include <gst/base/gstbasetransform.h>
+
+#include "gstcnnsettings.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gsize n_classes;
+  gchar **labels;               /* n_classes, never NULL entries; NULL-terminated */
+  gfloat *scores;               /* n_classes, the raw network output */
+  gfloat *probs;                /* n_classes, after the output activation */
+  guint *top;                   /* the best classes, best first */
+  guint n_top;                  /* how many of them, for the last select */
+} GstCnnResults;
+
+/* Takes @labels (n_classes of them, NULL-terminated). FALSE when out of memory; then
+ * gst_cnn_results_clear() still frees what was made. */
+gboolean gst_cnn_results_init (GstCnnResults * res, gsize n_classes, gchar ** labels);
+void gst_cnn_results_clear (GstCnnResults * res);
+
+/* Confidences from the scores, then the @top_k best classes at or above @threshold (ties
+ * keep the lower class id). Returns how many there are. */
+guint gst_cnn_results_select (GstCnnResults * res, GstCnnOutputActivation output,
+    guint top_k, gdouble threshold);
+
+/* The selected classes as a GstCnnClassificationMeta on @buf. */
+void gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
+    const gchar * model_name, GstClockTime inference_time);
+
+/* The selected classes as a `cnnclassify` element message from @trans, with @buf's
+ * timestamps in @trans's segment. */
+void gst_cnn_results_post (const GstCnnResults * res, GstBaseTransform * trans,
+    GstBuffer * buf, const gchar * model_name, GstClockTime inference_time);
+
+G_END_DECLS
+
+#endif /* GST_CNN_RESULTS_H */
