@@ -1,6 +1,8 @@
 /* blas.c — OpenBLAS, loaded on first use with the right kernels for this CPU (see blas.h). */
 #include "blas.h"
 
+#include "cpu.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,11 +20,9 @@ typedef void (*sgemm_fn) (int order, int trans_a, int trans_b, int m, int n, int
     float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c,
     int ldc);
 typedef void (*set_threads_fn) (int threads);
-typedef char *(*corename_fn) (void);
 
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static sgemm_fn blas_sgemm;
-static corename_fn blas_corename;
 static char blas_error[256];
 
 /* OpenBLAS 0.3.21 does not know Zen 4/5 and falls back to Haswell kernels; its SkylakeX
@@ -31,9 +31,7 @@ static bool
 choose_core_type (void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (getenv ("OPENBLAS_CORETYPE") == NULL && __builtin_cpu_supports ("avx512f")
-      && __builtin_cpu_supports ("avx512bw") && __builtin_cpu_supports ("avx512vl")
-      && __builtin_cpu_supports ("avx512dq")) {
+  if (getenv ("OPENBLAS_CORETYPE") == NULL && cnn_cpu_has_avx512 ()) {
     setenv ("OPENBLAS_CORETYPE", "SkylakeX", 0);
     return true;
   }
@@ -70,7 +68,6 @@ blas_load (void)
     return;
   }
   blas_sgemm = (sgemm_fn) dlsym (handle, "cblas_sgemm");
-  blas_corename = (corename_fn) dlsym (handle, "openblas_get_corename");
   set_threads_fn set_threads = (set_threads_fn) dlsym (handle, "openblas_set_num_threads");
   if (blas_sgemm == NULL) {
     snprintf (blas_error, sizeof (blas_error), "OpenBLAS has no cblas_sgemm");
@@ -88,13 +85,6 @@ cnn_blas_init (char *message, unsigned size)
   if (blas_sgemm == NULL && message != NULL)
     snprintf (message, size, "%s", blas_error);
   return blas_sgemm != NULL;
-}
-
-const char *
-cnn_blas_core_name (void)
-{
-  const char *name = blas_corename != NULL ? blas_corename () : NULL;
-  return name != NULL ? name : "";
 }
 
 void

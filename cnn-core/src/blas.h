@@ -17,7 +17,5 @@ void cnn_sgemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, co
 
 /* Loads OpenBLAS (idempotent, thread-safe). false with a message if it cannot be found. */
 bool cnn_blas_init (char *message, unsigned size);
-/* The kernel family OpenBLAS chose, e.g. "SkylakeX"; "" before init. */
-const char *cnn_blas_core_name (void);
 
 #endif /* CNN_BLAS_H */

@@ -401,13 +401,8 @@ cnn_builder_finish (cnn_builder *b, const cnn_options *options, cnn_model **mode
     cnn_builder_destroy (b);
     return status;
   }
-  if (options != NULL) {
-    b->g->options = *options;
-    if (b->g->options.max_memory_bytes == 0)
-      b->g->options.max_memory_bytes = cnn_options_default ().max_memory_bytes;
-    if (b->g->options.max_file_bytes == 0)
-      b->g->options.max_file_bytes = cnn_options_default ().max_file_bytes;
-  }
+  if (options != NULL)
+    b->g->options = cnn_options_resolve (options);
   /* Intermediate shapes were placeholders: prepare infers the real ones. */
   for (int v = 0; v < b->g->n_values; v++)
     if (!b->g->values[v].is_input && b->g->values[v].blob == NULL)

@@ -1,6 +1,5 @@
 /* graph.c — construction, lookup, ordering and error reporting for cnn_graph. */
 #include "graph.h"
-#include "ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,11 +50,7 @@ cnn_graph_new (const char *source, const cnn_options *options)
     free (g);
     return NULL;
   }
-  g->options = options != NULL ? *options : cnn_options_default ();
-  if (g->options.max_memory_bytes == 0)
-    g->options.max_memory_bytes = cnn_options_default ().max_memory_bytes;
-  if (g->options.max_file_bytes == 0)
-    g->options.max_file_bytes = cnn_options_default ().max_file_bytes;
+  g->options = cnn_options_resolve (options);
   g->opset = 13;
   return g;
 }
@@ -81,7 +76,6 @@ cnn_graph_free (cnn_graph *g)
     return;
   for (int i = 0; i < g->n_nodes; i++) {
     cnn_node *n = &g->nodes[i];
-    cnn_node_release (n);
     for (int a = 0; a < n->n_attrs; a++)
       cnn_attr_clear (&n->attrs[a]);
     free (n->attrs);
@@ -339,18 +333,6 @@ cnn_node_attr_ints (const cnn_node *n, const char *name, const int64_t **out)
   return a->count;
 }
 
-size_t
-cnn_node_attr_floats (const cnn_node *n, const char *name, const float **out)
-{
-  const cnn_attr *a = cnn_node_attr (n, name);
-  if (a == NULL || a->type != CNN_ATTR_FLOATS) {
-    *out = NULL;
-    return 0;
-  }
-  *out = a->floats;
-  return a->count;
-}
-
 bool
 cnn_mul_overflows (uint64_t a, uint64_t b, uint64_t *out)
 {
@@ -543,28 +525,6 @@ done:
   return status;
 }
 
-static cnn_status
-vset_error (cnn_error *err, cnn_status status, const char *prefix, const char *fmt, va_list ap)
-{
-  if (err != NULL) {
-    int used = snprintf (err->message, sizeof (err->message), "%s", prefix);
-    if (used < 0 || (size_t) used >= sizeof (err->message))
-      used = (int) sizeof (err->message) - 1;
-    vsnprintf (err->message + used, sizeof (err->message) - (size_t) used, fmt, ap);
-  }
-  return status;
-}
-
-cnn_status
-cnn_set_error (cnn_error *err, cnn_status status, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  vset_error (err, status, "", fmt, ap);
-  va_end (ap);
-  return status;
-}
-
 cnn_status
 cnn_graph_error (cnn_error *err, const cnn_graph *g, cnn_status status, const char *fmt, ...)
 {
@@ -573,7 +533,7 @@ cnn_graph_error (cnn_error *err, const cnn_graph *g, cnn_status status, const ch
 
   snprintf (prefix, sizeof (prefix), "%s: ", g->source);
   va_start (ap, fmt);
-  vset_error (err, status, prefix, fmt, ap);
+  cnn_error_vset (err, status, prefix, fmt, ap);
   va_end (ap);
   return status;
 }
@@ -588,7 +548,7 @@ cnn_node_error (cnn_error *err, const cnn_graph *g, const cnn_node *n, cnn_statu
   snprintf (prefix, sizeof (prefix), "%s: node '%s' (%s, opset %lld): ", g->source, n->name,
       n->op_type, (long long) g->opset);
   va_start (ap, fmt);
-  vset_error (err, status, prefix, fmt, ap);
+  cnn_error_vset (err, status, prefix, fmt, ap);
   va_end (ap);
   return status;
 }

@@ -1,9 +1,11 @@
 /* graph.h — the in-memory graph every stage works on.
  *
- * The loader (onnx-loader.c) or the builder fills a cnn_graph; load-time passes (passes.c)
- * rewrite it once (Identity removal, BatchNormalization folding, activation fusion); prepare
- * (model.c) infers shapes, folds shape sub-graphs into constants, lets each op pack weights and
- * size its workspace, and plans the activation arena; the executor then calls op->run per node.
+ * The loader (onnx-loader.c) or the builder fills a cnn_graph; ops/ops.c binds each node to
+ * its op; load-time passes (passes.c) rewrite it once (Identity removal, BatchNormalization
+ * folding, activation fusion); prepare.c infers shapes, folds shape sub-graphs into constants,
+ * lets each op pack weights and size its workspace, and plans the activation arena; executor.c
+ * then calls op->run per node. The graph itself knows nothing of ops: it sits just above
+ * common.h.
  *
  * Values and nodes are addressed by index. Value ids are stable for the graph's lifetime; nodes
  * removed by a pass are marked `dead` rather than moved.
@@ -11,7 +13,7 @@
 #ifndef CNN_GRAPH_H
 #define CNN_GRAPH_H
 
-#include "cnn/cnn.h"
+#include "common.h"
 
 #include <stdarg.h>
 
@@ -76,14 +78,14 @@ typedef struct cnn_node {
   int *outputs;
   int n_attrs;
   cnn_attr *attrs;
-  void *params;                         /* op-specific, parsed by op->parse, freed by op->free */
+  void *params;                         /* op-specific, from op->parse; freed by cnn_ops_release */
   cnn_activation act;                   /* fused activation applied to the output */
   float act_alpha, act_beta;
   int fused_sum;                        /* value added before the activation, or -1 */
   bool dead;                            /* removed by a pass */
   bool folded;                          /* all outputs became constants at prepare */
   size_t workspace;                     /* scratch bytes run needs, from op->prepare */
-  void *packed;                         /* op-owned prepared data, freed by op->free_packed */
+  void *packed;                         /* op-owned prepared data (op->prepare) */
   double time_ms;                       /* profiling */
 } cnn_node;
 
@@ -137,7 +139,6 @@ int64_t cnn_node_attr_int (const cnn_node *n, const char *name, int64_t fallback
 float cnn_node_attr_float (const cnn_node *n, const char *name, float fallback);
 const char *cnn_node_attr_string (const cnn_node *n, const char *name, const char *fallback);
 size_t cnn_node_attr_ints (const cnn_node *n, const char *name, const int64_t **out);
-size_t cnn_node_attr_floats (const cnn_node *n, const char *name, const float **out);
 
 /* Element count of a fully known shape; false on unknown dims or overflow. */
 bool cnn_shape_elements (int rank, const int64_t *dims, uint64_t *count);
@@ -166,8 +167,6 @@ void cnn_value_set_shape (cnn_value *v, cnn_dtype dtype, int rank, const int64_t
 
 /* Error helpers. All messages start with the source file name:
  *   "model.onnx: node 'conv1' (Conv): kernel_shape has 3 values, expected 2" */
-cnn_status cnn_set_error (cnn_error *err, cnn_status status, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
 cnn_status cnn_graph_error (cnn_error *err, const cnn_graph *g, cnn_status status,
     const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
 cnn_status cnn_node_error (cnn_error *err, const cnn_graph *g, const cnn_node *n,

@@ -1,13 +1,34 @@
-/* model.h — internal entry points shared by model.c, the builder and the loader. */
+/* model.h — the cnn_model object, shared by the files that implement the public API on it:
+ * model.c (load, queries, threads), prepare.c (shapes, folding, packing, memory plan) and
+ * executor.c (run). */
 #ifndef CNN_MODEL_H
 #define CNN_MODEL_H
 
 #include "graph.h"
+#include "threadpool.h"
+
+struct cnn_model {
+  cnn_graph *g;
+  int threads;
+  cnn_threadpool *pool;
+  int64_t (*declared)[CNN_MAX_RANK];    /* input dims as the file declared them */
+  bool prepared;
+  bool profiling;
+  void *arena;
+  uint64_t arena_bytes;
+  void *workspace;
+  size_t workspace_stride;
+  int *layers;                          /* live, non-folded node indices in run order */
+  int n_layers;
+  char **layer_ops;                     /* "Conv+Relu" */
+  int64_t (*fields)[4];                 /* per value: receptive field h, w; jump h, w */
+};
+
 
 /* Binds ops, sorts, runs load-time passes and wraps the graph. Takes ownership of g. */
 cnn_status cnn_model_from_graph (cnn_graph *g, cnn_model **model, cnn_error *err);
 
-/* "[1,3,224,224]", with "?" for dynamic dims. */
-void cnn_format_dims (char *buf, size_t size, int rank, const int64_t *dims);
+/* Frees what prepare planned (arena, workspace, layer list); the model needs prepare again. */
+void cnn_model_release_plan (cnn_model *m);
 
 #endif /* CNN_MODEL_H */

@@ -108,17 +108,6 @@ elem_type_dtype (int32_t type)
   }
 }
 
-static void
-format_dims (char *buf, size_t size, size_t rank, const int64_t *dims)
-{
-  size_t used = 0;
-  used += (size_t) snprintf (buf, size, "[");
-  for (size_t i = 0; i < rank && used < size; i++)
-    used += (size_t) snprintf (buf + used, size - used, "%s%" PRId64, i ? ", " : "", dims[i]);
-  if (used < size)
-    snprintf (buf + used, size - used, "]");
-}
-
 /* "36 bytes" or "12.5 MiB", for size limits in messages. */
 static const char *
 format_bytes (char *buf, size_t size, uint64_t bytes)
@@ -219,11 +208,12 @@ decode_tensor (loader *l, Onnx__TensorProto *t, const char *label, tensor_data *
         "%s has %zu dimensions, at most %d are supported", label, t->n_dims, CNN_MAX_RANK);
     goto error;
   }
-  format_dims (shape, sizeof shape, t->n_dims, t->dims);
+  cnn_format_dims (shape, sizeof shape, (int) t->n_dims, t->dims);
   for (size_t i = 0; i < t->n_dims; i++) {
     if (t->dims[i] < 0) {
       status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-          "%s has a negative dimension in its shape %s", label, shape);
+          "%s has a negative dimension (%" PRId64 ") in its shape %s", label, t->dims[i],
+          shape);
       goto error;
     }
     if (t->dims[i] > MAX_DIM) {

@@ -4,7 +4,8 @@
  * with their declared types, nodes with all their attributes, metadata. It checks what the file
  * itself can get wrong (truncated or corrupt protobuf, tensor data that does not match its
  * shape, absurd sizes, external data, non-standard domains, opset range) but does not look op
- * types up, parse op attributes or sort nodes: model.c does that afterwards.
+ * types up, parse op attributes or sort nodes: cnn_model_from_graph (model.c) does that
+ * afterwards, through ops/ops.c and passes.c.
  */
 #ifndef CNN_ONNX_LOADER_H
 #define CNN_ONNX_LOADER_H

@@ -1,8 +1,7 @@
 /* passes.c — graph rewrites: fewer nodes and fewer passes over memory, same results. */
 #include "passes.h"
 
-#include "activation.h"
-#include "ops.h"
+#include "ops/ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -59,13 +58,13 @@ materialize_constants (cnn_graph *g)
   }
 }
 
-/* Identity, and Dropout in inference, pass their input through. */
+/* Ops that pass their input through (Identity, Dropout in inference) disappear. */
 static void
 remove_identities (cnn_graph *g)
 {
   for (int i = 0; i < g->n_nodes; i++) {
     cnn_node *n = &g->nodes[i];
-    if (n->dead || (n->op != CNN_OP_IDENTITY && n->op != CNN_OP_DROPOUT))
+    if (n->dead || !cnn_op_has_trait (n->op, CNN_OP_TRAIT_PASSES_THROUGH))
       continue;
     int in = n->inputs[0], out = n->outputs[0];
     bool mask_used = n->n_outputs > 1 && (g->values[n->outputs[1]].consumers > 0
@@ -167,76 +166,6 @@ fold_batch_norms (cnn_graph *g, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
-/* Reads a scalar float from an optional constant input; false if present but not constant. */
-static bool
-constant_scalar (const cnn_graph *g, const cnn_node *n, int k, float fallback, float *out)
-{
-  *out = fallback;
-  if (k >= n->n_inputs || n->inputs[k] < 0)
-    return true;
-  const cnn_value *v = &g->values[n->inputs[k]];
-  uint64_t count;
-  if (v->blob == NULL || v->dtype != CNN_DTYPE_FLOAT32 || !cnn_value_elements (v, &count)
-      || count != 1)
-    return false;
-  *out = *(const float *) v->blob->data;
-  return true;
-}
-
-/* Which fused activation a standalone activation node is, if any. */
-static bool
-activation_of (const cnn_graph *g, const cnn_node *n, cnn_activation *act, float *alpha,
-    float *beta)
-{
-  *alpha = *beta = 0.0f;
-  switch (n->op) {
-    case CNN_OP_RELU:
-      *act = CNN_ACTIVATION_RELU;
-      return true;
-    case CNN_OP_LEAKY_RELU:
-      *act = CNN_ACTIVATION_LEAKY_RELU;
-      *alpha = cnn_node_attr_float (n, "alpha", 0.01f);
-      return true;
-    case CNN_OP_ELU:
-      *act = CNN_ACTIVATION_ELU;
-      *alpha = cnn_node_attr_float (n, "alpha", 1.0f);
-      return true;
-    case CNN_OP_SIGMOID:
-      *act = CNN_ACTIVATION_SIGMOID;
-      return true;
-    case CNN_OP_TANH:
-      *act = CNN_ACTIVATION_TANH;
-      return true;
-    case CNN_OP_HARD_SIGMOID:
-      *act = CNN_ACTIVATION_HARD_SIGMOID;
-      *alpha = cnn_node_attr_float (n, "alpha", 0.2f);
-      *beta = cnn_node_attr_float (n, "beta", 0.5f);
-      return true;
-    case CNN_OP_HARD_SWISH:
-      *act = CNN_ACTIVATION_HARD_SWISH;
-      return true;
-    case CNN_OP_CLIP:
-      if (g->opset < 11) {
-        *alpha = cnn_node_attr_float (n, "min", -INFINITY);
-        *beta = cnn_node_attr_float (n, "max", INFINITY);
-      } else if (!constant_scalar (g, n, 1, -INFINITY, alpha)
-          || !constant_scalar (g, n, 2, INFINITY, beta)) {
-        return false;
-      }
-      *act = (*alpha == 0.0f && *beta == 6.0f) ? CNN_ACTIVATION_RELU6 : CNN_ACTIVATION_CLIP;
-      return true;
-    default:
-      return false;
-  }
-}
-
-static bool
-accepts_fused_activation (int op)
-{
-  return op == CNN_OP_CONV || op == CNN_OP_GEMM || op == CNN_OP_MATMUL || op == CNN_OP_ADD
-      || op == CNN_OP_BATCH_NORMALIZATION;
-}
-
 static void
 fuse_activations (cnn_graph *g)
 {
@@ -244,13 +173,14 @@ fuse_activations (cnn_graph *g)
     cnn_node *a = &g->nodes[i];
     cnn_activation act;
     float alpha, beta;
-    if (a->dead || !activation_of (g, a, &act, &alpha, &beta))
+    const cnn_op_def *def = cnn_op_def_of (a);
+    if (a->dead || def->activation == NULL || !def->activation (g, a, &act, &alpha, &beta))
       continue;
     int x = a->inputs[0];
     if (g->values[x].producer < 0 || !single_private_use (g, x))
       continue;
     cnn_node *p = &g->nodes[g->values[x].producer];
-    if (p->dead || !accepts_fused_activation (p->op) || p->act != CNN_ACTIVATION_NONE
+    if (p->dead || !cnn_op_has_trait (p->op, CNN_OP_TRAIT_FUSES_ACTIVATION) || p->act != CNN_ACTIVATION_NONE
         || p->n_outputs != 1)
       continue;
     p->act = act;
@@ -339,7 +269,7 @@ cnn_passes_prepare (cnn_graph *g, cnn_error *err)
           || out->dtype != CNN_DTYPE_FLOAT32)
         continue;
       cnn_node *conv = &g->nodes[xv->producer];
-      if (conv->dead || conv->folded || conv->op != CNN_OP_CONV
+      if (conv->dead || conv->folded || !cnn_op_has_trait (conv->op, CNN_OP_TRAIT_FUSES_SUM)
           || conv->act != CNN_ACTIVATION_NONE || conv->fused_sum >= 0)
         continue;
       conv->fused_sum = other;

@@ -15,9 +15,9 @@
  * Output buffers start as NaN, so an element a kernel forgets to write fails the case.
  */
 #include "blas.h"
-#include "conv.h"
+#include "kernels/conv.h"
 #include "graph.h"
-#include "ops.h"
+#include "ops/ops.h"
 #include "threadpool.h"
 
 #include <math.h>
@@ -53,6 +53,7 @@ kcase_init (kcase *t, uint32_t seed)
 static void
 kcase_clear (kcase *t)
 {
+  cnn_ops_release (t->g);
   cnn_graph_free (t->g);
   for (int i = 0; i < t->n_buffers; i++)
     free (t->buffers[i]);
@@ -158,7 +159,7 @@ static cnn_status
 node_parse (kcase *t, cnn_error *err)
 {
   cnn_node *n = &t->g->nodes[t->node];
-  const cnn_op_def *def = cnn_op_table[n->op];
+  const cnn_op_def *def = cnn_op_def_of (n);
   return def->parse != NULL ? def->parse (t->g, n, err) : CNN_STATUS_OK;
 }
 
@@ -166,7 +167,7 @@ static cnn_status
 node_infer (kcase *t, cnn_error *err)
 {
   cnn_node *n = &t->g->nodes[t->node];
-  return cnn_op_table[n->op]->infer (t->g, n, err);
+  return cnn_op_def_of (n)->infer (t->g, n, err);
 }
 
 /* infer → prepare → run with `threads` workers; *out gets output 0 (caller frees). */
@@ -174,7 +175,7 @@ static cnn_status
 node_run (kcase *t, int threads, float **out, cnn_error *err)
 {
   cnn_node *n = &t->g->nodes[t->node];
-  const cnn_op_def *def = cnn_op_table[n->op];
+  const cnn_op_def *def = cnn_op_def_of (n);
   cnn_value *y = &t->g->values[n->outputs[0]];
   cnn_status status;
   uint64_t count;

@@ -669,7 +669,7 @@ test_bad_models (void)
   spec_init (&s);
   s.w.raw_data.len = 35;
   expect_spec ("raw_data too short", &s, NULL, CNN_STATUS_INVALID_MODEL, "initializer 'W'",
-      "[1, 1, 3, 3]", "35 bytes");
+      "[1,1,3,3]", "35 bytes");
   spec_init (&s);
   s.b.n_float_data = 2;
   s.b.float_data = two;

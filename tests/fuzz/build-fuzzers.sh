@@ -47,7 +47,6 @@ openblas_libdir=$(pkg-config --variable=libdir openblas 2>/dev/null || true)
 # The core's sources as the meson build lists them (files(...) block in cnn-core/meson.build).
 sources=$(sed -n '/^cnn_core_sources = files(/,/^)/p' "$core/meson.build" \
   | grep -o "'src/[^']*\.c'" | tr -d "'" | sed "s|^|$core/|")
-[ -n "$sources" ] || sources=$(ls "$core"/src/*.c)
 for s in $sources; do
   [ -f "$s" ] || { echo "build-fuzzers: missing $s (listed in cnn-core/meson.build)" >&2; exit 1; }
 done
@@ -58,14 +57,14 @@ if [ ! -f "$build/gen/onnx.pb-c.c" ] || [ "$core/src/onnx.proto" -nt "$build/gen
 fi
 sources="$sources $build/gen/onnx.pb-c.c"
 
-headers="$core/include/cnn/cnn.h $(ls "$core"/src/*.h) $build/gen/onnx.pb-c.h"
+headers="$core/include/cnn/cnn.h $(find "$core/src" -name '*.h') $build/gen/onnx.pb-c.h"
 common="-std=c11 -D_GNU_SOURCE -DCNN_BUILDING_LIBRARY -DCNN_OPENBLAS_LIBDIR=\"$openblas_libdir\"
   -I$core/include -I$core/src -I$build/gen $pb_cflags -g -O1 -fno-omit-frame-pointer
   -Wno-unused-parameter"
 extra=${CNN_FUZZ_CFLAGS:-}
 # Sources compiled at -O0: the AVX-512 depthwise kernels (always_inline, unrolled for every
 # block shape) take minutes at -O1 with clang and the sanitizers, and -O0 is still sanitized.
-slow_sources=${CNN_FUZZ_O0_SOURCES-kernel-depthwise.c}
+slow_sources=${CNN_FUZZ_O0_SOURCES-kernels/x86-avx512/depthwise.c}
 libs="$pb_libs -lm -ldl -lpthread ${CNN_FUZZ_LDFLAGS:-}"
 
 # Different flags than last time: start from clean objects.
@@ -91,13 +90,15 @@ compile () {
   shift 3
   objs=""
   for src in "$@"; do
-    obj=$objdir/$(basename "$src" .c).o
+    # Paths below src/ name objects and -O0 sources: two folders may hold a gemm.c.
+    rel=${src#"$core"/src/}
+    obj=$objdir/$(printf '%s' "${rel%.c}" | tr / -).o
     opt=""
     case " $slow_sources " in
-      *" $(basename "$src") "*) opt=-O0 ;;
+      *" $rel "*) opt=-O0 ;;
     esac
     if stale "$obj" "$src" $headers; then
-      echo "  CC $(basename "$src") $opt" >&2
+      echo "  CC $rel $opt" >&2
       # shellcheck disable=SC2086
       $cc $common $flags $extra $opt -c "$src" -o "$obj" >&2
     fi

@@ -74,6 +74,8 @@ typedef enum cnn_dtype {
 
 CNN_API const char *cnn_dtype_string (cnn_dtype dtype);
 CNN_API size_t cnn_dtype_size (cnn_dtype dtype);
+/* Writes dims as "[1,3,224,224]", with "?" for a dynamic (-1) dim and "[unknown]" for rank -1. */
+CNN_API void cnn_format_dims (char *buf, size_t size, int rank, const int64_t *dims);
 
 typedef struct cnn_options {
   int threads;                  /* worker threads for this model; 0 = number of CPUs */

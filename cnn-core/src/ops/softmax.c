@@ -1,4 +1,4 @@
-/* op-softmax.c — Softmax and LogSoftmax.
+/* softmax.c — Softmax and LogSoftmax.
  *
  * The meaning of `axis` changed in opset 13: before, the input is coerced to 2-D at `axis`
  * (default 1) and each row of the flattened trailing dims is normalised as one vector; from

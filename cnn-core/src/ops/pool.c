@@ -1,4 +1,4 @@
-/* op-pool.c — MaxPool and AveragePool (1-D and 2-D windows), GlobalAveragePool,
+/* pool.c — MaxPool and AveragePool (1-D and 2-D windows), GlobalAveragePool,
  * GlobalMaxPool, ReduceMean, ReduceSum and ReduceMax. Float32.
  *
  * Windowed pools share Conv's geometry and its depthwise machinery (conv.h): each input plane
@@ -12,8 +12,7 @@
  * is `count` = H·W contiguous floats per output — and otherwise walks the input once with an
  * odometer (any axes, any rank).
  */
-#include "conv.h"
-#include "model.h"
+#include "kernels/conv.h"
 #include "ops.h"
 
 #include <math.h>

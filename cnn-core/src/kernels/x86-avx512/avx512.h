@@ -1,10 +1,10 @@
-/* kernel-avx512.h — what the AVX-512 kernels (kernel-gemm.c, kernel-depthwise.c) share: the
+/* avx512.h — what the AVX-512 kernels (gemm.c, depthwise.c) share: the
  * target attributes and the fused activations applied to 16 outputs still in registers.
  * Include only inside an x86-64 GCC/clang section. */
 #ifndef CNN_KERNEL_AVX512_H
 #define CNN_KERNEL_AVX512_H
 
-#include "activation.h"
+#include "kernels/activation.h"
 
 #include <immintrin.h>
 #include <stdbool.h>

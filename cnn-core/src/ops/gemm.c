@@ -1,14 +1,13 @@
-/* op-gemm.c — Gemm (opset 7–13) and MatMul (numpy semantics), float32, with fused activation.
+/* gemm.c — Gemm (opset 7–13) and MatMul (numpy semantics), float32, with fused activation.
  *
  * Both become one or more row-major products Y[M, N] = alpha · op(A) · op(B) (+ beta · C),
  * split into column blocks shared out among the threads (OpenBLAS single-threaded inside
  * each). A single row (M = 1, the classifier head at batch 1) does not go to SGEMM, which
  * would copy all of B into its packed layout first: our own GEMV reads B once.
  */
-#include "activation.h"
+#include "kernels/activation.h"
 #include "blas.h"
-#include "conv.h"
-#include "model.h"
+#include "kernels/conv.h"
 #include "ops.h"
 
 #include <limits.h>

@@ -1,4 +1,4 @@
-/* op-conv.c — Conv (opset 1–17), 1-D and 2-D, float32, with the bias, a fused residual sum and
+/* conv.c — Conv (opset 1–17), 1-D and 2-D, float32, with the bias, a fused residual sum and
  * a fused activation applied while each piece of output is still in cache. Also home of the
  * window geometry shared with the pooling ops (conv.h).
  *
@@ -26,9 +26,8 @@
  * used in ONNX layout ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed
  * and weights that are not constants work the same way.
  */
-#include "conv.h"
+#include "kernels/conv.h"
 #include "blas.h"
-#include "model.h"
 #include "ops.h"
 
 #include <limits.h>

@@ -1,4 +1,4 @@
-/* op-batchnorm.c — BatchNormalization in inference form (opset 7–15), float32, with fused
+/* batchnorm.c — BatchNormalization in inference form (opset 7–15), float32, with fused
  * activation.
  *
  * Most BatchNormalization nodes never get here: the load-time pass folds them into the
@@ -6,9 +6,8 @@
  * map per channel, y = a·x + b with a = scale / sqrt(var + epsilon), b = B − mean·a, computed
  * per plane at run time so nothing needs packing and non-constant statistics work too.
  */
-#include "activation.h"
-#include "conv.h"
-#include "model.h"
+#include "kernels/activation.h"
+#include "kernels/conv.h"
 #include "ops.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* kernel-depthwise.c — depthwise convolution and max pooling of one plane, straight from
+/* depthwise.c — depthwise convolution and max pooling of one plane, straight from
  * the input, for AVX-512 CPUs.
  *
  * The portable depthwise kernel in op-conv.c first copies each plane into padded stride-phase
@@ -10,13 +10,15 @@
  * touched); kernel rows outside the input are skipped. Stride 2 loads 32 input columns and
  * keeps the even ones with one permute.
  */
-#include "conv.h"
+#include "kernels/conv.h"
+
+#include "cpu.h"
 
 #include <math.h>
 #include <stdint.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include "kernel-avx512.h"
+#include "avx512.h"
 
 /* Lanes l of a 16-lane load starting at input column `start` with 0 <= start + l < w. */
 static inline __mmask16
@@ -322,15 +324,8 @@ plane_s2 (const cnn_conv_geom *s, const float *x, const float *w, float bias, co
 bool
 cnn_depthwise_direct_available (const cnn_conv_geom *s)
 {
-  static int avx512 = -1;
-
-  if (avx512 < 0) {
-    __builtin_cpu_init ();
-    avx512 = __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512vl")
-        && __builtin_cpu_supports ("avx512dq");
-  }
   /* Both strides the same, 1 or 2; no dilation. */
-  return avx512 && s->sh == s->sw && (s->sh == 1 || s->sh == 2) && s->dh == 1 && s->dw == 1
+  return cnn_cpu_has_avx512 () && s->sh == s->sw && (s->sh == 1 || s->sh == 2) && s->dh == 1 && s->dw == 1
       && s->kw <= DIRECT_MAX_KW && s->w <= DIRECT_MAX_W;
 }
 

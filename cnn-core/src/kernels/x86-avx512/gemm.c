@@ -1,4 +1,4 @@
-/* kernel-gemm.c — the GEMM of convolutions, with their epilogue, for AVX-512 CPUs.
+/* gemm.c — the GEMM of convolutions, with their epilogue, for AVX-512 CPUs.
  *
  * Conv's GEMMs are small and oddly shaped: Y[M, N] = W[M, K] · X[K, N] with K as small as 16
  * (MobileNet's pointwise convs) or 27 (a stem), N a few dozen to a few thousand output
@@ -14,7 +14,9 @@
  * past N are masked, never read. A last 1–4 columns past a multiple of 16 (7×7 maps: 49) are
  * dot products over K rather than a mostly empty vector.
  */
-#include "conv.h"
+#include "kernels/conv.h"
+
+#include "cpu.h"
 
 #include <stdint.h>
 
@@ -31,7 +33,7 @@
 #define GEMV_CHUNK (GEMM_KC * GEMM_COLS / GEMV_MAX_COLS)
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include "kernel-avx512.h"
+#include "avx512.h"
 
 typedef struct {
   const float *bias, *sum;
@@ -276,14 +278,7 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
 bool
 cnn_gemm_fused_available (void)
 {
-  static int available = -1;
-
-  if (available < 0) {
-    __builtin_cpu_init ();
-    available = __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512vl")
-        && __builtin_cpu_supports ("avx512dq");
-  }
-  return available;
+  return cnn_cpu_has_avx512 ();
 }
 
 void

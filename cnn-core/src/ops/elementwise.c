@@ -1,4 +1,4 @@
-/* op-elementwise.c — Add, Sub, Mul, Div with numpy multidirectional broadcasting (opset 7+).
+/* elementwise.c — Add, Sub, Mul, Div with numpy multidirectional broadcasting (opset 7+).
  *
  * Float32, int64 and int32. The integer forms matter because exporters compute shapes with
  * them (constant-folded at prepare). Integer Div truncates toward zero like C and like ONNX's
@@ -8,8 +8,7 @@
  * dims that stay contiguous, and walks rows of the innermost dim. Same-shape, scalar and
  * per-channel operands collapse into one or two dims whose inner loop has stride 1 or 0.
  */
-#include "activation.h"
-#include "model.h"
+#include "kernels/activation.h"
 #include "ops.h"
 
 #include <stdio.h>

@@ -1,13 +1,13 @@
-/* op-activation.c — standalone activation ops: Relu, LeakyRelu, PRelu, Elu, Clip, Sigmoid,
+/* activation.c — standalone activation ops: Relu, LeakyRelu, PRelu, Elu, Clip, Sigmoid,
  * Tanh, HardSigmoid, HardSwish.
  *
  * All but PRelu map onto activation.h's cnn_activation so they share the vectorised loops the
  * fused epilogues use. Float32 only: the integer forms (Relu/Clip opset 12+) do not occur in
  * image classifiers.
  */
-#include "activation.h"
-#include "model.h"
 #include "ops.h"
+
+#include "kernels/activation.h"
 
 #include <float.h>
 #include <stdio.h>
@@ -182,6 +182,52 @@ clip_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   act_apply (g, n, exec, alpha > beta ? beta : alpha, beta);
 }
 
+/* The fusion hooks: what passes.c folds into the producing node's epilogue. */
+static bool
+act_activation (const cnn_graph *g, const cnn_node *n, cnn_activation *act, float *alpha,
+    float *beta)
+{
+  const act_params *p = n->params;
+
+  *act = p->act;
+  *alpha = p->alpha;
+  *beta = p->beta;
+  return true;
+}
+
+/* An optional bound input: absent gives the default, a constant scalar its value; anything
+ * computed at run time cannot be fused. */
+static bool
+constant_bound (const cnn_graph *g, const cnn_node *n, int k, float fallback, float *out)
+{
+  const cnn_value *v = cnn_node_input (g, n, k);
+  uint64_t count;
+
+  *out = fallback;
+  if (v == NULL)
+    return true;
+  if (v->blob == NULL || v->dtype != CNN_DTYPE_FLOAT32 || !cnn_value_elements (v, &count)
+      || count != 1)
+    return false;
+  *out = *(const float *) v->blob->data;
+  return true;
+}
+
+static bool
+clip_activation (const cnn_graph *g, const cnn_node *n, cnn_activation *act, float *alpha,
+    float *beta)
+{
+  const act_params *p = n->params;
+  float lo, hi;
+
+  if (!constant_bound (g, n, 1, p->alpha, &lo) || !constant_bound (g, n, 2, p->beta, &hi))
+    return false;
+  *alpha = lo > hi ? hi : lo;   /* as clip_run: when min > max every output is max */
+  *beta = hi;
+  *act = *alpha == 0.0f && *beta == 6.0f ? CNN_ACTIVATION_RELU6 : CNN_ACTIVATION_CLIP;
+  return true;
+}
+
 /* PRelu: y = x < 0 ? slope * x : x, slope broadcast unidirectionally to x (typically [C,1,1]
  * against [N,C,H,W]). The slope's strides are collapsed like a binary op's. */
 static cnn_status
@@ -315,16 +361,17 @@ prelu_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   cnn_parallel_for (exec != NULL ? exec->pool : NULL, units, grain, prelu_range, &p);
 }
 
-#define ACT_DEF(NAME, PARSE)    \
-  {                             \
-    .name = NAME,               \
-    .min_inputs = 1,            \
-    .max_inputs = 1,            \
-    .min_outputs = 1,           \
-    .max_outputs = 1,           \
-    .parse = PARSE,             \
-    .infer = unary_infer,       \
-    .run = act_run,             \
+#define ACT_DEF(NAME, PARSE)      \
+  {                               \
+    .name = NAME,                 \
+    .min_inputs = 1,              \
+    .max_inputs = 1,              \
+    .min_outputs = 1,             \
+    .max_outputs = 1,             \
+    .parse = PARSE,               \
+    .infer = unary_infer,         \
+    .run = act_run,               \
+    .activation = act_activation, \
   }
 
 const cnn_op_def cnn_op_relu = ACT_DEF ("Relu", relu_parse);
@@ -344,6 +391,7 @@ const cnn_op_def cnn_op_clip = {
   .parse = clip_parse,
   .infer = clip_infer,
   .run = clip_run,
+  .activation = clip_activation,
 };
 
 const cnn_op_def cnn_op_prelu = {

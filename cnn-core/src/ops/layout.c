@@ -1,4 +1,4 @@
-/* op-layout.c — ops that move data without arithmetic: Flatten, Reshape, Transpose, Concat,
+/* layout.c — ops that move data without arithmetic: Flatten, Reshape, Transpose, Concat,
  * Squeeze, Unsqueeze, Slice, Gather, Pad, Identity, Dropout.
  *
  * All are dtype-agnostic (elements are copied by size). Reshape-like ops are a plain copy of
@@ -8,7 +8,6 @@
  * from opset 13) must be constants by prepare time: after folding, exporters' shape
  * sub-graphs are.
  */
-#include "model.h"
 #include "ops.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* op-shape.c — ops that make or describe tensors rather than transform activations: Constant,
+/* shape.c — ops that make or describe tensors rather than transform activations: Constant,
  * Shape, Cast, ConstantOfShape.
  *
  * These mostly live in the shape sub-graphs exporters emit (Shape → Gather → Concat →
