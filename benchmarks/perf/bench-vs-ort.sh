@@ -5,6 +5,8 @@
 #
 #   benchmarks/perf/bench-vs-ort.sh [MODELS_DIR] [ROUNDS]
 #
+# BASELINE=path/to/an/older/cnn adds that build to every round, for before/after tables.
+#
 # Not a test: timings never gate CI. Needs python3-torch, python3-torchvision (exports) and
 # npm (ONNX Runtime's CPU build from the onnxruntime-node package, via ../shared/anchors).
 set -e
@@ -14,6 +16,7 @@ DIR=${1:-/tmp/cnn-bench-models}
 ROUNDS=${2:-3}
 ITERATIONS=${ITERATIONS:-30}
 CNN=${CNN:-$ROOT/build/cnn-core/cnn}
+BASELINE=${BASELINE:-}
 MODELS=${MODELS:-"resnet18 resnet50 mobilenet_v2 squeezenet1_1 mobilenet_v3_small"}
 
 [ -x "$CNN" ] || { echo "build first: $CNN is missing" >&2; exit 1; }
@@ -32,6 +35,9 @@ for round in $(seq "$ROUNDS"); do
     for t in 1 2; do
       "$CNN" bench "$DIR/$m.onnx" --threads "$t" --iterations "$ITERATIONS" --warmup 5 --json |
         sed "s/^{/{\"engine\":\"cnn\",\"name\":\"$m\",/" >>"$LOG"
+      [ -z "$BASELINE" ] || "$BASELINE" bench "$DIR/$m.onnx" --threads "$t" \
+          --iterations "$ITERATIONS" --warmup 5 --json |
+        sed "s/^{/{\"engine\":\"baseline\",\"name\":\"$m\",/" >>"$LOG"
       node "$ANCHORS/ort-bench.js" "$DIR/$m.onnx" "$t" "$ITERATIONS" |
         sed "s/^{/{\"name\":\"$m\",/" >>"$LOG"
     done
@@ -49,12 +55,18 @@ rss = {}
 for r in rows:
     if r.get("engine") == "cnn":
         rss[r["name"]] = max(rss.get(r["name"], 0), r.get("peak_rss_kb", 0))
-print("| model | cnn 1T ms | ORT 1T ms | ratio 1T | cnn 2T ms | ORT 2T ms | ratio 2T | cnn peak RSS MB |")
-print("|---|---|---|---|---|---|---|---|")
+base = any(k[0] == "baseline" for k in best)
+extra = " baseline/ORT 1T | baseline/ORT 2T |" if base else ""
+print("| model | cnn 1T ms | ORT 1T ms | ratio 1T | cnn 2T ms | ORT 2T ms | ratio 2T | cnn peak RSS MB |"
+      + extra)
+print("|---|---|---|---|---|---|---|---|" + ("---|---|" if base else ""))
 for m in sys.argv[2].split():
     c1, o1 = best[("cnn", m, 1)], best[("onnxruntime", m, 1)]
     c2, o2 = best[("cnn", m, 2)], best[("onnxruntime", m, 2)]
+    cells = ""
+    if base:
+        cells = f" {best[('baseline', m, 1)] / o1:.2f} | {best[('baseline', m, 2)] / o2:.2f} |"
     print(f"| {m} | {c1:.2f} | {o1:.2f} | {c1 / o1:.2f} | {c2:.2f} | {o2:.2f} | {c2 / o2:.2f} "
-          f"| {rss.get(m, 0) / 1024:.0f} |")
+          f"| {rss.get(m, 0) / 1024:.0f} |" + cells)
 PY
 rm -f "$LOG"
