@@ -8,19 +8,21 @@
 
 #include "format.h"
 
-static bool
-tool_parse_int (const char *text, long min, long max, int *value)
+/* An integer option from min to max into *value. Returns -1 when it is one, else the usage
+ * error's exit status. */
+static int
+tool_parse_int (const char *command, const char *option, const char *text, long min, long max,
+    int *value)
 {
   char *end;
   long v;
 
-  if (!*text)
-    return false;
   v = strtol (text, &end, 10);
-  if (*end || v < min || v > max)
-    return false;
+  if (!*text || *end || v < min || v > max)
+    return tool_usage_error (command, "invalid value '%s' for %s "
+        "(expected an integer from %ld to %ld)", text, option, min, max);
   *value = (int) v;
-  return true;
+  return -1;
 }
 
 /* NAME=D0,D1,... with positive dims. */
@@ -113,6 +115,7 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
     const char *value = NULL;
     unsigned flag = 0;
     bool missing = false;
+    int status = -1;
 
     if (options_done || arg[0] != '-' || arg[1] == '\0') {
       if (args->model)
@@ -160,9 +163,7 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
         args->n_shapes++;
         break;
       case TOOL_OPT_THREADS:
-        if (!tool_parse_int (value, 0, 1024, &args->threads))
-          return tool_usage_error (name, "invalid value '%s' for --threads "
-              "(expected an integer from 0 to 1024)", value);
+        status = tool_parse_int (name, "--threads", value, 0, 1024, &args->threads);
         args->threads_set = true;
         break;
       case TOOL_OPT_INPUT:
@@ -172,18 +173,16 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
         args->outputs[args->n_outputs++] = value;
         break;
       case TOOL_OPT_ITERATIONS:
-        if (!tool_parse_int (value, 1, 10000000, &args->iterations))
-          return tool_usage_error (name, "invalid value '%s' for --iterations "
-              "(expected an integer from 1 to 10000000)", value);
+        status = tool_parse_int (name, "--iterations", value, 1, 10000000, &args->iterations);
         break;
       case TOOL_OPT_WARMUP:
-        if (!tool_parse_int (value, 0, 10000000, &args->warmup))
-          return tool_usage_error (name, "invalid value '%s' for --warmup "
-              "(expected an integer from 0 to 10000000)", value);
+        status = tool_parse_int (name, "--warmup", value, 0, 10000000, &args->warmup);
         break;
       default:
         return tool_usage_error (name, "unknown option '%s' for '%s'", arg, name);
     }
+    if (status >= 0)
+      return status;
   }
   if (!args->model)
     return tool_usage_error (name, "missing MODEL.onnx");

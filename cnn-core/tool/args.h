@@ -24,6 +24,10 @@ typedef struct tool_shape {
   int64_t dims[CNN_MAX_RANK];
 } tool_shape;
 
+/* The --threads line of every command's help. */
+#define TOOL_HELP_THREADS \
+  "  --threads N        worker threads (0 = one per CPU)\n"
+
 typedef struct tool_args {
   const char *model;
   int threads;                  /* --threads when threads_set; 0 = one per online CPU */

@@ -234,7 +234,7 @@ const tool_command tool_bench_command = {
   "Runs MODEL W times untimed, then K times timed on a deterministic input (sin(i)), and\n"
   "prints the median and minimum time per run and the peak resident memory.\n"
   "\n"
-  "  --threads N        worker threads (0 = one per CPU)\n"
+  TOOL_HELP_THREADS
   "  --iterations K     timed runs (default 50)\n"
   "  --warmup W         untimed runs first (default 5)\n"
   "  --shape NAME=DIMS  fix the shape of input NAME; a dynamic batch dimension defaults to 1\n"

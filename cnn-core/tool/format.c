@@ -70,42 +70,40 @@ tool_shape_string (char *buf, size_t size, int rank, const int64_t *dims,
   return buf;
 }
 
-/* 1234567 → "1.23M"; decimal prefixes for counts. */
-const char *
-tool_count_string (char *buf, size_t size, uint64_t v)
+/* v divided by `base` while it is at least that and units remain, with 3 significant
+ * figures: units[0] is the unscaled unit, sep goes between number and unit. */
+static const char *
+tool_scaled_string (char *buf, size_t size, uint64_t v, double base, const char *const *units,
+    size_t n_units, const char *sep)
 {
-  static const char units[] = "KMGTP";
   double x = (double) v;
-  int u = -1;
+  size_t u = 0;
 
-  while (x >= 1000.0 && u < 4) {
-    x /= 1000.0;
+  while (x >= base && u + 1 < n_units) {
+    x /= base;
     u++;
   }
-  if (u < 0)
-    snprintf (buf, size, "%" PRIu64, v);
+  if (u == 0)
+    snprintf (buf, size, "%" PRIu64 "%s%s", v, sep, units[0]);
   else
-    snprintf (buf, size, "%.*f%c", x < 10 ? 2 : x < 100 ? 1 : 0, x, units[u]);
+    snprintf (buf, size, "%.*f%s%s", x < 10 ? 2 : x < 100 ? 1 : 0, x, sep, units[u]);
   return buf;
 }
 
-/* Binary prefixes for bytes. */
+const char *
+tool_count_string (char *buf, size_t size, uint64_t v)
+{
+  static const char *const units[] = { "", "K", "M", "G", "T", "P" };
+
+  return tool_scaled_string (buf, size, v, 1000.0, units, sizeof units / sizeof units[0], "");
+}
+
 const char *
 tool_bytes_string (char *buf, size_t size, uint64_t v)
 {
-  static const char *units[] = { "KiB", "MiB", "GiB", "TiB" };
-  double x = (double) v;
-  int u = -1;
+  static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 
-  while (x >= 1024.0 && u < 3) {
-    x /= 1024.0;
-    u++;
-  }
-  if (u < 0)
-    snprintf (buf, size, "%" PRIu64 " B", v);
-  else
-    snprintf (buf, size, "%.*f %s", x < 10 ? 2 : x < 100 ? 1 : 0, x, units[u]);
-  return buf;
+  return tool_scaled_string (buf, size, v, 1024.0, units, sizeof units / sizeof units[0], " ");
 }
 
 /* A copy of s for a terminal: control characters escaped (\n, \t, \xNN), truncated to fit. */

@@ -211,6 +211,6 @@ const tool_command tool_inspect_command = {
   "  --shape NAME=DIMS  fix the shape of input NAME, e.g. --shape input=1,3,224,224;\n"
   "                     a dynamic batch dimension defaults to 1\n"
   "  --json             print one JSON document instead of tables\n"
-  "  --threads N        worker threads (0 = one per CPU)\n",
+  TOOL_HELP_THREADS,
   inspect_main,
 };

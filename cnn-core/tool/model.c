@@ -8,6 +8,37 @@
 
 #include "format.h"
 
+/* Whether --shape `shape` is for the input called `name`. */
+static bool
+tool_shape_is_for (const tool_shape *shape, const char *name)
+{
+  return strlen (name) == shape->name_len && memcmp (name, shape->name, shape->name_len) == 0;
+}
+
+/* The message for dynamic dimension d (not the batch) of an input no --shape fixes, with a
+ * --shape to copy (the batch as 1). Returns EXIT_FAILURE. */
+static int
+tool_dynamic_dim_error (const tool_args *args, const cnn_tensor_info *info, int d)
+{
+  char hint[256];
+  size_t len = 0;
+
+  for (int k = 0; k < info->rank && len < sizeof hint; k++) {
+    if (k == 0 && info->dims[0] < 0)
+      len += (size_t) snprintf (hint + len, sizeof hint - len, "1");
+    else if (info->dims[k] >= 0)
+      len += (size_t) snprintf (hint + len, sizeof hint - len, "%s%" PRId64,
+          k ? "," : "", info->dims[k]);
+    else
+      len += (size_t) snprintf (hint + len, sizeof hint - len, "%s%s", k ? "," : "",
+          info->dim_names[k] ? info->dim_names[k] : "?");
+  }
+  return tool_fail ("%s: input '%s' has dynamic dimension %d%s%s%s; "
+      "give its shape with --shape %s=%s", args->model, info->name, d,
+      info->dim_names[d] ? " ('" : "", info->dim_names[d] ? info->dim_names[d] : "",
+      info->dim_names[d] ? "')" : "", info->name, hint);
+}
+
 /* Applies --shape, defaults a dynamic batch dimension to 1, and rejects other dynamic dims. */
 static int
 tool_apply_shapes (const tool_args *args, cnn_model *model, void *data)
@@ -23,8 +54,7 @@ tool_apply_shapes (const tool_args *args, cnn_model *model, void *data)
       cnn_tensor_info info;
 
       if (cnn_model_input_info (model, i, &info) == CNN_STATUS_OK
-          && strlen (info.name) == shape->name_len
-          && memcmp (info.name, shape->name, shape->name_len) == 0)
+          && tool_shape_is_for (shape, info.name))
         break;
     }
     if (i == n) {
@@ -52,8 +82,7 @@ tool_apply_shapes (const tool_args *args, cnn_model *model, void *data)
     if (cnn_model_input_info (model, i, &info) != CNN_STATUS_OK)
       return tool_fail ("%s: cannot query input %zu", args->model, i);
     for (int s = 0; s < args->n_shapes; s++)
-      if (strlen (info.name) == args->shapes[s].name_len
-          && memcmp (info.name, args->shapes[s].name, args->shapes[s].name_len) == 0)
+      if (tool_shape_is_for (&args->shapes[s], info.name))
         given = &args->shapes[s];
     if (given) {
       if (cnn_model_set_input_shape (model, i, given->rank, given->dims, &err) != CNN_STATUS_OK)
@@ -64,30 +93,10 @@ tool_apply_shapes (const tool_args *args, cnn_model *model, void *data)
       dims[d] = info.dims[d];
       if (dims[d] >= 0)
         continue;
-      if (d == 0) {
-        dims[d] = 1;
-        dynamic = true;
-        continue;
-      }
-      {
-        char hint[256];
-        size_t len = 0;
-
-        for (int k = 0; k < info.rank && len < sizeof hint; k++) {
-          if (k == 0 && info.dims[0] < 0)
-            len += (size_t) snprintf (hint + len, sizeof hint - len, "1");
-          else if (info.dims[k] >= 0)
-            len += (size_t) snprintf (hint + len, sizeof hint - len, "%s%" PRId64,
-                k ? "," : "", info.dims[k]);
-          else
-            len += (size_t) snprintf (hint + len, sizeof hint - len, "%s%s", k ? "," : "",
-                info.dim_names[k] ? info.dim_names[k] : "?");
-        }
-        return tool_fail ("%s: input '%s' has dynamic dimension %d%s%s%s; "
-            "give its shape with --shape %s=%s", args->model, info.name, d,
-            info.dim_names[d] ? " ('" : "", info.dim_names[d] ? info.dim_names[d] : "",
-            info.dim_names[d] ? "')" : "", info.name, hint);
-      }
+      if (d > 0)
+        return tool_dynamic_dim_error (args, &info, d);
+      dims[d] = 1;
+      dynamic = true;
     }
     if (dynamic
         && cnn_model_set_input_shape (model, i, info.rank, dims, &err) != CNN_STATUS_OK)

@@ -8,13 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* numpy itself refuses headers above 10000 bytes unless told otherwise. */
-#if defined(__GNUC__)
-#define CNN_TOOL_PRINTF(f, a) __attribute__ ((format (printf, f, a)))
-#else
-#define CNN_TOOL_PRINTF(f, a)
-#endif
+#include "format.h"
 
+/* numpy itself refuses headers above 10000 bytes unless told otherwise. */
 #define NPY_MAX_HEADER 65536
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6

@@ -107,6 +107,6 @@ const tool_command tool_run_command = {
   "\n"
   "  -i, --input FILE   input tensor (.npy: float32 <f4, int64 <i8, int32 <i4, bool |b1)\n"
   "  -o, --output FILE  where to write an output tensor (.npy)\n"
-  "  --threads N        worker threads (0 = one per CPU)\n",
+  TOOL_HELP_THREADS,
   run_main,
 };
