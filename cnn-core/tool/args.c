@@ -101,6 +101,7 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
   bool options_done = false;
 
   memset (args, 0, sizeof *args);
+  args->threads = 1;            /* as the core: one thread unless asked for more */
   args->iterations = 50;
   args->warmup = 5;
   /* Upper bounds: every argument could be one of these. */
@@ -164,7 +165,6 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
         break;
       case TOOL_OPT_THREADS:
         status = tool_parse_int (name, "--threads", value, 0, 1024, &args->threads);
-        args->threads_set = true;
         break;
       case TOOL_OPT_INPUT:
         args->inputs[args->n_inputs++] = value;

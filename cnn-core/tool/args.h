@@ -24,14 +24,13 @@ typedef struct tool_shape {
   int64_t dims[CNN_MAX_RANK];
 } tool_shape;
 
-/* The --threads line of every command's help. */
+/* The --threads line of every command's help; tool_parse_args sets the default. */
 #define TOOL_HELP_THREADS \
-  "  --threads N        worker threads (0 = one per CPU)\n"
+  "  --threads N        worker threads (default 1; 0 = one per CPU)\n"
 
 typedef struct tool_args {
   const char *model;
-  int threads;                  /* --threads when threads_set; 0 = one per online CPU */
-  bool threads_set;
+  int threads;                  /* 1 unless --threads is given; 0 = one per online CPU */
   const char **inputs;          /* -i, in order */
   int n_inputs;
   const char **outputs;         /* -o, in order */

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "format.h"
@@ -153,7 +152,7 @@ bench_main (const tool_args *args)
   double *times = NULL;
   struct rusage usage;
   double median, min;
-  long threads;
+  int threads;
   cnn_error err;
   int status;
 
@@ -192,22 +191,20 @@ bench_main (const tool_args *args)
   median = args->iterations % 2 ? times[args->iterations / 2]
       : 0.5 * (times[args->iterations / 2 - 1] + times[args->iterations / 2]);
   getrusage (RUSAGE_SELF, &usage);
-  threads = args->threads_set && args->threads > 0 ? args->threads
-      : sysconf (_SC_NPROCESSORS_ONLN);
-  if (threads < 1)
-    threads = 1;
+  /* What run used: the core's count, not what was asked for (0 is one per online CPU). */
+  threads = cnn_model_threads (model);
 
   if (args->json) {
     printf ("{\"model\":");
     tool_json_string (stdout, args->model);
-    printf (",\"threads\":%ld,\"iterations\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
+    printf (",\"threads\":%d,\"iterations\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
         "\"peak_rss_kb\":%ld", threads, args->iterations, median, min, usage.ru_maxrss);
     if (args->profile)
       bench_print_profile_json (args, model);
     printf ("}\n");
   } else {
     printf ("model: %s\n", args->model);
-    printf ("threads: %ld, iterations: %d, warmup: %d\n", threads, args->iterations,
+    printf ("threads: %d, iterations: %d, warmup: %d\n", threads, args->iterations,
         args->warmup);
     printf ("median: %.3f ms, min: %.3f ms\n", median, min);
     printf ("peak RSS: %ld KB\n", usage.ru_maxrss);
@@ -232,7 +229,8 @@ const tool_command tool_bench_command = {
   "                 [--shape NAME=D0,D1,...]... [--json] [--profile]\n"
   "\n"
   "Runs MODEL W times untimed, then K times timed on a deterministic input (sin(i)), and\n"
-  "prints the median and minimum time per run and the peak resident memory.\n"
+  "prints the threads it ran with, the median and minimum time per run and the peak\n"
+  "resident memory.\n"
   "\n"
   TOOL_HELP_THREADS
   "  --iterations K     timed runs (default 50)\n"

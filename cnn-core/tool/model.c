@@ -114,8 +114,7 @@ tool_model_open (const tool_args *args, tool_shapes_func set_shapes, void *data,
   cnn_error err;
   int status;
 
-  if (args->threads_set)
-    options.threads = args->threads;
+  options.threads = args->threads;
   if (cnn_model_load_file (args->model, &options, &m, &err) != CNN_STATUS_OK)
     return tool_fail ("%s", err.message);
   status = (set_shapes ? set_shapes : tool_apply_shapes) (args, m, data);

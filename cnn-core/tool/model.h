@@ -10,7 +10,7 @@
  * (EXIT_SUCCESS, or EXIT_FAILURE after printing why). */
 typedef int (*tool_shapes_func) (const tool_args *args, cnn_model *model, void *data);
 
-/* Loads args->model with --threads, fixes its input shapes with set_shapes(args, model,
+/* Loads args->model with args->threads, fixes its input shapes with set_shapes(args, model,
  * data) — or, when set_shapes is NULL, from --shape with a dynamic batch dimension of 1 — and
  * prepares it. Returns the exit status; *model is written only on success. */
 int tool_model_open (const tool_args *args, tool_shapes_func set_shapes, void *data,

@@ -1,11 +1,12 @@
 #!/bin/bash
 # test-cli.sh — the `cnn` tool end to end on the tiny models in tests/models/.
 #
-#     tests/core/test-cli.sh BUILD/cnn-core/cnn tests/models
+#     tests/core/test-cli.sh BUILD/cnn-core/tool/cnn tests/models
 #
 # Checks receptive fields and jumps from `cnn inspect --json`, `cnn run` against the numpy
-# references made by make-test-models.py, bench's JSON line, and that bad input gives exit
-# status 1 (2 for usage errors) with a message naming the file, op or option at fault.
+# references made by make-test-models.py, bench's JSON line and the threads it reports, and
+# that bad input gives exit status 1 (2 for usage errors) with a message naming the file, op
+# or option at fault.
 set -u
 
 CNN=${1:?usage: test-cli.sh CNN MODELS_DIR}
@@ -163,6 +164,28 @@ for k in ("model", "threads", "median_ms", "min_ms", "peak_rss_kb"):
     assert k in d, "bench JSON lacks %r: %r" % (k, d)
 assert d["threads"] == 1 and 0 <= d["min_ms"] <= d["median_ms"] and d["peak_rss_kb"] > 0, d
 ' "$TMP/bench.json"
+# bench reports the threads run used: 1 without --threads (the core's default), one per online
+# CPU for --threads 0 (the core caps that at 64), else the number given.
+cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
+[ "$cpus" -gt 64 ] && cpus=64
+# bench_threads WANT [OPTION]...: `cnn bench --json` with the options reports "threads":WANT.
+bench_threads () {
+  local want=$1
+  shift
+  expect 0 '' "$CNN" bench "$MODELS/classifier.onnx" --iterations 1 --warmup 0 --json "$@"
+  check_py '
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+assert d["threads"] == int(sys.argv[2]), "bench --json %s reports threads %r, expected %s" % (
+    sys.argv[3] or "(no --threads)", d["threads"], sys.argv[2])
+' "$TMP/stdout" "$want" "$*"
+}
+bench_threads 1
+bench_threads "$cpus" --threads 0
+bench_threads 3 --threads 3
+expect 0 '' "$CNN" bench "$MODELS/classifier.onnx" --iterations 1 --warmup 0
+checks=$((checks + 1))
+grep -q '^threads: 1,' "$TMP/stdout" || fail "bench without --threads: $(grep threads "$TMP/stdout")"
 expect 0 '' "$CNN" bench "$MODELS/conv3x3-stack.onnx" --iterations 2 --warmup 0 --profile
 checks=$((checks + 1))
 grep -q 'per op type' "$TMP/stdout" || fail "bench --profile printed no per-op totals"
