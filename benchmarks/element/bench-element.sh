@@ -16,7 +16,7 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 ROUNDS=${2:-3}
 ANCHORS=${CNN_ANCHORS:-$ROOT/../shared/anchors}
 MODEL=${MODEL:-/tmp/cnn-bench-models/mobilenet_v2.onnx}
-CNN=$BUILD/cnn-core/cnn
+CNN=$BUILD/cnn-core/tool/cnn
 BENCH=$BUILD/benchmarks/element/bench-element
 
 for f in "$CNN" "$BENCH"; do

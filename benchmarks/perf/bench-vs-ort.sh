@@ -15,7 +15,7 @@ ANCHORS=${CNN_ANCHORS:-$ROOT/../shared/anchors}
 DIR=${1:-/tmp/cnn-bench-models}
 ROUNDS=${2:-3}
 ITERATIONS=${ITERATIONS:-30}
-CNN=${CNN:-$ROOT/build/cnn-core/cnn}
+CNN=${CNN:-$ROOT/build/cnn-core/tool/cnn}
 BASELINE=${BASELINE:-}
 MODELS=${MODELS:-"resnet18 resnet50 mobilenet_v2 squeezenet1_1 mobilenet_v3_small"}
 

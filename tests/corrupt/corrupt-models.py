@@ -19,7 +19,7 @@ Failing inputs are kept with their stderr in --keep-dir. Ends with
 "corrupt: N passed, N failed" (one case = one corrupted file, both commands) and exits 1 if
 any case failed.
 
-    tests/corrupt/corrupt-models.py --cnn build/cnn-core/cnn --count 500
+    tests/corrupt/corrupt-models.py --cnn build/cnn-core/tool/cnn --count 500
 """
 
 import argparse

@@ -212,7 +212,7 @@ def relative(a, b):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--cnn", default=os.environ.get("CNN", "build/cnn-core/cnn"))
+    p.add_argument("--cnn", default=os.environ.get("CNN", "build/cnn-core/tool/cnn"))
     p.add_argument("--threads", default="1")
     p.add_argument("--tolerance", type=float, default=1e-4)
     p.add_argument("model")

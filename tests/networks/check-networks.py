@@ -13,7 +13,7 @@ Usage:
       the full-size torchvision networks (ResNet-18/50, MobileNetV2, MobileNetV3-small,
       SqueezeNet 1.1) in DIR; missing ones are generated there first with the anchor script
       gen-torchvision-onnx.py (../shared/anchors/ next to the repository, or $CNN_ANCHORS).
-The cnn tool is --cnn, else $CNN, else build/cnn-core/cnn. Needs numpy.
+The cnn tool is --cnn, else $CNN, else build/cnn-core/tool/cnn. Needs numpy.
 Prints one line per network and `networks: N passed, N failed`; exits 1 on any failure.
 """
 import argparse
