@@ -149,7 +149,7 @@ def generate_full(directory, names):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cnn", default=os.environ.get("CNN",
-                        os.path.join(ROOT, "build", "cnn-core", "cnn")))
+                        os.path.join(ROOT, "build", "cnn-core", "tool", "cnn")))
     parser.add_argument("--full", metavar="DIR",
                         help="check the full-size torchvision networks in DIR (made if missing)")
     parser.add_argument("names", nargs="*")
