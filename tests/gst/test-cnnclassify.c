@@ -818,17 +818,72 @@ GST_START_TEST (test_renegotiation)
 
 GST_END_TEST;
 
+/* ---- threads ----------------------------------------------------------------------- */
+
+static const Colour *const THREAD_COLOURS[] = { &RED, &GREEN, &BLUE, &WHITE };
+
+/* Every entry of @b is the same as in @a, to the bit. */
+static void
+assert_identical_result (const Result * a, const Result * b, const gchar * what)
+{
+  guint i;
+
+  fail_unless_equals_int (b->n, a->n);
+  for (i = 0; i < MIN (a->n, MAX_RESULTS); i++) {
+    fail_unless (b->ids[i] == a->ids[i], "%s: entry %u is class %d, expected %d", what, i,
+        b->ids[i], a->ids[i]);
+    fail_unless (b->conf[i] == a->conf[i], "%s: entry %u confidence %.9g, expected %.9g",
+        what, i, b->conf[i], a->conf[i]);
+  }
+}
+
+/* Sets threads on the running element, checks it reads back, then classifies each of
+ * THREAD_COLOURS and compares with @ref. */
+static void
+check_threads (GstHarness * h, gint threads, const Result * ref)
+{
+  gchar *what = g_strdup_printf ("threads=%d", threads);
+  gint got;
+  guint c;
+
+  g_object_set (harness_element (h), "threads", threads, NULL);
+  g_object_get (harness_element (h), "threads", &got, NULL);
+  fail_unless_equals_int (got, threads);
+  for (c = 0; c < G_N_ELEMENTS (THREAD_COLOURS); c++) {
+    Result r = classify_solid (h, GST_VIDEO_FORMAT_RGB, 64, 64, THREAD_COLOURS[c]);
+
+    assert_identical_result (&ref[c], &r, what);
+  }
+  g_free (what);
+}
+
+/* threads is mutable in PLAYING: each change plans the model again, and it keeps running
+ * with the same results. Each value differs from the one before in what the core runs,
+ * whatever the CPU count: 1 → 3 → 1 → 0 (one per CPU; equal to 1 only on one CPU) →
+ * CPUs + 1. */
 GST_START_TEST (test_threads)
 {
-  GstHarness *h = harness_new (MODEL ("color.onnx"), "threads=0", NULL);
-  Result r;
+  GstBus *bus;
+  GstHarness *h = harness_new (MODEL ("color.onnx"), "threads=1", &bus);
+  const gint values[] = { 3, 1, 0, MIN (g_get_num_processors () + 1, 256) };
+  Result ref[G_N_ELEMENTS (THREAD_COLOURS)];
+  GstState state;
+  guint c, v;
 
-  r = classify_solid (h, GST_VIDEO_FORMAT_RGB, 64, 64, &GREEN);
-  fail_unless_equals_string (top1 (&r), "green");
-  g_object_set (harness_element (h), "threads", 2, NULL);
-  r = classify_solid (h, GST_VIDEO_FORMAT_RGB, 64, 64, &BLUE);
-  fail_unless_equals_string (top1 (&r), "blue");
-  gst_harness_teardown (h);
+  for (c = 0; c < G_N_ELEMENTS (THREAD_COLOURS); c++) {
+    ref[c] = classify_solid (h, GST_VIDEO_FORMAT_RGB, 64, 64, THREAD_COLOURS[c]);
+    fail_unless_equals_string (top1 (&ref[c]), THREAD_COLOURS[c]->name);
+  }
+  fail_unless_equals_int (gst_element_get_state (harness_element (h), &state, NULL, 0),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (state, GST_STATE_PLAYING);
+
+  for (v = 0; v < G_N_ELEMENTS (values); v++)
+    check_threads (h, values[v], ref);
+
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING) == NULL,
+      "error or warning message");
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
