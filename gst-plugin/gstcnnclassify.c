@@ -96,7 +96,9 @@ struct _GstCnnClassify
   gfloat *input;                /* in_channels * in_height * in_width */
   GstCnnSettings metadata;      /* what the model's cnn.* metadata gives */
   GstCnnResults results;
-  gint applied_threads;
+  /* The threads value last handed to the model, whether or not it took it: a value it
+   * refuses is warned about once, not tried again on every frame. */
+  gint tried_threads;
   GstCnnPreprocess pre;
 };
 
@@ -326,7 +328,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
         ("%s", err.message));
     goto done;
   }
-  self->applied_threads = options.threads;
+  self->tried_threads = options.threads;
 
   if (!gst_cnn_check_input (element, self->model, model_path, &self->in_channels,
           &self->in_height, &self->in_width))
@@ -415,6 +417,23 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   return TRUE;
 }
 
+/* The threads property is mutable in PLAYING: hand a changed value to the model, which
+ * plans again for it and stays runnable. A refused value leaves the model as it was. */
+static void
+apply_threads (GstCnnClassify * self, gint threads)
+{
+  cnn_error err;
+
+  if (threads == self->tried_threads)
+    return;
+  self->tried_threads = threads;
+  if (cnn_model_set_threads (self->model, threads, &err) == CNN_STATUS_OK)
+    GST_DEBUG_OBJECT (self, "threads %d: running on %d", threads,
+        cnn_model_threads (self->model));
+  else
+    GST_WARNING_OBJECT (self, "cannot use %d threads: %s", threads, err.message);
+}
+
 static GstFlowReturn
 classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
 {
@@ -455,12 +474,7 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     g_free (model_name);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  if (threads != self->applied_threads) {
-    if (cnn_model_set_threads (self->model, threads, &err) == CNN_STATUS_OK)
-      self->applied_threads = threads;
-    else
-      GST_WARNING_OBJECT (self, "cannot use %d threads: %s", threads, err.message);
-  }
+  apply_threads (self, threads);
 
   t_pre = g_get_monotonic_time ();
   gst_cnn_preprocess_run (&self->pre, frame, self->input);
