@@ -3,9 +3,9 @@
  * Each case builds a one-node graph with graph.h, drives the op's hooks the way prepare and
  * run do (parse → infer → prepare → run, workspace per thread, a real thread pool) and
  * compares every output element with a reference within rtol 1e-4 / atol 1e-5:
- *   Conv           cnn_conv_reference (the 7-loop definition in op-conv.c); the expected
- *                  output size of every case is written out by hand from the ONNX formulas,
- *                  and the algorithm prepare picked (gemm-1x1, im2col-gemm, winograd-2x2,
+ *   Conv           cnn_conv_reference (the 7-loop definition in kernels/conv-reference.c);
+ *                  the expected output size of every case is written out by hand from the
+ *                  ONNX formulas, and the algorithm prepare picked (gemm-1x1, im2col-gemm, winograd-2x2,
  *                  depthwise, depthwise-3x3) is checked so each fast path is covered.
  *   pools, reduce, naive loops written here from the ONNX specification.
  *   Gemm, MatMul,
@@ -15,8 +15,9 @@
  * Output buffers start as NaN, so an element a kernel forgets to write fails the case.
  */
 #include "blas.h"
-#include "kernels/conv.h"
 #include "graph.h"
+#include "kernels/conv.h"
+#include "ops/conv.h"
 #include "ops/ops.h"
 #include "threadpool.h"
 

@@ -7,7 +7,7 @@
  * per plane at run time so nothing needs packing and non-constant statistics work too.
  */
 #include "kernels/activation.h"
-#include "kernels/conv.h"
+#include "kernels/vectorize.h"
 #include "ops.h"
 
 #include <math.h>

@@ -7,7 +7,7 @@
  */
 #include "kernels/activation.h"
 #include "blas.h"
-#include "kernels/conv.h"
+#include "kernels/vectorize.h"
 #include "ops.h"
 
 #include <limits.h>
@@ -44,18 +44,6 @@ typedef struct {
   float act_alpha, act_beta;
   int64_t blocks, block;        /* column blocks per product and their width */
 } gemm_job;
-
-static inline int64_t
-min64 (int64_t a, int64_t b)
-{
-  return a < b ? a : b;
-}
-
-static inline int64_t
-ceil_div (int64_t a, int64_t b)
-{
-  return (a + b - 1) / b;
-}
 
 static cnn_status
 check_float (const cnn_graph *g, const cnn_node *n, const cnn_value *v, const char *what,
@@ -141,7 +129,7 @@ gemm_items (void *arg, size_t begin, size_t end, int thread)
 
   for (size_t item = begin; item < end; item++) {
     int64_t batch = (int64_t) item / job->blocks, blk = (int64_t) item % job->blocks;
-    int64_t n0 = blk * job->block, nc = min64 (job->block, p->n - n0);
+    int64_t n0 = blk * job->block, nc = cnn_min64 (job->block, p->n - n0);
     int64_t a_off = 0, b_off = 0, rest = batch;
     if (nc <= 0)
       continue;
@@ -193,9 +181,10 @@ gemm_execute (const gemm_plan *p, cnn_graph *g, cnn_node *n, const cnn_exec *exe
   if (p->batches * p->m * p->n * p->k < GEMM_PARALLEL_MACS) {
     grain = (size_t) p->batches;
   } else if (threads > 1 && p->batches % threads != 0 && p->batches < 4 * threads) {
-    job.blocks = min64 (threads, ceil_div (p->n, GEMM_COLUMN_ALIGN));
-    job.block = ceil_div (ceil_div (p->n, job.blocks), GEMM_COLUMN_ALIGN) * GEMM_COLUMN_ALIGN;
-    job.blocks = ceil_div (p->n, job.block);
+    job.blocks = cnn_min64 (threads, cnn_ceil_div (p->n, GEMM_COLUMN_ALIGN));
+    job.block = cnn_ceil_div (cnn_ceil_div (p->n, job.blocks), GEMM_COLUMN_ALIGN)
+        * GEMM_COLUMN_ALIGN;
+    job.blocks = cnn_ceil_div (p->n, job.block);
   }
   items = (size_t) (p->batches * job.blocks);
   cnn_parallel_for (exec->pool, items, grain, gemm_items, &job);

@@ -1,38 +1,34 @@
 /* pool.c — MaxPool and AveragePool (1-D and 2-D windows), GlobalAveragePool,
  * GlobalMaxPool, ReduceMean, ReduceSum and ReduceMax. Float32.
  *
- * Windowed pools share Conv's geometry and its depthwise machinery (conv.h): each input plane
- * is split into padded stride-phase planes (padding is −∞ for max, 0 for average), so every
- * tap is a flat offset and each tap is one branch-free vectorised pass over the output.
- * Averages are then scaled by per-row and per-column reciprocal tap counts computed at
- * prepare. Planes (image, channel) are shared out among the threads.
+ * The pools share Conv's window attributes and geometry (window.h) and its depthwise
+ * machinery: each input plane is split into padded stride-phase planes (padding is −∞ for
+ * max, 0 for average), so every tap is a flat offset and each tap is one branch-free
+ * vectorised pass over the output (kernels/depthwise.c). Averages are then scaled by per-row
+ * and per-column reciprocal tap counts computed at prepare. On AVX-512 CPUs max pools with
+ * strides 1 or 2 read their input in place (cnn_max_pool_direct) instead. Planes (image,
+ * channel) are shared out among the threads.
  *
  * Global pools and reductions are one machine: prepare() reduces the reduced axes to
  * (outer, count, inner) when they are contiguous — the common case, e.g. axes [2, 3] on NCHW
  * is `count` = H·W contiguous floats per output — and otherwise walks the input once with an
  * odometer (any axes, any rank).
  */
-#include "kernels/conv.h"
+#include "conv.h"
 #include "ops.h"
+#include "window.h"
+
+#include "kernels/depthwise.h"
+#include "kernels/vectorize.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Outputs of taps a thread should at least get before the planes are split. */
+#define POOL_GRAIN 16384
 /* Elements a thread should at least get before a reduction is split. */
 #define REDUCE_GRAIN 16384
-
-static inline int64_t
-min64 (int64_t a, int64_t b)
-{
-  return a < b ? a : b;
-}
-
-static inline int64_t
-max64 (int64_t a, int64_t b)
-{
-  return a > b ? a : b;
-}
 
 /* An optional output we do not compute (MaxPool's Indices) is fine as long as nothing reads
  * it. */
@@ -149,8 +145,8 @@ static inline int64_t
 taps_inside (int64_t start, int64_t taps, int64_t dilation, int64_t lo, int64_t hi)
 {
   int64_t first = start >= lo ? 0 : (lo - start + dilation - 1) / dilation;
-  int64_t last = hi - 1 - start < 0 ? -1 : min64 (taps - 1, (hi - 1 - start) / dilation);
-  return max64 (0, last - first + 1);
+  int64_t last = hi - 1 - start < 0 ? -1 : cnn_min64 (taps - 1, (hi - 1 - start) / dilation);
+  return cnn_max64 (0, last - first + 1);
 }
 
 /* 1 / the taps an average counts along one axis: those inside the input, or inside input
@@ -193,47 +189,6 @@ pool_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
-/* out[p] = max or sum over the window's taps, p = oh·Wq + ow (see conv.h's phase planes). */
-CNN_VECTORIZE static void
-pool_taps (const pool_plan *plan, const float *planes, float *restrict out)
-{
-  const cnn_conv_geom *s = &plan->s;
-  int64_t n = s->oh * plan->l.wq;
-
-  memcpy (out, cnn_phase_tap (s, &plan->l, planes, 0, 0), sizeof (float) * (size_t) n);
-  for (int64_t ki = 0; ki < s->kh; ki++)
-    for (int64_t kj = 0; kj < s->kw; kj++) {
-      const float *restrict t = cnn_phase_tap (s, &plan->l, planes, ki, kj);
-      if (ki == 0 && kj == 0)
-        continue;
-      if (plan->average)
-        for (int64_t i = 0; i < n; i++)
-          out[i] += t[i];
-      else
-        for (int64_t i = 0; i < n; i++)
-          out[i] = t[i] > out[i] ? t[i] : out[i];
-    }
-}
-
-/* y = out without the columns past OW, averages divided by their tap counts. */
-CNN_VECTORIZE static void
-pool_store (const pool_plan *plan, const float *out, float *restrict y)
-{
-  const cnn_conv_geom *s = &plan->s;
-
-  for (int64_t oh = 0; oh < s->oh; oh++) {
-    const float *o = out + oh * plan->l.wq;
-    float *yr = y + oh * s->ow;
-    if (plan->average) {
-      float rs = plan->row_scale[oh];
-      for (int64_t j = 0; j < s->ow; j++)
-        yr[j] = o[j] * rs * plan->col_scale[j];
-    } else {
-      memcpy (yr, o, sizeof (float) * (size_t) s->ow);
-    }
-  }
-}
-
 typedef struct {
   const pool_plan *plan;
   const float *x;
@@ -256,14 +211,10 @@ pool_planes (void *arg, size_t begin, size_t end, int thread)
           job->y + plane * (size_t) (s->oh * s->ow));
     return;
   }
-  float *planes = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
-  float *out = planes + (size_t) plan->l.phases * plan->l.plane;
-  for (size_t plane = begin; plane < end; plane++) {
-    cnn_phase_split (s, &plan->l, job->x + plane * (size_t) (s->h * s->w),
-        plan->average ? 0.0f : -INFINITY, planes);
-    pool_taps (plan, planes, out);
-    pool_store (plan, out, job->y + plane * (size_t) (s->oh * s->ow));
-  }
+  float *scratch = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
+  for (size_t plane = begin; plane < end; plane++)
+    cnn_pool_phase (s, &plan->l, job->x + plane * (size_t) (s->h * s->w), plan->average,
+        plan->row_scale, plan->col_scale, job->y + plane * (size_t) (s->oh * s->ow), scratch);
 }
 
 static void
@@ -281,7 +232,7 @@ pool_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   size_t plane = (size_t) (s->oh * s->ow * s->kh * s->kw);
 
   cnn_parallel_for (exec->pool, (size_t) (s->n * s->c),
-      plane >= REDUCE_GRAIN ? 1 : REDUCE_GRAIN / plane, pool_planes, &job);
+      plane >= POOL_GRAIN ? 1 : POOL_GRAIN / plane, pool_planes, &job);
 }
 
 static uint64_t
@@ -302,12 +253,7 @@ pool_window (const cnn_graph *g, const cnn_node *n, int64_t kernel[2], int64_t s
 {
   const pool_params *p = n->params;
 
-  kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
-  for (int a = 0; a < p->win.spatial; a++) {
-    int h_or_w = p->win.spatial == 2 ? a : 1;
-    kernel[h_or_w] = (p->win.kernel[a] - 1) * p->win.dilation[a] + 1;
-    stride[h_or_w] = p->win.stride[a];
-  }
+  cnn_window_span (&p->win, p->win.spatial, p->win.kernel, kernel, stride);
   return true;
 }
 

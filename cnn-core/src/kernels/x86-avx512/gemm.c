@@ -14,7 +14,7 @@
  * past N are masked, never read. A last 1–4 columns past a multiple of 16 (7×7 maps: 49) are
  * dot products over K rather than a mostly empty vector.
  */
-#include "kernels/conv.h"
+#include "kernels/gemm.h"
 
 #include "cpu.h"
 

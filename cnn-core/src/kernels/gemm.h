@@ -1,0 +1,33 @@
+/* gemm.h — the GEMM of a conv with its epilogue, in two versions that compute the same thing:
+ *
+ *   y[i][j] = act(Σ_k w[i][k] · x[k][j] + bias[i] + sum[i][j])   for i < m, j < n,
+ *
+ * with y and sum (which may be y itself) sharing the row stride ldy; bias and sum may be NULL.
+ * Both run on the calling thread.
+ */
+#ifndef CNN_GEMM_H
+#define CNN_GEMM_H
+
+#include "activation.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* x86-avx512/gemm.c: W read in place, bias, residual and activation applied on registers.
+ * Only when cnn_gemm_fused_available() (AVX-512 CPUs). */
+bool cnn_gemm_fused_available (void);
+void cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta);
+
+/* gemm.c: the portable twin on OpenBLAS (cnn_sgemm), for every CPU. */
+void cnn_gemm_blas (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta);
+
+/* Either of them, picked once per plan. */
+typedef void cnn_gemm_fn (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta);
+
+#endif /* CNN_GEMM_H */

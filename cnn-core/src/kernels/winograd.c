@@ -1,0 +1,258 @@
+/* winograd.c — Winograd F(2×2, 3×3) for 3×3 stride-1 convs (most of a ResNet).
+ *
+ * 2×2 output tiles are computed from 4×4 input patches: Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A. Per element of the 4×4 transformed domain (ξ) that is one
+ * GEMM [M, C] · [C, tiles], so the multiplications drop from 36 to 16 per tile and channel
+ * pair (2.25×) and OpenBLAS still does them. The weights are transformed at prepare
+ * (U[ξ][M][C]); a block of tiles is transformed into V[ξ][C][T], the 16 products land
+ * in M[ξ][rows][T] and the output transform writes Y with bias, residual and activation.
+ * The transforms only add and halve, so the result is as accurate as the direct sum.
+ */
+#include "winograd.h"
+#include "gemm.h"
+#include "phase-planes.h"
+#include "vectorize.h"
+
+#include <string.h>
+
+static inline size_t
+round16 (int64_t n)
+{
+  return (size_t) ((n + 15) / 16 * 16);
+}
+
+void
+cnn_winograd_weights (const float *w, int64_t m, int64_t c, float *u)
+{
+  for (int64_t mm = 0; mm < m; mm++)
+    for (int64_t cc = 0; cc < c; cc++) {
+      const float *g = w + (mm * c + cc) * 9;
+      float t[4][3], v[4][4];
+      for (int j = 0; j < 3; j++) {
+        t[0][j] = g[j];
+        t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+        t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+        t[3][j] = g[6 + j];
+      }
+      for (int i = 0; i < 4; i++) {
+        v[i][0] = t[i][0];
+        v[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        v[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        v[i][3] = t[i][2];
+      }
+      for (int xi = 0; xi < 16; xi++)
+        u[((size_t) xi * (size_t) m + (size_t) mm) * (size_t) c + (size_t) cc] =
+            v[xi / 4][xi % 4];
+    }
+}
+
+/* Scratch of one block, in floats: V [16][C][T], M [16][rows][T], eight deinterleaved input
+ * rows and two output rows. With `base`, also where each part starts. */
+static size_t
+winograd_layout (const cnn_conv_geom *s, int64_t tiles, float *base, float **v, float **mx,
+    float **rows, float **out)
+{
+  int64_t tiles_w = cnn_ceil_div (s->ow, 2);
+  size_t nv = round16 (16 * s->c * tiles), nm = 16 * round16 (s->m) * (size_t) tiles;
+  size_t row = round16 (tiles_w + 1), nout = round16 (2 * tiles_w);
+
+  if (base != NULL) {
+    *v = base;
+    *mx = *v + nv;
+    *rows = *mx + nm;
+    *out = *rows + 8 * row;
+  }
+  return nv + nm + 8 * row + 2 * nout;
+}
+
+size_t
+cnn_winograd_scratch (const cnn_conv_geom *s, int64_t tiles)
+{
+  return winograd_layout (s, tiles, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* One row of Bᵀ d B for n tiles of one tile row and one channel. The row of Bᵀ d is
+ * r = row a + sign · row b of the 4×4 patches (rows 0 − 2, 1 + 2, 2 − 1 or 1 − 3); the
+ * patch columns of tile k are ea[k], oa[k], ea[k + 1], oa[k + 1] (even and odd input
+ * columns, see cnn_deinterleave_row). Each pointer is a parameter so that `restrict` tells the
+ * compiler the four output rows and the inputs never overlap: the loop then vectorises
+ * across tiles. */
+CNN_VECTORIZE static void
+winograd_input_quad (const float *restrict ea, const float *restrict oa,
+    const float *restrict eb, const float *restrict ob, float sign, int64_t n,
+    float *restrict v0, float *restrict v1, float *restrict v2, float *restrict v3)
+{
+  for (int64_t k = 0; k < n; k++) {
+    float r0 = ea[k] + sign * eb[k], r1 = oa[k] + sign * ob[k];
+    float r2 = ea[k + 1] + sign * eb[k + 1], r3 = oa[k + 1] + sign * ob[k + 1];
+    v0[k] = r0 - r2;
+    v1[k] = r1 + r2;
+    v2[k] = r2 - r1;
+    v3[k] = r1 - r3;
+  }
+}
+
+/* Bᵀ d B for tiles [tw0, tw1) of one tile row and one channel: e[i] and o[i] are the even
+ * and odd columns of patch row i. Element ξ of tile k goes to v[ξ · xi + k]. */
+static void
+winograd_input_row (const float *const e[4], const float *const o[4], int64_t tw0, int64_t tw1,
+    float *v, size_t xi)
+{
+  /* Rows of Bᵀ d: (a, b, sign) for d_a + sign · d_b. */
+  static const int rows[4][2] = { { 0, 2 }, { 1, 2 }, { 2, 1 }, { 1, 3 } };
+  static const float signs[4] = { -1.0f, 1.0f, -1.0f, -1.0f };
+
+  for (int i = 0; i < 4; i++) {
+    float *vi = v + (size_t) (4 * i) * xi;
+    int a = rows[i][0], b = rows[i][1];
+    winograd_input_quad (e[a] + tw0, o[a] + tw0, e[b] + tw0, o[b] + tw0, signs[i],
+        tw1 - tw0, vi, vi + xi, vi + 2 * xi, vi + 3 * xi);
+  }
+}
+
+/* V[ξ][c][k] (row stride ld) for tiles [t0, t0 + nt) of image x. */
+static void
+winograd_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt, int64_t ld,
+    float *v, float *rows)
+{
+  int64_t tiles_w = cnn_ceil_div (s->ow, 2);
+  size_t row = round16 (tiles_w + 1), xi = (size_t) (s->c * ld);
+
+  for (int64_t c = 0; c < s->c; c++) {
+    const float *plane = x + c * s->h * s->w;
+    for (int64_t t = t0; t < t0 + nt;) {
+      int64_t th = t / tiles_w, tw0 = t % tiles_w;
+      int64_t tw1 = cnn_min64 (tiles_w, tw0 + (t0 + nt - t));
+      const float *e[4], *o[4];
+      for (int i = 0; i < 4; i++) {
+        float *er = rows + (size_t) (2 * i) * row, *orow = er + row;
+        int64_t ih = 2 * th - s->pt + i;
+        if (ih < 0 || ih >= s->h) {
+          memset (er, 0, sizeof (float) * 2 * row);
+        } else {
+          cnn_deinterleave_row (plane + ih * s->w, s->w, -s->pl, tiles_w + 1, 0.0f, er, orow);
+        }
+        e[i] = er;
+        o[i] = orow;
+      }
+      winograd_input_row (e, o, tw0, tw1, v + c * ld + (t - t0), xi);
+      t += tw1 - tw0;
+    }
+  }
+}
+
+/* Aᵀ m A for n tiles of one output channel: the tiles' two output rows, interleaved into y0
+ * and y1. Element ξ of tile k is m[ξ · xi + k]. */
+CNN_VECTORIZE static void
+winograd_output_row (const float *m, size_t xi, int64_t n, float *restrict y0,
+    float *restrict y1)
+{
+  const float *q0 = m, *q1 = m + xi, *q2 = m + 2 * xi, *q3 = m + 3 * xi, *q4 = m + 4 * xi;
+  const float *q5 = m + 5 * xi, *q6 = m + 6 * xi, *q7 = m + 7 * xi, *q8 = m + 8 * xi;
+  const float *q9 = m + 9 * xi, *q10 = m + 10 * xi, *q11 = m + 11 * xi;
+  const float *q12 = m + 12 * xi, *q13 = m + 13 * xi, *q14 = m + 14 * xi;
+  const float *q15 = m + 15 * xi;
+
+  for (int64_t k = 0; k < n; k++) {
+    /* Aᵀ q: rows (q0 + q1 + q2, q1 − q2 − q3) of the 4×4 tile, column by column. */
+    float t00 = q0[k] + q4[k] + q8[k], t01 = q1[k] + q5[k] + q9[k];
+    float t02 = q2[k] + q6[k] + q10[k], t03 = q3[k] + q7[k] + q11[k];
+    float t10 = q4[k] - q8[k] - q12[k], t11 = q5[k] - q9[k] - q13[k];
+    float t12 = q6[k] - q10[k] - q14[k], t13 = q7[k] - q11[k] - q15[k];
+    /* (Aᵀ q) A, interleaved into the two output rows. */
+    y0[2 * k] = t00 + t01 + t02;
+    y0[2 * k + 1] = t01 - t02 - t03;
+    y1[2 * k] = t10 + t11 + t12;
+    y1[2 * k + 1] = t11 - t12 - t13;
+  }
+}
+
+/* dst = act(src + bias + sum) for one output row segment (sum may be NULL or dst itself):
+ * one pass, vectorised for the activations networks fuse. */
+CNN_VECTORIZE static void
+winograd_store_row (float *dst, const float *restrict src, const float *sum, int64_t len,
+    float bias, cnn_activation act, float alpha, float beta)
+{
+  float lo = act == CNN_ACTIVATION_CLIP ? alpha : 0.0f;
+  float hi = act == CNN_ACTIVATION_CLIP ? beta : 6.0f;
+
+  switch (act) {
+    case CNN_ACTIVATION_NONE:
+      if (sum != NULL)
+        for (int64_t j = 0; j < len; j++)
+          dst[j] = src[j] + bias + sum[j];
+      else
+        for (int64_t j = 0; j < len; j++)
+          dst[j] = src[j] + bias;
+      return;
+    case CNN_ACTIVATION_RELU:
+      if (sum != NULL)
+        for (int64_t j = 0; j < len; j++) {
+          float v = src[j] + bias + sum[j];
+          dst[j] = v > 0.0f ? v : 0.0f;
+        }
+      else
+        for (int64_t j = 0; j < len; j++) {
+          float v = src[j] + bias;
+          dst[j] = v > 0.0f ? v : 0.0f;
+        }
+      return;
+    case CNN_ACTIVATION_RELU6:
+    case CNN_ACTIVATION_CLIP:
+      for (int64_t j = 0; j < len; j++) {
+        float v = src[j] + bias + (sum != NULL ? sum[j] : 0.0f);
+        dst[j] = v < lo ? lo : (v > hi ? hi : v);
+      }
+      return;
+    default:
+      for (int64_t j = 0; j < len; j++)
+        dst[j] = cnn_activate (src[j] + bias + (sum != NULL ? sum[j] : 0.0f), act, alpha,
+            beta);
+      return;
+  }
+}
+
+void
+cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t m0,
+    float *scratch)
+{
+  const cnn_conv_geom *s = a->s;
+  int64_t tiles_w = cnn_ceil_div (s->ow, 2), tiles = cnn_ceil_div (s->oh, 2) * tiles_w;
+  int64_t ld = a->block_tiles, out_plane = s->oh * s->ow;
+  int64_t nt = cnn_min64 (a->block_tiles, tiles - t0);
+  int64_t nrows = cnn_min64 (a->block_rows, s->m - m0);
+  cnn_gemm_fn *gemm = a->fused ? cnn_gemm_fused : cnn_gemm_blas;
+  float *v = NULL, *mx = NULL, *rows = NULL, *out = NULL;
+
+  if (nt <= 0 || nrows <= 0)
+    return;
+  winograd_layout (s, a->scratch_tiles, scratch, &v, &mx, &rows, &out);
+  size_t out_row = round16 (2 * tiles_w), mxi = (size_t) (a->block_rows * ld);
+
+  winograd_input (s, a->x + img * s->c * s->h * s->w, t0, nt, ld, v, rows);
+  for (int xi = 0; xi < 16; xi++) {
+    const float *u = a->u + ((size_t) xi * (size_t) s->m + (size_t) m0) * (size_t) s->c;
+    const float *vx = v + (size_t) xi * (size_t) (s->c * ld);
+    float *mxx = mx + (size_t) xi * mxi;
+    gemm (nrows, nt, s->c, u, s->c, vx, ld, mxx, ld, NULL, NULL, CNN_ACTIVATION_NONE, 0.0f,
+        0.0f);
+  }
+
+  for (int64_t r = 0; r < nrows; r++) {
+    int64_t m = m0 + r;
+    float bias = a->b != NULL ? a->b[m] : 0.0f;
+    for (int64_t t = t0; t < t0 + nt;) {
+      int64_t th = t / tiles_w, tw0 = t % tiles_w;
+      int64_t tw1 = cnn_min64 (tiles_w, tw0 + (t0 + nt - t));
+      winograd_output_row (mx + (size_t) (r * ld + (t - t0)), mxi, tw1 - tw0, out,
+          out + out_row);
+      /* The last tile row or column may stick out of an odd-sized output. */
+      int64_t col0 = 2 * tw0, len = cnn_min64 (2 * tw1, s->ow) - col0;
+      for (int64_t rr = 0; rr < 2 && 2 * th + rr < s->oh; rr++) {
+        int64_t offset = (img * s->m + m) * out_plane + (2 * th + rr) * s->ow + col0;
+        winograd_store_row (a->y + offset, out + (size_t) rr * out_row,
+            a->sum != NULL ? a->sum + offset : NULL, len, bias, a->act, a->alpha, a->beta);
+      }
+      t += tw1 - tw0;
+    }
+  }
+}
