@@ -611,7 +611,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
-          "Worker threads for inference (0 = one per CPU)", 0, 1024,
+          "Worker threads for inference (0 = one per CPU)", 0, CNN_MAX_THREADS,
           DEFAULT_PROP_THREADS, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",

@@ -25,6 +25,11 @@ cnn_model_from_graph (cnn_graph *g, cnn_model **model, cnn_error *err)
     goto error;
   }
   m->g = g;
+  if (g->options.threads < 0 || g->options.threads > CNN_MAX_THREADS) {
+    status = cnn_graph_error (err, g, CNN_STATUS_INVALID_ARGUMENT,
+        "options.threads is %d; it must be 0 to %d", g->options.threads, CNN_MAX_THREADS);
+    goto error;
+  }
   m->threads = g->options.threads > 0 ? g->options.threads : cnn_online_cpus ();
 
   char message[256];
@@ -227,8 +232,9 @@ cnn_model_set_input_shape (cnn_model *model, size_t index, int rank, const int64
 cnn_status
 cnn_model_set_threads (cnn_model *model, int threads, cnn_error *err)
 {
-  if (model == NULL || threads < 0 || threads > 256)
-    return cnn_set_error (err, CNN_STATUS_INVALID_ARGUMENT, "threads must be 0 to 256");
+  if (model == NULL || threads < 0 || threads > CNN_MAX_THREADS)
+    return cnn_set_error (err, CNN_STATUS_INVALID_ARGUMENT, "threads must be 0 to %d",
+        CNN_MAX_THREADS);
   if (threads == 0)
     threads = cnn_online_cpus ();
   if (threads == model->threads)

@@ -164,7 +164,7 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
         args->n_shapes++;
         break;
       case TOOL_OPT_THREADS:
-        status = tool_parse_int (name, "--threads", value, 0, 256, &args->threads);
+        status = tool_parse_int (name, "--threads", value, 0, CNN_MAX_THREADS, &args->threads);
         break;
       case TOOL_OPT_INPUT:
         args->inputs[args->n_inputs++] = value;

@@ -888,48 +888,6 @@ GST_START_TEST (test_threads)
 
 GST_END_TEST;
 
-static gint threads_warnings;
-
-static void
-count_threads_warnings (GstDebugCategory * category, GstDebugLevel level,
-    const gchar * file, const gchar * function, gint line, GObject * object,
-    GstDebugMessage * message, gpointer user_data)
-{
-  if (level == GST_LEVEL_WARNING &&
-      strcmp (gst_debug_category_get_name (category), "cnnclassify") == 0 &&
-      strstr (gst_debug_message_get (message), "threads") != NULL)
-    g_atomic_int_inc (&threads_warnings);
-}
-
-/* A threads value the core refuses (it runs at most 256) is warned about once, not
- * tried again on every frame; the model keeps running as it was, and a later valid
- * value is used. */
-GST_START_TEST (test_threads_refused)
-{
-  GstBus *bus;
-  GstHarness *h = harness_new (MODEL ("color.onnx"), "threads=1", &bus);
-  Result ref[G_N_ELEMENTS (THREAD_COLOURS)];
-  guint c;
-
-  for (c = 0; c < G_N_ELEMENTS (THREAD_COLOURS); c++)
-    ref[c] = classify_solid (h, GST_VIDEO_FORMAT_RGB, 64, 64, THREAD_COLOURS[c]);
-
-  g_atomic_int_set (&threads_warnings, 0);
-  gst_debug_set_threshold_for_name ("cnnclassify", GST_LEVEL_WARNING);
-  gst_debug_add_log_function (count_threads_warnings, NULL, NULL);
-  check_threads (h, 1024, ref);
-  check_threads (h, 1024, ref);
-  gst_debug_remove_log_function (count_threads_warnings);
-  gst_debug_unset_threshold_for_name ("cnnclassify");
-  fail_unless_equals_int (g_atomic_int_get (&threads_warnings), 1);
-
-  check_threads (h, 2, ref);
-  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL, "error message");
-  harness_teardown_with_bus (h, bus);
-}
-
-GST_END_TEST;
-
 /* ---- labels ------------------------------------------------------------------------ */
 
 GST_START_TEST (test_labels_file)
@@ -1231,7 +1189,6 @@ cnnclassify_suite (void)
   tcase_add_test (tc, test_dynamic_input);
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_threads);
-  tcase_add_test (tc, test_threads_refused);
   tcase_add_test (tc, test_labels_file);
   tcase_add_test (tc, test_labels_numbers);
   tcase_add_test (tc, test_labels_mismatch);

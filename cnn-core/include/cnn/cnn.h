@@ -41,6 +41,7 @@ extern "C" {
 #endif
 
 #define CNN_MAX_RANK 8
+#define CNN_MAX_THREADS 256
 
 typedef enum cnn_status {
   CNN_STATUS_OK = 0,
@@ -78,7 +79,7 @@ CNN_API size_t cnn_dtype_size (cnn_dtype dtype);
 CNN_API void cnn_format_dims (char *buf, size_t size, int rank, const int64_t *dims);
 
 typedef struct cnn_options {
-  int threads;                  /* worker threads for this model; 0 = number of CPUs */
+  int threads;                  /* worker threads, 0 to CNN_MAX_THREADS; 0 = number of CPUs */
   uint64_t max_memory_bytes;    /* cap on weights + activations; 0 = default (4 GiB) */
   uint64_t max_file_bytes;      /* cap on the model file size; 0 = default (2 GiB) */
 } cnn_options;
