@@ -387,19 +387,6 @@ gst_cnn_load_labels (GstElement * element, const cnn_model * model, const gchar 
 /* ------------------------------------------------------------------------------------ */
 /* Model checks */
 
-static gchar *
-format_dims (const cnn_tensor_info * info)
-{
-  GString *s = g_string_new ("[");
-  gint i;
-
-  for (i = 0; i < info->rank; i++)
-    g_string_append_printf (s, i ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT,
-        (gint64) info->dims[i]);
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 /* The error of both checks; takes @reason. */
 static gboolean
 not_a_classifier (GstElement * element, const gchar * source, gchar * reason)
@@ -416,7 +403,7 @@ gst_cnn_check_input (GstElement * element, cnn_model * model, const gchar * sour
 {
   cnn_tensor_info info;
   int64_t dims[4];
-  gchar *shape = NULL, *reason = NULL;
+  gchar shape[160], *reason = NULL;
   cnn_error err;
   gboolean dynamic = FALSE;
   gint i;
@@ -430,7 +417,7 @@ gst_cnn_check_input (GstElement * element, cnn_model * model, const gchar * sour
     reason = g_strdup ("its input cannot be queried");
     goto error;
   }
-  shape = format_dims (&info);
+  cnn_format_dims (shape, sizeof (shape), info.rank, info.dims);
   if (info.dtype != CNN_DTYPE_FLOAT32) {
     reason = g_strdup_printf ("input \"%s\" is %s, expected float32", info.name,
         cnn_dtype_string (info.dtype));
@@ -465,11 +452,9 @@ gst_cnn_check_input (GstElement * element, cnn_model * model, const gchar * sour
   *channels = (gint) dims[1];
   *height = (gint) dims[2];
   *width = (gint) dims[3];
-  g_free (shape);
   return TRUE;
 
 error:
-  g_free (shape);
   return not_a_classifier (element, source, reason);
 }
 
@@ -478,14 +463,14 @@ gst_cnn_check_output (GstElement * element, const cnn_model * model,
     const gchar * source, gsize * n_classes)
 {
   cnn_tensor_info info;
-  gchar *shape = NULL, *reason = NULL;
+  gchar shape[160], *reason = NULL;
   int64_t k = -1;
 
   if (cnn_model_output_info (model, 0, &info) != CNN_STATUS_OK) {
     reason = g_strdup ("its output cannot be queried");
     goto error;
   }
-  shape = format_dims (&info);
+  cnn_format_dims (shape, sizeof (shape), info.rank, info.dims);
   if (cnn_model_output_count (model) > 1)
     GST_INFO_OBJECT (element, "model has %" G_GSIZE_FORMAT " outputs, using \"%s\"",
         cnn_model_output_count (model), info.name);
@@ -506,10 +491,8 @@ gst_cnn_check_output (GstElement * element, const cnn_model * model,
     goto error;
   }
   *n_classes = (gsize) k;
-  g_free (shape);
   return TRUE;
 
 error:
-  g_free (shape);
   return not_a_classifier (element, source, reason);
 }

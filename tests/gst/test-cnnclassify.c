@@ -1145,7 +1145,7 @@ GST_END_TEST;
 GST_START_TEST (test_error_not_an_image)
 {
   expect_start_error (MODEL ("bad-input-rank2.onnx"), NULL, GST_LIBRARY_ERROR,
-      GST_LIBRARY_ERROR_SETTINGS, MODEL ("bad-input-rank2.onnx"), "[1, 48]");
+      GST_LIBRARY_ERROR_SETTINGS, MODEL ("bad-input-rank2.onnx"), "[1,48]");
 }
 
 GST_END_TEST;
@@ -1153,7 +1153,7 @@ GST_END_TEST;
 GST_START_TEST (test_error_not_a_class_vector)
 {
   expect_start_error (MODEL ("bad-output-featuremap.onnx"), NULL, GST_LIBRARY_ERROR,
-      GST_LIBRARY_ERROR_SETTINGS, MODEL ("bad-output-featuremap.onnx"), "[1, 3, 8, 8]");
+      GST_LIBRARY_ERROR_SETTINGS, MODEL ("bad-output-featuremap.onnx"), "[1,3,8,8]");
 }
 
 GST_END_TEST;
