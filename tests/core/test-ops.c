@@ -1,4 +1,5 @@
-/* test-ops.c — the light ops (elementwise, activation, softmax, shape, layout) on tiny graphs.
+/* test-ops.c — the light ops (elementwise, activation, softmax, shape, and the data-movement
+ * ops: reshape, transpose, concat, slice, gather, pad, identity) on tiny graphs.
  *
  * Each case builds a one-node graph with graph.h, runs the op's hooks the way prepare and run
  * do (parse → infer → run, outputs in caller buffers) and compares the output's shape and

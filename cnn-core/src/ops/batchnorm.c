@@ -6,9 +6,11 @@
  * map per channel, y = a·x + b with a = scale / sqrt(var + epsilon), b = B − mean·a, computed
  * per plane at run time so nothing needs packing and non-constant statistics work too.
  */
+#include "helpers.h"
+#include "ops.h"
+
 #include "kernels/activation.h"
 #include "kernels/vectorize.h"
-#include "ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -47,16 +49,6 @@ bn_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
-/* Outputs beyond Y carry training statistics; fine while nothing reads them. */
-static bool
-output_used (const cnn_graph *g, const cnn_node *n, int i)
-{
-  if (i >= n->n_outputs || n->outputs[i] < 0)
-    return false;
-  const cnn_value *v = &g->values[n->outputs[i]];
-  return v->name[0] != '\0' && (v->consumers > 0 || v->is_output);
-}
-
 static cnn_status
 bn_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
@@ -93,7 +85,7 @@ bn_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
           p->spatial ? "" : "; per-activation statistics (spatial = 0) are not supported");
   }
   for (int o = 1; o < n->n_outputs; o++) {
-    if (output_used (g, n, o))
+    if (cnn_op_output_used (g, n, o))
       return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
           "output %d ('%s', training statistics) is not supported", o,
           cnn_node_output (g, n, o)->name);

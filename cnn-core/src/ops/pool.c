@@ -9,6 +9,7 @@
  * channel) are shared out among the threads.
  */
 #include "conv.h"
+#include "helpers.h"
 #include "ops.h"
 #include "window.h"
 
@@ -18,17 +19,6 @@
 
 /* Outputs of taps a thread should at least get before the planes are split. */
 #define POOL_GRAIN 16384
-
-/* An optional output we do not compute (MaxPool's Indices) is fine as long as nothing reads
- * it. */
-static bool
-output_used (const cnn_graph *g, const cnn_node *n, int i)
-{
-  if (i >= n->n_outputs || n->outputs[i] < 0)
-    return false;
-  const cnn_value *v = &g->values[n->outputs[i]];
-  return v->name[0] != '\0' && (v->consumers > 0 || v->is_output);
-}
 
 /* ---- MaxPool / AveragePool --------------------------------------------------------------- */
 
@@ -107,7 +97,7 @@ pool_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 
   if ((status = pool_geometry (g, n, &s, err)) != CNN_STATUS_OK)
     return status;
-  if (output_used (g, n, 1))
+  if (cnn_op_output_used (g, n, 1))
     return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
         "the Indices output is not supported");
   int64_t dims[4] = { s.n, s.c, s.oh, s.ow };

@@ -4,6 +4,7 @@
  * These mostly live in the shape sub-graphs exporters emit (Shape → Gather → Concat →
  * Reshape), which prepare folds into constants by calling infer and then run.
  */
+#include "helpers.h"
 #include "ops.h"
 
 #include <math.h>
@@ -21,14 +22,6 @@ onnx_type_name (int64_t type)
   };
   return type >= 0 && type < (int64_t) (sizeof (names) / sizeof (names[0])) ? names[type]
       : "unknown";
-}
-
-static uint64_t
-macs_none (const cnn_graph *g, const cnn_node *n)
-{
-  (void) g;
-  (void) n;
-  return 0;
 }
 
 /* ---- Constant --------------------------------------------------------------------------- */
@@ -490,7 +483,7 @@ const cnn_op_def cnn_op_constant = {
   .infer = constant_infer,
   .run = constant_run,
   .free_params = constant_free,
-  .macs = macs_none,
+  .macs = cnn_op_macs_none,
 };
 
 const cnn_op_def cnn_op_shape = {
@@ -502,7 +495,7 @@ const cnn_op_def cnn_op_shape = {
   .parse = shape_parse,
   .infer = shape_infer,
   .run = shape_run,
-  .macs = macs_none,
+  .macs = cnn_op_macs_none,
 };
 
 const cnn_op_def cnn_op_cast = {
@@ -514,7 +507,7 @@ const cnn_op_def cnn_op_cast = {
   .parse = cast_parse,
   .infer = cast_infer,
   .run = cast_run,
-  .macs = macs_none,
+  .macs = cnn_op_macs_none,
 };
 
 const cnn_op_def cnn_op_constant_of_shape = {
@@ -526,5 +519,5 @@ const cnn_op_def cnn_op_constant_of_shape = {
   .parse = constant_of_shape_parse,
   .infer = constant_of_shape_infer,
   .run = constant_of_shape_run,
-  .macs = macs_none,
+  .macs = cnn_op_macs_none,
 };
