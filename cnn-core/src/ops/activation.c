@@ -5,6 +5,7 @@
  * fused epilogues use. Float32 only: the integer forms (Relu/Clip opset 12+) do not occur in
  * image classifiers.
  */
+#include "helpers.h"
 #include "ops.h"
 
 #include "kernels/activation.h"
@@ -103,14 +104,11 @@ static cnn_status
 unary_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
   const cnn_value *x = cnn_node_input (g, n, 0);
+  cnn_status status = cnn_op_float_input (g, n, x, err);
 
-  if (x == NULL || x->rank < 0)
-    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shape is unknown");
-  if (x->dtype != CNN_DTYPE_FLOAT32)
-    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "input type %s is not supported (float32 is)", cnn_dtype_string (x->dtype));
-  cnn_value_set_shape (cnn_node_output (g, n, 0), x->dtype, x->rank, x->dims);
-  return CNN_STATUS_OK;
+  if (status == CNN_STATUS_OK)
+    cnn_value_set_shape (cnn_node_output (g, n, 0), x->dtype, x->rank, x->dims);
+  return status;
 }
 
 static cnn_status

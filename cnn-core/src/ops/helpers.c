@@ -52,22 +52,21 @@ cnn_op_const_ints (cnn_graph *g, cnn_node *n, int index, const char *what, int m
 }
 
 cnn_status
-cnn_op_axes (cnn_graph *g, cnn_node *n, int64_t input_opset, int max, int64_t *axes,
-    int *count, cnn_error *err)
+cnn_op_ints (cnn_graph *g, cnn_node *n, const char *name, int index, int64_t input_opset,
+    int max, int64_t *out, int *count, cnn_error *err)
 {
   if (g->opset < input_opset) {
     const int64_t *a;
-    const cnn_attr *attr = cnn_node_attr (n, "axes");
-    size_t k = cnn_node_attr_ints (n, "axes", &a);
-    *count = attr != NULL ? (int) k : -1;
+    size_t k = cnn_node_attr_ints (n, name, &a);
+    *count = cnn_node_attr (n, name) != NULL ? (int) k : -1;
     if (k > (size_t) max)
       return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
-          "has %zu axes, more than the output's rank allows", k);
+          "attribute '%s' has %zu values, more than the %d supported", name, k, max);
     if (k > 0)
-      memcpy (axes, a, k * sizeof (int64_t));
+      memcpy (out, a, k * sizeof (int64_t));
     return CNN_STATUS_OK;
   }
-  return cnn_op_const_ints (g, n, 1, "axes", max, axes, count, err);
+  return cnn_op_const_ints (g, n, index, name, max, out, count, err);
 }
 
 cnn_status
@@ -91,6 +90,17 @@ cnn_op_copy_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
 
   if (x->ptr != y->ptr && cnn_value_bytes (y, &bytes) && bytes > 0)
     memcpy (y->ptr, x->ptr, (size_t) bytes);
+}
+
+cnn_status
+cnn_op_float_input (const cnn_graph *g, const cnn_node *n, const cnn_value *x, cnn_error *err)
+{
+  if (x == NULL || x->rank < 0)
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shape is unknown");
+  if (x->dtype != CNN_DTYPE_FLOAT32)
+    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+        "input type %s is not supported (float32 is)", cnn_dtype_string (x->dtype));
+  return CNN_STATUS_OK;
 }
 
 bool

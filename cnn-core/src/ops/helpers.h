@@ -16,6 +16,10 @@ void cnn_op_copy_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec);
 /* OK when x's shape is known and its dtype has a size (ops that copy elements by size). */
 cnn_status cnn_op_input_known (cnn_graph *g, cnn_node *n, const cnn_value *x, cnn_error *err);
 
+/* OK when x's shape is known and x is float32 (ops that compute on floats). */
+cnn_status cnn_op_float_input (const cnn_graph *g, const cnn_node *n, const cnn_value *x,
+    cnn_error *err);
+
 /* Whether optional output i exists and is read (by a node or as a graph output): outputs we
  * do not compute (MaxPool's Indices, BatchNormalization's statistics) are fine otherwise. */
 bool cnn_op_output_used (const cnn_graph *g, const cnn_node *n, int i);
@@ -28,8 +32,9 @@ bool cnn_op_resolve_axis (int64_t axis, int rank, int *out);
 cnn_status cnn_op_const_ints (cnn_graph *g, cnn_node *n, int index, const char *what, int max,
     int64_t *out, int *count, cnn_error *err);
 
-/* Axes from the `axes` attribute (before `input_opset`) or from input 1 (from it). */
-cnn_status cnn_op_axes (cnn_graph *g, cnn_node *n, int64_t input_opset, int max,
-    int64_t *axes, int *count, cnn_error *err);
+/* An integer list that is attribute `name` before opset `input_opset` and constant input
+ * `index` from it (Squeeze's axes, Slice's starts ...), read like cnn_op_const_ints. */
+cnn_status cnn_op_ints (cnn_graph *g, cnn_node *n, const char *name, int index,
+    int64_t input_opset, int max, int64_t *out, int *count, cnn_error *err);
 
 #endif /* CNN_OPS_HELPERS_H */

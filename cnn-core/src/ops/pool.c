@@ -79,12 +79,10 @@ pool_geometry (const cnn_graph *g, const cnn_node *n, cnn_conv_geom *s, cnn_erro
 {
   const pool_params *p = n->params;
   const cnn_value *x = cnn_node_input (g, n, 0);
+  cnn_status status = cnn_op_float_input (g, n, x, err);
 
-  if (x == NULL || x->rank < 0)
-    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shape is unknown");
-  if (x->dtype != CNN_DTYPE_FLOAT32)
-    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "input type %s is not supported (float32 is)", cnn_dtype_string (x->dtype));
+  if (status != CNN_STATUS_OK)
+    return status;
   return cnn_window_geometry (g, n, &p->win, x, p->win.kernel, s, err);
 }
 

@@ -5,6 +5,7 @@
  * is `count` = H·W contiguous floats per output — and otherwise walks the input once with an
  * odometer (any axes, any rank).
  */
+#include "helpers.h"
 #include "ops.h"
 
 #include "kernels/vectorize.h"
@@ -166,13 +167,11 @@ reduce_axes (const cnn_graph *g, const cnn_node *n, const cnn_value *x, bool red
 static cnn_status
 reduce_check_input (const cnn_graph *g, const cnn_node *n, const cnn_value *x, cnn_error *err)
 {
+  cnn_status status = cnn_op_float_input (g, n, x, err);
   char dims[160];
 
-  if (x == NULL || x->rank < 0)
-    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shape is unknown");
-  if (x->dtype != CNN_DTYPE_FLOAT32)
-    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "input type %s is not supported (float32 is)", cnn_dtype_string (x->dtype));
+  if (status != CNN_STATUS_OK)
+    return status;
   cnn_format_dims (dims, sizeof (dims), x->rank, x->dims);
   for (int d = 0; d < x->rank; d++)
     if (x->dims[d] < 1)

@@ -8,8 +8,6 @@
 #include "helpers.h"
 #include "ops.h"
 
-#include <string.h>
-
 /* ---- Flatten ---------------------------------------------------------------------------- */
 
 static cnn_status
@@ -123,7 +121,7 @@ squeeze_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 
   if (status != CNN_STATUS_OK)
     return status;
-  status = cnn_op_axes (g, n, 13, CNN_MAX_RANK, axes, &count, err);
+  status = cnn_op_ints (g, n, "axes", 1, 13, CNN_MAX_RANK, axes, &count, err);
   if (status != CNN_STATUS_OK)
     return status;
   if (count < 0) {
@@ -165,7 +163,7 @@ unsqueeze_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 
   if (status != CNN_STATUS_OK)
     return status;
-  status = cnn_op_axes (g, n, 13, CNN_MAX_RANK, axes, &count, err);
+  status = cnn_op_ints (g, n, "axes", 1, 13, CNN_MAX_RANK, axes, &count, err);
   if (status != CNN_STATUS_OK)
     return status;
   if (count < 0)

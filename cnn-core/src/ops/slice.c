@@ -7,7 +7,6 @@
 #include "kernels/strided-copy.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 typedef struct {
   int64_t start[CNN_MAX_RANK];  /* resolved by infer, per input dim */
@@ -37,18 +36,7 @@ static cnn_status
 slice_arg (cnn_graph *g, cnn_node *n, const char *name, int index, int64_t *out, int *count,
     cnn_error *err)
 {
-  if (g->opset < 10) {
-    const int64_t *a;
-    size_t k = cnn_node_attr_ints (n, name, &a);
-    *count = cnn_node_attr (n, name) != NULL ? (int) k : -1;
-    if (k > CNN_MAX_RANK)
-      return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
-          "'%s' has %zu values, more than the supported rank %d", name, k, CNN_MAX_RANK);
-    if (k > 0)
-      memcpy (out, a, k * sizeof (int64_t));
-    return CNN_STATUS_OK;
-  }
-  return cnn_op_const_ints (g, n, index, name, CNN_MAX_RANK, out, count, err);
+  return cnn_op_ints (g, n, name, index, 10, CNN_MAX_RANK, out, count, err);
 }
 
 static cnn_status

@@ -6,6 +6,7 @@
  * elements spaced `stride` apart: legacy is [outer, len] with stride 1, opset 13 is
  * [outer, len, inner] with stride inner. Numerically stable: the lane's max is subtracted.
  */
+#include "helpers.h"
 #include "ops.h"
 
 #include <math.h>
@@ -58,12 +59,10 @@ softmax_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
   const softmax_params *p = n->params;
   const cnn_value *x = cnn_node_input (g, n, 0);
+  cnn_status status = cnn_op_float_input (g, n, x, err);
 
-  if (x == NULL || x->rank < 0)
-    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shape is unknown");
-  if (x->dtype != CNN_DTYPE_FLOAT32)
-    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "input type %s is not supported (float32 is)", cnn_dtype_string (x->dtype));
+  if (status != CNN_STATUS_OK)
+    return status;
   /* [-r, r-1] in every version; a scalar is treated as one lane of one element. */
   int64_t r = x->rank > 0 ? x->rank : 1;
   if (p->axis < -r || p->axis >= r)
