@@ -1,7 +1,7 @@
 /* depthwise.c — depthwise convolution and max pooling of one plane, straight from
  * the input, for AVX-512 CPUs.
  *
- * The portable depthwise kernel (kernels/depthwise.c) first copies each plane into padded stride-phase
+ * The portable twin (kernels/depthwise.c) first copies each plane into padded stride-phase
  * planes and then makes one pass over the output per few taps. On the small maps of
  * MobileNets (7×7 to 28×28, 5×5 kernels) the copy and the extra passes cost more than the
  * arithmetic. Here each output row is up to four 16-lane registers that take every tap of
