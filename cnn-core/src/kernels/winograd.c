@@ -1,7 +1,7 @@
 /* winograd.c — Winograd F(2×2, 3×3) for 3×3 stride-1 convs (most of a ResNet).
  *
- * 2×2 output tiles are computed from 4×4 input patches: Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A. Per
- * element of the 4×4 transformed domain (ξ) that is one GEMM [M, C] · [C, tiles], so the
+ * 2×2 output tiles are computed from 4×4 input patches: Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A.
+ * Per element of the 4×4 transformed domain (ξ) that is one GEMM [M, C] · [C, tiles], so the
  * multiplications drop from 36 to 16 per tile and channel pair (2.25×) and a GEMM kernel
  * still does them. The weights are transformed at prepare (U[ξ][M][C]); a block of tiles is
  * transformed into V[ξ][C][T], the 16 products land in M[ξ][rows][T] and the output

@@ -414,7 +414,6 @@ conv_split (conv_job *job, int64_t cols, int64_t min_tile, int threads)
   job->mblocks = cnn_ceil_div (mg, job->mrows);
 }
 
-
 /* Runs Winograd items: blocks of job->tile tiles of one image by job->mrows output
  * channels. */
 static void
