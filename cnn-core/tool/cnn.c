@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cnn/cnn.h>
+
 #include "args.h"
 #include "format.h"
 
@@ -28,7 +30,8 @@ tool_print_usage (FILE *out)
       "Commands:\n", out);
   for (size_t c = 0; c < TOOL_N_COMMANDS; c++)
     fprintf (out, "  %-9s %s\n", tool_commands[c]->name, tool_commands[c]->summary);
-  fputs ("  help CMD  show the options of CMD\n"
+  fputs ("  ops       list the ONNX op types the library runs\n"
+      "  help CMD  show the options of CMD\n"
       "\n"
       "Exit status: 0 on success, 1 on error, 2 on a usage error.\n", out);
 }
@@ -55,6 +58,13 @@ main (int argc, char **argv)
   }
   if (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0) {
     tool_print_usage (stdout);
+    return EXIT_SUCCESS;
+  }
+  if (strcmp (argv[1], "ops") == 0) {
+    if (argc > 2)
+      return tool_usage_error (NULL, "'ops' takes no arguments");
+    for (size_t i = 0; cnn_op_name (i) != NULL; i++)
+      puts (cnn_op_name (i));
     return EXIT_SUCCESS;
   }
   if (strcmp (argv[1], "help") == 0) {

@@ -229,5 +229,14 @@ expect 1 '1 input.* 2 -i' "$CNN" run "$MODELS/classifier.onnx" -i "$MODELS/class
 expect 1 '/nonexistent/out\.npy' "$CNN" run "$MODELS/classifier.onnx" \
   -i "$MODELS/classifier-input.npy" -o /nonexistent/out.npy
 
+# `cnn ops` lists the library's op table, one ONNX op type a line.
+checks=$((checks + 1))
+ops=$("$CNN" ops)
+for op in Conv MaxPool GlobalAveragePool Gemm Relu Softmax LRN; do
+  grep -qx "$op" <<<"$ops" || fail "'cnn ops' does not list $op"
+done
+[ "$(sort <<<"$ops" | uniq -d)" = "" ] || fail "'cnn ops' lists an op twice"
+expect 2 'no arguments' "$CNN" ops extra
+
 echo "test-cli: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

@@ -75,6 +75,9 @@ typedef enum cnn_dtype {
 
 CNN_API const char *cnn_dtype_string (cnn_dtype dtype);
 CNN_API size_t cnn_dtype_size (cnn_dtype dtype);
+/* The ONNX op types the library runs (default domain): index 0, 1, … until NULL. */
+CNN_API const char *cnn_op_name (size_t index);
+
 /* Writes dims as "[1,3,224,224]", with "?" for a dynamic (-1) dim and "[unknown]" for rank -1. */
 CNN_API void cnn_format_dims (char *buf, size_t size, int rank, const int64_t *dims);
 

@@ -10,6 +10,12 @@ const cnn_op_row cnn_op_table[CNN_OP_COUNT] = {
 #undef CNN_OP_ROW
 };
 
+const char *
+cnn_op_name (size_t index)
+{
+  return index < CNN_OP_COUNT ? cnn_op_table[index].def->name : NULL;
+}
+
 int
 cnn_op_find (const char *domain, const char *op_type)
 {

@@ -62,7 +62,8 @@ enum {
   X (SQUEEZE, squeeze, 0)                                                           \
   X (SLICE, slice, 0)                                                               \
   X (CAST, cast, 0)                                                                 \
-  X (CONSTANT_OF_SHAPE, constant_of_shape, 0)
+  X (CONSTANT_OF_SHAPE, constant_of_shape, 0)                                       \
+  X (LRN, lrn, 0)
 
 typedef enum cnn_op_kind {
 #define CNN_OP_ENUM(id, name, traits) CNN_OP_##id,
