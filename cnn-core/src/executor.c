@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-
 static double
 now_ms (void)
 {

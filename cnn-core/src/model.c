@@ -268,7 +268,6 @@ cnn_model_threads (const cnn_model *model)
   return model != NULL ? model->threads : 0;
 }
 
-
 const char *
 cnn_model_metadata (const cnn_model *model, const char *key)
 {

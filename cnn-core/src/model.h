@@ -24,7 +24,6 @@ struct cnn_model {
   int64_t (*fields)[4];                 /* per value: receptive field h, w; jump h, w */
 };
 
-
 /* Binds ops, sorts, runs load-time passes and wraps the graph. Takes ownership of g. */
 cnn_status cnn_model_from_graph (cnn_graph *g, cnn_model **model, cnn_error *err);
 

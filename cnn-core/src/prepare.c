@@ -32,7 +32,6 @@ cnn_model_release_plan (cnn_model *m)
   m->prepared = false;
 }
 
-
 /* Undoes what a previous prepare computed, so shapes can change. */
 static void
 reset_prepared (cnn_graph *g)
@@ -189,8 +188,6 @@ layer_op_name (const cnn_node *n)
         act[0] ? "+" : "", act);
   return s;
 }
-
-
 
 static cnn_status
 plan (cnn_model *m, cnn_error *err)
