@@ -1,5 +1,5 @@
 #!/bin/sh
-# Side by side with ONNX Runtime: exports the five reference architectures, then times
+# Side by side with ONNX Runtime: exports the seven reference architectures, then times
 # `cnn bench` and ONNX Runtime alternately (same model, same input size, batch 1) at 1 and 2
 # threads, and prints a Markdown table of medians, ratios and cnn's peak RSS.
 #
@@ -17,7 +17,7 @@ ROUNDS=${2:-3}
 ITERATIONS=${ITERATIONS:-30}
 CNN=${CNN:-$ROOT/build/cnn-core/tool/cnn}
 BASELINE=${BASELINE:-}
-MODELS=${MODELS:-"resnet18 resnet50 mobilenet_v2 squeezenet1_1 mobilenet_v3_small"}
+MODELS=${MODELS:-"resnet18 resnet50 mobilenet_v2 squeezenet1_1 mobilenet_v3_small efficientnet_b0 googlenet"}
 
 [ -x "$CNN" ] || { echo "build first: $CNN is missing" >&2; exit 1; }
 mkdir -p "$DIR"
@@ -26,6 +26,11 @@ for m in $MODELS; do
 done
 eval "$(sh "$ANCHORS/ort-setup.sh" "${ORT_DIR:-/tmp/ort-anchor}")"
 export ORT_NODE_MODULES
+
+# Timings mean nothing without the machine: name the CPU (and what cnn reports it ran).
+echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs online"
+"$CNN" bench "$DIR/$(echo $MODELS | cut -d' ' -f1).onnx" --iterations 1 --warmup 0 2>/dev/null |
+  grep -E '^(cpu|openblas|threads|precision)' || true
 
 # One JSON line per measurement; the best median over ROUNDS alternating rounds is kept,
 # so a burst of noise on this shared machine hits both engines alike.
@@ -57,6 +62,11 @@ for r in rows:
         rss[r["name"]] = max(rss.get(r["name"], 0), r.get("peak_rss_kb", 0))
 base = any(k[0] == "baseline" for k in best)
 extra = " baseline/ORT 1T | baseline/ORT 2T |" if base else ""
+def geomean(xs):
+    p = 1.0
+    for x in xs:
+        p *= x
+    return p ** (1.0 / len(xs)) if xs else float("nan")
 print("| model | cnn 1T ms | ORT 1T ms | ratio 1T | cnn 2T ms | ORT 2T ms | ratio 2T | cnn peak RSS MB |"
       + extra)
 print("|---|---|---|---|---|---|---|---|" + ("---|---|" if base else ""))
@@ -68,5 +78,8 @@ for m in sys.argv[2].split():
         cells = f" {best[('baseline', m, 1)] / o1:.2f} | {best[('baseline', m, 2)] / o2:.2f} |"
     print(f"| {m} | {c1:.2f} | {o1:.2f} | {c1 / o1:.2f} | {c2:.2f} | {o2:.2f} | {c2 / o2:.2f} "
           f"| {rss.get(m, 0) / 1024:.0f} |" + cells)
+ms = sys.argv[2].split()
+g = [geomean([best[("cnn", m, t)] / best[("onnxruntime", m, t)] for m in ms]) for t in (1, 2)]
+print(f"| geometric mean | | | {g[0]:.3f} | | | {g[1]:.3f} | |" + (" | |" if base else ""))
 PY
 rm -f "$LOG"

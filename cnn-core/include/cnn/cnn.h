@@ -186,6 +186,7 @@ typedef enum cnn_activation {
   CNN_ACTIVATION_TANH,
   CNN_ACTIVATION_HARD_SIGMOID,  /* alpha, beta */
   CNN_ACTIVATION_HARD_SWISH,
+  CNN_ACTIVATION_SILU,          /* x * sigmoid(x), also called Swish */
   CNN_ACTIVATION_COUNT
 } cnn_activation;
 
