@@ -1,6 +1,7 @@
 /* blas.c — OpenBLAS, loaded on first use with the right kernels for this CPU (see blas.h). */
 #include "blas.h"
 
+#include "cnn/cnn.h"
 #include "cpu.h"
 
 #include <dlfcn.h>
@@ -20,10 +21,12 @@ typedef void (*sgemm_fn) (int order, int trans_a, int trans_b, int m, int n, int
     float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c,
     int ldc);
 typedef void (*set_threads_fn) (int threads);
+typedef char *(*corename_fn) (void);
 
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static sgemm_fn blas_sgemm;
 static char blas_error[256];
+static char blas_core[64] = "not loaded";
 
 /* OpenBLAS 0.3.21 does not know Zen 4/5 and falls back to Haswell kernels; its SkylakeX
  * kernels run correctly there at twice the speed. Only choose for the user if they did not. */
@@ -69,6 +72,8 @@ blas_load (void)
   }
   blas_sgemm = (sgemm_fn) dlsym (handle, "cblas_sgemm");
   set_threads_fn set_threads = (set_threads_fn) dlsym (handle, "openblas_set_num_threads");
+  corename_fn corename = (corename_fn) dlsym (handle, "openblas_get_corename");
+  snprintf (blas_core, sizeof blas_core, "%s", corename != NULL ? corename () : "unknown");
   if (blas_sgemm == NULL) {
     snprintf (blas_error, sizeof (blas_error), "OpenBLAS has no cblas_sgemm");
     return;
@@ -93,4 +98,12 @@ cnn_sgemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const f
 {
   blas_sgemm (CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
       trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* Loads OpenBLAS first (pthread_once), so the string is never read while it is written. */
+const char *
+cnn_blas_core (void)
+{
+  cnn_blas_init (NULL, 0);
+  return blas_core;
 }

@@ -198,12 +198,18 @@ bench_main (const tool_args *args)
     printf ("{\"model\":");
     tool_json_string (stdout, args->model);
     printf (",\"threads\":%d,\"iterations\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
-        "\"peak_rss_kb\":%ld", threads, args->iterations, median, min, usage.ru_maxrss);
+        "\"peak_rss_kb\":%ld,\"cpu\":", threads, args->iterations, median, min,
+        usage.ru_maxrss);
+    tool_json_string (stdout, cnn_cpu_description ());
+    printf (",\"openblas_core\":");
+    tool_json_string (stdout, cnn_blas_core ());
     if (args->profile)
       bench_print_profile_json (args, model);
     printf ("}\n");
   } else {
     printf ("model: %s\n", args->model);
+    printf ("cpu: %s\n", cnn_cpu_description ());
+    printf ("openblas core: %s\n", cnn_blas_core ());
     printf ("threads: %d, iterations: %d, warmup: %d\n", threads, args->iterations,
         args->warmup);
     printf ("median: %.3f ms, min: %.3f ms\n", median, min);

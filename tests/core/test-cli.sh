@@ -160,9 +160,11 @@ import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 assert len(lines) == 1, "bench --json printed %d lines" % len(lines)
 d = json.loads(lines[0])
-for k in ("model", "threads", "median_ms", "min_ms", "peak_rss_kb"):
+for k in ("model", "threads", "median_ms", "min_ms", "peak_rss_kb", "cpu", "openblas_core"):
     assert k in d, "bench JSON lacks %r: %r" % (k, d)
 assert d["threads"] == 1 and 0 <= d["min_ms"] <= d["median_ms"] and d["peak_rss_kb"] > 0, d
+# What ran: the CPU with its family and model, and the OpenBLAS kernels the run loaded.
+assert "family" in d["cpu"] and d["openblas_core"] not in ("", "not loaded", "unknown"), d
 ' "$TMP/bench.json"
 # bench reports the threads run used: 1 without --threads (the core's default), one per online
 # CPU for --threads 0 (the core caps that at 64), else the number given.
@@ -186,6 +188,9 @@ bench_threads 3 --threads 3
 expect 0 '' "$CNN" bench "$MODELS/classifier.onnx" --iterations 1 --warmup 0
 checks=$((checks + 1))
 grep -q '^threads: 1,' "$TMP/stdout" || fail "bench without --threads: $(grep threads "$TMP/stdout")"
+checks=$((checks + 1))
+grep -q '^cpu: .*family' "$TMP/stdout" && grep -q '^openblas core: ..' "$TMP/stdout" ||
+  fail "bench does not name the CPU and OpenBLAS core: $(head -3 "$TMP/stdout")"
 expect 0 '' "$CNN" bench "$MODELS/conv3x3-stack.onnx" --iterations 2 --warmup 0 --profile
 checks=$((checks + 1))
 grep -q 'per op type' "$TMP/stdout" || fail "bench --profile printed no per-op totals"

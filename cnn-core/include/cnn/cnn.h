@@ -78,6 +78,12 @@ CNN_API size_t cnn_dtype_size (cnn_dtype dtype);
 /* The ONNX op types the library runs (default domain): index 0, 1, … until NULL. */
 CNN_API const char *cnn_op_name (size_t index);
 
+/* What this process computes on, for benchmarks and bug reports (static strings): the CPU —
+ * brand, family/model, the instruction sets the kernels use — and the kernels OpenBLAS runs
+ * (this loads OpenBLAS if nothing has yet; "not loaded" if it cannot be found). */
+CNN_API const char *cnn_cpu_description (void);
+CNN_API const char *cnn_blas_core (void);
+
 /* Writes dims as "[1,3,224,224]", with "?" for a dynamic (-1) dim and "[unknown]" for rank -1. */
 CNN_API void cnn_format_dims (char *buf, size_t size, int rank, const int64_t *dims);
 
