@@ -129,7 +129,10 @@ cnn_model_load_file (const char *path, const cnn_options *options, cnn_model **m
     status = cnn_set_error (err, CNN_STATUS_IO_ERROR, "%s: read failed", path);
     goto done;
   }
-  status = cnn_model_load_memory (data, (size_t) st.st_size, path, &opts, model, err);
+  cnn_graph *g = NULL;
+  status = cnn_onnx_load_owned (data, (size_t) st.st_size, path, &opts, &g, err);
+  if (status == CNN_STATUS_OK)
+    status = cnn_model_from_graph (g, model, err);
 
 done:
   if (f != NULL)
