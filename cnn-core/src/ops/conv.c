@@ -18,9 +18,9 @@
  *                  one vectorised pass per tap ("depthwise-3x3": all nine taps in one pass;
  *                  kernels/depthwise.c).
  * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: no packing of W,
- * bias, residual and activation on registers) instead of OpenBLAS (cnn_gemm_blas), except
- * Winograd's on maps larger than 14×14 where OpenBLAS is faster, and depthwise convs with
- * strides 1 or 2 read their input in place through cnn_depthwise_direct
+ * bias, residual and activation on registers) instead of OpenBLAS (cnn_gemm_blas), Winograd's
+ * on every map size too (whatever kernels OpenBLAS picked, see blas.h), and depthwise convs
+ * with strides 1 or 2 read their input in place through cnn_depthwise_direct
  * (kernels/x86-avx512/depthwise.c) instead of phase planes. The portable paths stay for
  * other CPUs and are tested on every CPU (cnn_conv_set_portable).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
@@ -62,8 +62,6 @@
  * (with cnn_gemm_fused they run as fast as im2col's, but whole networks then stream 16/9 as
  * many weights from memory: 16 MiB per 512-channel conv). */
 #define WINOGRAD_MIN_TILES 32
-/* Up to 14×14 maps; on larger ones OpenBLAS runs the wider GEMMs faster (measured). */
-#define WINOGRAD_FUSED_MAX_TILES 64
 /* Fewer tiles per GEMM than this waste OpenBLAS's kernels. */
 #define WINOGRAD_MIN_BLOCK 16
 
@@ -319,7 +317,11 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     case CONV_WINOGRAD: {
       float *u = (float *) ((char *) plan + head);
       int64_t tiles = cnn_ceil_div (s.oh, 2) * cnn_ceil_div (s.ow, 2);
-      plan->fused = conv_use_fused (&s) && tiles <= WINOGRAD_FUSED_MAX_TILES;
+      /* On every map size: OpenBLAS's SkylakeX kernels ran the wide GEMMs of maps above
+       * 14×14 about as fast, but Debian's OpenBLAS picks Haswell's on Zen 4/5 now that the
+       * library sets no OPENBLAS_CORETYPE. ResNet-50, 1 thread, Zen 4: 86.4 ms this way,
+       * 88.5 ms before (OpenBLAS SkylakeX for those GEMMs). */
+      plan->fused = conv_use_fused (&s);
       cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
       plan->u = u;
       plan->tile = cnn_min64 (tiles, cnn_max64 (2 * WINOGRAD_MIN_BLOCK,
