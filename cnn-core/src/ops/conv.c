@@ -93,6 +93,7 @@ typedef struct {
   int64_t tile;                 /* most output columns (Winograd: 2×2 tiles) per GEMM item */
   const float *u;               /* Winograd: transformed weights [16][M][C] */
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
+  bool bf16;                    /* GEMM algorithms: cnn_gemm_bf16 (options.precision) */
   bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes */
 } conv_plan;
 
@@ -283,7 +284,12 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       || (status = conv_check_sum (g, n, err)) != CNN_STATUS_OK)
     return status;
 
-  conv_algo algo = conv_choose (&s, weights->blob != NULL);
+  /* bf16 GEMMs (options.precision, on AVX512_BF16 CPUs) on the untransformed weights:
+   * Winograd's transforms would add to bfloat16's rounding, and im2col's single GEMM at twice
+   * the multiply-adds per instruction does as well as Winograd's 2.25× fewer. */
+  bool bf16 = g->options.precision == CNN_PRECISION_BF16 && !conv_portable
+      && cnn_gemm_bf16_available ();
+  conv_algo algo = conv_choose (&s, weights->blob != NULL && !bf16);
   int64_t k = s.c / s.group * s.kh * s.kw;
   int64_t mg = s.m / s.group;
   int64_t cols = s.oh * s.ow;
@@ -302,6 +308,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   memset (plan, 0, sizeof (*plan));
   plan->s = s;
   plan->algo = algo;
+  plan->bf16 = bf16 && (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM);
   switch (algo) {
     case CONV_GEMM_1X1:
       plan->fused = conv_use_fused (&s);
@@ -361,7 +368,8 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   /* Only im2col has a workspace (the 1×1 GEMM's may be NULL). */
   float *col = job->plan->algo == CONV_IM2COL_GEMM
       ? (float *) (job->workspace + (size_t) thread * job->workspace_stride) : NULL;
-  cnn_gemm_fn *gemm = job->fused ? cnn_gemm_fused : cnn_gemm_blas;
+  cnn_gemm_fn *gemm = job->plan->bf16 ? cnn_gemm_bf16 : job->fused ? cnn_gemm_fused
+      : cnn_gemm_blas;
 
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;
