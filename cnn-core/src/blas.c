@@ -38,8 +38,8 @@ blas_load (void)
 
   /* No setenv here: the environment is not thread-safe in the multi-threaded hosts that load
    * us. OpenBLAS picks its kernels and thread count itself; on AVX-512 CPUs our own GEMM
-   * (kernels/x86-avx512/gemm.c) runs every conv, so the kernels it picks on CPUs it does not
-   * know (Haswell's on Zen 4/5) matter only for dense layers. */
+   * (kernels/x86-avx512/gemm.c) runs every conv, so the kernels it picks (Haswell's on CPUs
+   * it does not know) matter only for dense layers. */
   for (size_t i = 0; i < sizeof (names) / sizeof (names[0]) && handle == NULL; i++)
     handle = dlopen (names[i], RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL) {

@@ -1,9 +1,10 @@
 /* blas.h — single-precision GEMM through OpenBLAS, loaded at first use (dlopen), so that
  * programs that never prepare a model do not load it. If the host process already loaded
  * OpenBLAS, we share that copy as it is. We set nothing in the environment: OpenBLAS picks
- * its kernels (Haswell's on AVX-512 CPUs it does not know, such as Zen 4/5: what the user's
- * OPENBLAS_CORETYPE says otherwise) and its thread count; we call it single-threaded. On
- * AVX-512 CPUs every conv GEMM runs in our own kernel, so only dense layers reach it there.
+ * its kernels from the CPU's features (0.3.21 reports Cooperlake on a Zen 4 with
+ * AVX512_BF16; issue 14 saw Haswell's on a Zen 5) or the user's OPENBLAS_CORETYPE, and its
+ * thread count; we call it single-threaded. On AVX-512 CPUs every conv GEMM runs in our own
+ * kernel, so only dense layers reach it there.
  */
 #ifndef CNN_BLAS_H
 #define CNN_BLAS_H

@@ -325,9 +325,9 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       float *u = (float *) ((char *) plan + head);
       int64_t tiles = cnn_ceil_div (s.oh, 2) * cnn_ceil_div (s.ow, 2);
       /* On every map size: OpenBLAS's SkylakeX kernels ran the wide GEMMs of maps above
-       * 14×14 about as fast, but Debian's OpenBLAS picks Haswell's on Zen 4/5 now that the
-       * library sets no OPENBLAS_CORETYPE. ResNet-50, 1 thread, Zen 4: 86.4 ms this way,
-       * 88.5 ms before (OpenBLAS SkylakeX for those GEMMs). */
+       * 14×14 about as fast, but without OPENBLAS_CORETYPE (the library sets none) Debian's
+       * OpenBLAS may pick Haswell's on AVX-512 CPUs it does not know. ResNet-50, 1 thread,
+       * Zen 4: 86.4 ms this way with OpenBLAS forced to Haswell, 88.5 ms before (SkylakeX). */
       plan->fused = conv_use_fused (&s);
       cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
       plan->u = u;
