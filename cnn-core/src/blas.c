@@ -1,6 +1,7 @@
-/* blas.c — OpenBLAS, loaded on first use with the right kernels for this CPU (see blas.h). */
+/* blas.c — OpenBLAS, loaded on first use (see blas.h). */
 #include "blas.h"
 
+#include "cnn/cnn.h"
 #include "cpu.h"
 
 #include <dlfcn.h>
@@ -20,24 +21,12 @@ typedef void (*sgemm_fn) (int order, int trans_a, int trans_b, int m, int n, int
     float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c,
     int ldc);
 typedef void (*set_threads_fn) (int threads);
+typedef char *(*corename_fn) (void);
 
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static sgemm_fn blas_sgemm;
 static char blas_error[256];
-
-/* OpenBLAS 0.3.21 does not know Zen 4/5 and falls back to Haswell kernels; its SkylakeX
- * kernels run correctly there at twice the speed. Only choose for the user if they did not. */
-static bool
-choose_core_type (void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (getenv ("OPENBLAS_CORETYPE") == NULL && cnn_cpu_has_avx512 ()) {
-    setenv ("OPENBLAS_CORETYPE", "SkylakeX", 0);
-    return true;
-  }
-#endif
-  return false;
-}
+static char blas_core[64] = "not loaded";
 
 static void
 blas_load (void)
@@ -46,22 +35,13 @@ blas_load (void)
     "libopenblas.so.0", CNN_OPENBLAS_LIBDIR "/libopenblas.so.0", "libopenblas.so",
   };
   void *handle = NULL;
-  bool chose = choose_core_type ();
-  /* OpenBLAS starts its worker threads while loading, and they spin (sched_yield) for about
-   * 0.1 s before sleeping, taking a core from our own threads: we only ever call it
-   * single-threaded, so ask it not to start them. */
-  bool one_thread = getenv ("OPENBLAS_NUM_THREADS") == NULL;
-  if (one_thread)
-    setenv ("OPENBLAS_NUM_THREADS", "1", 0);
 
+  /* No setenv here: the environment is not thread-safe in the multi-threaded hosts that load
+   * us. OpenBLAS picks its kernels and thread count itself; on AVX-512 CPUs our own GEMM
+   * (kernels/x86-avx512/gemm.c) runs every conv, so the kernels it picks (Haswell's on CPUs
+   * it does not know) matter only for dense layers. */
   for (size_t i = 0; i < sizeof (names) / sizeof (names[0]) && handle == NULL; i++)
     handle = dlopen (names[i], RTLD_NOW | RTLD_LOCAL);
-  /* OpenBLAS read the variables while loading; do not leave our choices in the host's
-   * environment for other libraries to find. */
-  if (chose)
-    unsetenv ("OPENBLAS_CORETYPE");
-  if (one_thread)
-    unsetenv ("OPENBLAS_NUM_THREADS");
   if (handle == NULL) {
     snprintf (blas_error, sizeof (blas_error), "cannot load OpenBLAS (libopenblas.so.0): %s",
         dlerror ());
@@ -69,6 +49,8 @@ blas_load (void)
   }
   blas_sgemm = (sgemm_fn) dlsym (handle, "cblas_sgemm");
   set_threads_fn set_threads = (set_threads_fn) dlsym (handle, "openblas_set_num_threads");
+  corename_fn corename = (corename_fn) dlsym (handle, "openblas_get_corename");
+  snprintf (blas_core, sizeof blas_core, "%s", corename != NULL ? corename () : "unknown");
   if (blas_sgemm == NULL) {
     snprintf (blas_error, sizeof (blas_error), "OpenBLAS has no cblas_sgemm");
     return;
@@ -93,4 +75,12 @@ cnn_sgemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const f
 {
   blas_sgemm (CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
       trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* Loads OpenBLAS first (pthread_once), so the string is never read while it is written. */
+const char *
+cnn_blas_core (void)
+{
+  cnn_blas_init (NULL, 0);
+  return blas_core;
 }

@@ -1,10 +1,10 @@
-/* blas.h — single-precision GEMM through OpenBLAS, loaded at first use.
- *
- * Debian's OpenBLAS picks its kernels when it is loaded, and picks Haswell (AVX2) kernels on
- * AVX-512 CPUs it does not know (Zen 4/5): half the speed. Linking it normally would load it
- * before any of our code runs, so we dlopen it ourselves after setting OPENBLAS_CORETYPE to
- * SkylakeX when the CPU has AVX-512 and the user did not choose a core. If the host process
- * already loaded OpenBLAS, we share that copy as it is.
+/* blas.h — single-precision GEMM through OpenBLAS, loaded at first use (dlopen), so that
+ * programs that never prepare a model do not load it. If the host process already loaded
+ * OpenBLAS, we share that copy as it is. We set nothing in the environment: OpenBLAS picks
+ * its kernels from the CPU's features (0.3.21 reports Cooperlake on a Zen 4 with
+ * AVX512_BF16; issue 14 saw Haswell's on a Zen 5) or the user's OPENBLAS_CORETYPE, and its
+ * thread count; we call it single-threaded. On AVX-512 CPUs every conv GEMM runs in our own
+ * kernel, so only dense layers reach it there.
  */
 #ifndef CNN_BLAS_H
 #define CNN_BLAS_H

@@ -318,6 +318,16 @@ cnn_builder_activation (cnn_builder *b, int x, cnn_activation activation, float 
     if (b->status != CNN_STATUS_OK)
       return -1;
   }
+  /* SiLU as exporters write it, x · Sigmoid(x); the load-time passes fuse the pair. */
+  if (activation == CNN_ACTIVATION_SILU) {
+    int s = cnn_builder_activation (b, x, CNN_ACTIVATION_SIGMOID, 0.0f, 0.0f), out;
+    int mul[2] = { x, s };
+    if (s < 0 || new_node (b, "Mul", mul, 2, &out) < 0)
+      return -1;
+    const cnn_value *v = &b->g->values[x];
+    cnn_value_set_shape (&b->g->values[out], CNN_DTYPE_FLOAT32, v->rank, v->dims);
+    return out;
+  }
   int out, node = new_node (b, ops[activation], inputs, n_inputs, &out);
   if (node < 0)
     return -1;

@@ -3,6 +3,7 @@
 #include "model.h"
 
 #include "blas.h"
+#include "kernels/gemm.h"
 #include "onnx-loader.h"
 #include "ops/ops.h"
 #include "passes.h"
@@ -31,6 +32,12 @@ cnn_model_from_graph (cnn_graph *g, cnn_model **model, cnn_error *err)
     goto error;
   }
   m->threads = g->options.threads > 0 ? g->options.threads : cnn_online_cpus ();
+  if ((unsigned) g->options.precision >= CNN_PRECISION_COUNT) {
+    status = cnn_graph_error (err, g, CNN_STATUS_INVALID_ARGUMENT,
+        "options.precision is %d; it must be CNN_PRECISION_FP32 or CNN_PRECISION_BF16",
+        (int) g->options.precision);
+    goto error;
+  }
 
   char message[256];
   if (!cnn_blas_init (message, sizeof (message))) {
@@ -129,7 +136,10 @@ cnn_model_load_file (const char *path, const cnn_options *options, cnn_model **m
     status = cnn_set_error (err, CNN_STATUS_IO_ERROR, "%s: read failed", path);
     goto done;
   }
-  status = cnn_model_load_memory (data, (size_t) st.st_size, path, &opts, model, err);
+  cnn_graph *g = NULL;
+  status = cnn_onnx_load_owned (data, (size_t) st.st_size, path, &opts, &g, err);
+  if (status == CNN_STATUS_OK)
+    status = cnn_model_from_graph (g, model, err);
 
 done:
   if (f != NULL)
@@ -348,4 +358,18 @@ uint64_t
 cnn_model_arena_bytes (const cnn_model *model)
 {
   return model != NULL ? model->arena_bytes : 0;
+}
+
+cnn_precision
+cnn_model_precision (const cnn_model *model)
+{
+  return model != NULL && model->g->options.precision == CNN_PRECISION_BF16
+      && cnn_gemm_bf16_available () ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
+}
+
+const char *
+cnn_precision_name (cnn_precision precision)
+{
+  return precision == CNN_PRECISION_BF16 ? "bf16" : precision == CNN_PRECISION_FP32 ? "fp32"
+      : "?";
 }

@@ -7,6 +7,7 @@
  */
 #include "onnx-loader.h"
 
+#include "onnx-skeleton.h"
 #include "onnx.pb-c.h"
 
 #include <inttypes.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_MEMORY_BYTES (UINT64_C (4) << 30)
 #define DEFAULT_MAX_FILE_BYTES (UINT64_C (2) << 30)
@@ -31,6 +34,11 @@ typedef struct loader {
   int n_producer;
   int *ids;                     /* scratch: a node's input and output ids */
   size_t cap_ids;
+  /* The file bytes: raw_data pointing there was cut out of the skeleton and is not
+   * protobuf-c's to free; with release_file, its pages are returned once decoded. */
+  const uint8_t *file;
+  size_t file_size;
+  bool release_file;
 } loader;
 
 typedef struct tensor_data {
@@ -154,12 +162,38 @@ loader_track_values (loader *l, cnn_error *err)
 
 /* Frees a decoded tensor's data as soon as it is copied, so that loading peaks at about one
  * copy of the weights beside the file, not two. protobuf-c's free_unpacked skips NULL. */
+static bool
+in_file (const loader *l, const void *p)
+{
+  return l->file != NULL && (const uint8_t *) p >= l->file
+      && (const uint8_t *) p < l->file + l->file_size;
+}
+
+/* The whole pages inside a decoded payload of the loader's own copy of the file go back to
+ * the system: the file's bytes and the weights are then not both resident. */
+static void
+release_file_pages (const loader *l, const uint8_t *p, size_t len)
+{
+  long page = sysconf (_SC_PAGESIZE);
+
+  if (!l->release_file || page <= 0)
+    return;
+  uintptr_t lo = ((uintptr_t) p + (uintptr_t) page - 1) & ~((uintptr_t) page - 1);
+  uintptr_t hi = ((uintptr_t) p + len) & ~((uintptr_t) page - 1);
+  if (hi > lo)
+    madvise ((void *) lo, hi - lo, MADV_DONTNEED);
+}
+
 static void
 release_tensor_data (loader *l, Onnx__TensorProto *t)
 {
   void *arrays[] = { t->raw_data.data, t->float_data, t->int32_data, t->int64_data,
     t->double_data };
 
+  if (in_file (l, t->raw_data.data)) {
+    release_file_pages (l, t->raw_data.data, t->raw_data.len);
+    arrays[0] = NULL;
+  }
   for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
     if (arrays[i])
       l->allocator->free (l->allocator->allocator_data, arrays[i]);
@@ -785,9 +819,64 @@ load_metadata (loader *l, const Onnx__ModelProto *model, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
-cnn_status
-cnn_onnx_load (const void *data, size_t size, const char *source, const cnn_options *options,
-    cnn_graph **graph, cnn_error *err)
+/* Points the initializers whose raw_data the skeleton cut at their bytes in the file. false
+ * if the decoded skeleton does not have the initializers it was cut from. */
+static bool
+attach_cut_payloads (loader *l, Onnx__ModelProto *model, const cnn_onnx_skeleton *skel)
+{
+  Onnx__GraphProto *gp = model->graph;
+
+  if (gp == NULL || gp->n_initializer != skel->n_initializers)
+    return false;
+  for (size_t i = 0; i < gp->n_initializer; i++) {
+    Onnx__TensorProto *t = gp->initializer[i];
+    if (skel->raw_len[i] == 0)
+      continue;
+    if (t->has_raw_data)        /* it had one raw_data field, and that was cut */
+      return false;
+    t->has_raw_data = 1;
+    t->raw_data.data = (uint8_t *) l->file + skel->raw_offset[i];
+    t->raw_data.len = skel->raw_len[i];
+  }
+  return true;
+}
+
+/* Before protobuf-c frees the decoded model: what points into the file is not its to free. */
+static void
+detach_cut_payloads (const loader *l, Onnx__ModelProto *model)
+{
+  Onnx__GraphProto *gp = model->graph;
+
+  for (size_t i = 0; gp != NULL && i < gp->n_initializer; i++)
+    if (in_file (l, gp->initializer[i]->raw_data.data)) {
+      gp->initializer[i]->raw_data.data = NULL;
+      gp->initializer[i]->raw_data.len = 0;
+    }
+}
+
+/* Decodes the skeleton when the file has large raw_data payloads (see onnx-skeleton.h), else
+ * the file itself. */
+static Onnx__ModelProto *
+unpack_model (loader *l, ProtobufCAllocator *allocator, const uint8_t *data, size_t size)
+{
+  cnn_onnx_skeleton skel;
+  Onnx__ModelProto *model;
+
+  if (!cnn_onnx_skeleton_build (data, size, &skel))
+    return onnx__model_proto__unpack (allocator, size, data);
+  model = onnx__model_proto__unpack (allocator, skel.size, skel.data);
+  if (model != NULL && !attach_cut_payloads (l, model, &skel)) {
+    detach_cut_payloads (l, model);
+    onnx__model_proto__free_unpacked (model, allocator);
+    model = onnx__model_proto__unpack (allocator, size, data);
+  }
+  cnn_onnx_skeleton_free (&skel);
+  return model;
+}
+
+static cnn_status
+load_impl (const void *data, size_t size, const char *source, const cnn_options *options,
+    bool release_file, cnn_graph **graph, cnn_error *err)
 {
   alloc_state as = { false };
   ProtobufCAllocator allocator = { pb_alloc, pb_free, &as };
@@ -823,7 +912,10 @@ cnn_onnx_load (const void *data, size_t size, const char *source, const cnn_opti
     goto error;
   }
 
-  model = onnx__model_proto__unpack (&allocator, size, data);
+  l.file = data;
+  l.file_size = size;
+  l.release_file = release_file;
+  model = unpack_model (&l, &allocator, data, size);
   if (!model) {
     if (as.failed)
       status = cnn_set_error (err, CNN_STATUS_OUT_OF_MEMORY,
@@ -898,9 +990,25 @@ cnn_onnx_load (const void *data, size_t size, const char *source, const cnn_opti
 error:
   if (l.g)
     cnn_graph_free (l.g);
-  if (model)
+  if (model) {
+    detach_cut_payloads (&l, model);
     onnx__model_proto__free_unpacked (model, &allocator);
+  }
   free (l.producer);
   free (l.ids);
   return status;
+}
+
+cnn_status
+cnn_onnx_load (const void *data, size_t size, const char *source, const cnn_options *options,
+    cnn_graph **graph, cnn_error *err)
+{
+  return load_impl (data, size, source, options, false, graph, err);
+}
+
+cnn_status
+cnn_onnx_load_owned (void *data, size_t size, const char *source,
+    const cnn_options *options, cnn_graph **graph, cnn_error *err)
+{
+  return load_impl (data, size, source, options, true, graph, err);
 }

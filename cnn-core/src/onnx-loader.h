@@ -24,4 +24,10 @@
 cnn_status cnn_onnx_load (const void *data, size_t size, const char *source,
     const cnn_options *options, cnn_graph **graph, cnn_error *err);
 
+/* As cnn_onnx_load, for the caller's own copy of a file: the pages of `data` that held
+ * weights are given back to the system as they are decoded (their contents are gone after),
+ * so loading peaks near one copy of the weights, not two. */
+cnn_status cnn_onnx_load_owned (void *data, size_t size, const char *source,
+    const cnn_options *options, cnn_graph **graph, cnn_error *err);
+
 #endif /* CNN_ONNX_LOADER_H */

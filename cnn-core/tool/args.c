@@ -91,6 +91,7 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
   } valued[] = {
     { TOOL_OPT_SHAPE, "--shape", NULL },
     { TOOL_OPT_THREADS, "--threads", NULL },
+    { TOOL_OPT_PRECISION, "--precision", NULL },
     { TOOL_OPT_INPUT, "--input", "-i" },
     { TOOL_OPT_OUTPUT, "--output", "-o" },
     { TOOL_OPT_ITERATIONS, "--iterations", NULL },
@@ -165,6 +166,15 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
         break;
       case TOOL_OPT_THREADS:
         status = tool_parse_int (name, "--threads", value, 0, CNN_MAX_THREADS, &args->threads);
+        break;
+      case TOOL_OPT_PRECISION:
+        if (strcmp (value, "fp32") == 0)
+          args->precision = CNN_PRECISION_FP32;
+        else if (strcmp (value, "bf16") == 0)
+          args->precision = CNN_PRECISION_BF16;
+        else
+          return tool_usage_error (name, "invalid value '%s' for --precision (fp32 or bf16)",
+              value);
         break;
       case TOOL_OPT_INPUT:
         args->inputs[args->n_inputs++] = value;

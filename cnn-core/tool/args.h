@@ -14,6 +14,7 @@ enum {
   TOOL_OPT_ITERATIONS = 1 << 5,
   TOOL_OPT_WARMUP = 1 << 6,
   TOOL_OPT_PROFILE = 1 << 7,
+  TOOL_OPT_PRECISION = 1 << 8,
 };
 
 /* --shape NAME=D0,D1,... */
@@ -27,10 +28,15 @@ typedef struct tool_shape {
 /* The --threads line of every command's help; tool_parse_args sets the default. */
 #define TOOL_HELP_THREADS \
   "  --threads N        worker threads (default 1; 0 = one per CPU)\n"
+/* --precision: fp32 or bf16 convolutions (cnn_options.precision). */
+#define TOOL_HELP_PRECISION \
+  "  --precision P      fp32 (default) or bf16: convolutions in bfloat16 with fp32 sums on\n" \
+  "                     AVX512_BF16 CPUs (a warning and fp32 elsewhere)\n"
 
 typedef struct tool_args {
   const char *model;
   int threads;                  /* 1 unless --threads is given; 0 = one per online CPU */
+  cnn_precision precision;      /* --precision, default fp32 */
   const char **inputs;          /* -i, in order */
   int n_inputs;
   const char **outputs;         /* -o, in order */

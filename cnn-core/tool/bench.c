@@ -198,14 +198,21 @@ bench_main (const tool_args *args)
     printf ("{\"model\":");
     tool_json_string (stdout, args->model);
     printf (",\"threads\":%d,\"iterations\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
-        "\"peak_rss_kb\":%ld", threads, args->iterations, median, min, usage.ru_maxrss);
+        "\"peak_rss_kb\":%ld,\"cpu\":", threads, args->iterations, median, min,
+        usage.ru_maxrss);
+    tool_json_string (stdout, cnn_cpu_description ());
+    printf (",\"openblas_core\":");
+    tool_json_string (stdout, cnn_blas_core ());
+    printf (",\"precision\":\"%s\"", cnn_precision_name (cnn_model_precision (model)));
     if (args->profile)
       bench_print_profile_json (args, model);
     printf ("}\n");
   } else {
     printf ("model: %s\n", args->model);
-    printf ("threads: %d, iterations: %d, warmup: %d\n", threads, args->iterations,
-        args->warmup);
+    printf ("cpu: %s\n", cnn_cpu_description ());
+    printf ("openblas core: %s\n", cnn_blas_core ());
+    printf ("threads: %d, precision: %s, iterations: %d, warmup: %d\n", threads,
+        cnn_precision_name (cnn_model_precision (model)), args->iterations, args->warmup);
     printf ("median: %.3f ms, min: %.3f ms\n", median, min);
     printf ("peak RSS: %ld KB\n", usage.ru_maxrss);
     if (args->profile)
@@ -222,10 +229,11 @@ done:
 }
 
 const tool_command tool_bench_command = {
-  "bench", TOOL_OPT_SHAPE | TOOL_OPT_JSON | TOOL_OPT_THREADS | TOOL_OPT_ITERATIONS
+  "bench", TOOL_OPT_SHAPE | TOOL_OPT_JSON | TOOL_OPT_THREADS | TOOL_OPT_PRECISION
+      | TOOL_OPT_ITERATIONS
       | TOOL_OPT_WARMUP | TOOL_OPT_PROFILE,
   "time inference on deterministic inputs",
-  "Usage: cnn bench MODEL.onnx [--threads N] [--iterations K] [--warmup W]\n"
+  "Usage: cnn bench MODEL.onnx [--threads N] [--precision P] [--iterations K] [--warmup W]\n"
   "                 [--shape NAME=D0,D1,...]... [--json] [--profile]\n"
   "\n"
   "Runs MODEL W times untimed, then K times timed on a deterministic input (sin(i)), and\n"
@@ -233,6 +241,7 @@ const tool_command tool_bench_command = {
   "resident memory.\n"
   "\n"
   TOOL_HELP_THREADS
+  TOOL_HELP_PRECISION
   "  --iterations K     timed runs (default 50)\n"
   "  --warmup W         untimed runs first (default 5)\n"
   "  --shape NAME=DIMS  fix the shape of input NAME; a dynamic batch dimension defaults to 1\n"

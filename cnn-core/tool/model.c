@@ -115,8 +115,12 @@ tool_model_open (const tool_args *args, tool_shapes_func set_shapes, void *data,
   int status;
 
   options.threads = args->threads;
+  options.precision = args->precision;
   if (cnn_model_load_file (args->model, &options, &m, &err) != CNN_STATUS_OK)
     return tool_fail ("%s", err.message);
+  if (args->precision != cnn_model_precision (m))
+    fprintf (stderr, "cnn: warning: %s needs AVX512_BF16, which this CPU lacks: running %s\n",
+        cnn_precision_name (args->precision), cnn_precision_name (cnn_model_precision (m)));
   status = (set_shapes ? set_shapes : tool_apply_shapes) (args, m, data);
   if (status != EXIT_SUCCESS)
     goto error;

@@ -96,10 +96,10 @@ done:
 }
 
 const tool_command tool_run_command = {
-  "run", TOOL_OPT_INPUT | TOOL_OPT_OUTPUT | TOOL_OPT_THREADS,
+  "run", TOOL_OPT_INPUT | TOOL_OPT_OUTPUT | TOOL_OPT_THREADS | TOOL_OPT_PRECISION,
   "run a model on .npy inputs and write .npy outputs",
   "Usage: cnn run MODEL.onnx -i IN.npy [-i IN2.npy]... -o OUT.npy [-o OUT2.npy]...\n"
-  "               [--threads N]\n"
+  "               [--threads N] [--precision P]\n"
   "\n"
   "Runs MODEL once. Inputs are given in graph-input order; each input's shape is taken from\n"
   "its .npy file and its dtype must match the model's. Outputs are written in graph-output\n"
@@ -107,6 +107,7 @@ const tool_command tool_run_command = {
   "\n"
   "  -i, --input FILE   input tensor (.npy: float32 <f4, int64 <i8, int32 <i4, bool |b1)\n"
   "  -o, --output FILE  where to write an output tensor (.npy)\n"
-  TOOL_HELP_THREADS,
+  TOOL_HELP_THREADS
+  TOOL_HELP_PRECISION,
   run_main,
 };

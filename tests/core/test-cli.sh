@@ -160,9 +160,11 @@ import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 assert len(lines) == 1, "bench --json printed %d lines" % len(lines)
 d = json.loads(lines[0])
-for k in ("model", "threads", "median_ms", "min_ms", "peak_rss_kb"):
+for k in ("model", "threads", "median_ms", "min_ms", "peak_rss_kb", "cpu", "openblas_core"):
     assert k in d, "bench JSON lacks %r: %r" % (k, d)
 assert d["threads"] == 1 and 0 <= d["min_ms"] <= d["median_ms"] and d["peak_rss_kb"] > 0, d
+# What ran: the CPU with its family and model, and the OpenBLAS kernels the run loaded.
+assert "family" in d["cpu"] and d["openblas_core"] not in ("", "not loaded", "unknown"), d
 ' "$TMP/bench.json"
 # bench reports the threads run used: 1 without --threads (the core's default), one per online
 # CPU for --threads 0 (the core caps that at 64), else the number given.
@@ -186,6 +188,31 @@ bench_threads 3 --threads 3
 expect 0 '' "$CNN" bench "$MODELS/classifier.onnx" --iterations 1 --warmup 0
 checks=$((checks + 1))
 grep -q '^threads: 1,' "$TMP/stdout" || fail "bench without --threads: $(grep threads "$TMP/stdout")"
+checks=$((checks + 1))
+grep -q '^cpu: .*family' "$TMP/stdout" && grep -q '^openblas core: ..' "$TMP/stdout" ||
+  fail "bench does not name the CPU and OpenBLAS core: $(head -3 "$TMP/stdout")"
+# --precision bf16 runs bf16 on AVX512_BF16 CPUs; elsewhere fp32, with a warning. Both bench
+# and run report/accept it; anything but fp32 and bf16 is a usage error.
+expect 2 'precision.*fp32 or bf16' "$CNN" bench "$MODELS/classifier.onnx" --precision fp16
+if grep -qw avx512_bf16 /proc/cpuinfo; then bf16_runs=bf16; bf16_warns=''; else
+  bf16_runs=fp32; bf16_warns='warning: bf16 needs AVX512_BF16'; fi
+expect 0 "$bf16_warns" "$CNN" bench "$MODELS/classifier.onnx" --iterations 1 --warmup 0 --json \
+    --precision bf16
+check_py '
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+assert d["precision"] == sys.argv[2], "bench --precision bf16 reports %r, expected %r" % (
+    d["precision"], sys.argv[2])
+' "$TMP/stdout" "$bf16_runs"
+expect 0 "$bf16_warns" "$CNN" run "$MODELS/classifier.onnx" --precision bf16 \
+    -i "$MODELS/classifier-input.npy" -o "$TMP/bf16.npy"
+# bfloat16 keeps 8 significant bits: the logits stay within 2^-6 of their range, same top-1.
+check_py '
+import numpy as np, sys
+got, want = np.load(sys.argv[1]), np.load(sys.argv[2])
+err = np.abs(got - want).max() / np.abs(want).max()
+assert err <= 2.0 ** -6 and (got.argmax(-1) == want.argmax(-1)).all(), (err, got, want)
+' "$TMP/bf16.npy" "$MODELS/classifier-expected.npy"
 expect 0 '' "$CNN" bench "$MODELS/conv3x3-stack.onnx" --iterations 2 --warmup 0 --profile
 checks=$((checks + 1))
 grep -q 'per op type' "$TMP/stdout" || fail "bench --profile printed no per-op totals"

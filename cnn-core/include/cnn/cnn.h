@@ -78,13 +78,30 @@ CNN_API size_t cnn_dtype_size (cnn_dtype dtype);
 /* The ONNX op types the library runs (default domain): index 0, 1, … until NULL. */
 CNN_API const char *cnn_op_name (size_t index);
 
+/* What this process computes on, for benchmarks and bug reports (static strings): the CPU —
+ * brand, family/model, the instruction sets the kernels use — and the kernels OpenBLAS runs
+ * (this loads OpenBLAS if nothing has yet; "not loaded" if it cannot be found). */
+CNN_API const char *cnn_cpu_description (void);
+CNN_API const char *cnn_blas_core (void);
+
 /* Writes dims as "[1,3,224,224]", with "?" for a dynamic (-1) dim and "[unknown]" for rank -1. */
 CNN_API void cnn_format_dims (char *buf, size_t size, int rank, const int64_t *dims);
+
+/* How convolutions multiply. BF16: weights and inputs rounded to bfloat16 (8 significant
+ * bits), products summed in fp32 (AVX512_BF16's vdpbf16ps); bias, residuals, activations and
+ * every other op stay fp32. On CPUs without AVX512_BF16 the model runs in fp32:
+ * cnn_model_precision says what runs. */
+typedef enum cnn_precision {
+  CNN_PRECISION_FP32 = 0,
+  CNN_PRECISION_BF16,
+  CNN_PRECISION_COUNT
+} cnn_precision;
 
 typedef struct cnn_options {
   int threads;                  /* worker threads, 0 to CNN_MAX_THREADS; 0 = number of CPUs */
   uint64_t max_memory_bytes;    /* cap on weights + activations; 0 = default (4 GiB) */
   uint64_t max_file_bytes;      /* cap on the model file size; 0 = default (2 GiB) */
+  cnn_precision precision;      /* default CNN_PRECISION_FP32 */
 } cnn_options;
 
 CNN_API cnn_options cnn_options_default (void);
@@ -124,6 +141,11 @@ CNN_API cnn_status cnn_model_set_input_shape (cnn_model *model, size_t index, in
 CNN_API cnn_status cnn_model_set_threads (cnn_model *model, int threads, cnn_error *err);
 /* Worker threads run uses now (never 0); 0 for NULL. */
 CNN_API int cnn_model_threads (const cnn_model *model);
+/* The precision convolutions run in: what options.precision asked for, or FP32 where the CPU
+ * cannot run BF16. */
+CNN_API cnn_precision cnn_model_precision (const cnn_model *model);
+/* "fp32", "bf16". */
+CNN_API const char *cnn_precision_name (cnn_precision precision);
 
 /* Shape inference, constant folding, graph optimisation, weight packing and memory planning. */
 CNN_API cnn_status cnn_model_prepare (cnn_model *model, cnn_error *err);
@@ -186,6 +208,7 @@ typedef enum cnn_activation {
   CNN_ACTIVATION_TANH,
   CNN_ACTIVATION_HARD_SIGMOID,  /* alpha, beta */
   CNN_ACTIVATION_HARD_SWISH,
+  CNN_ACTIVATION_SILU,          /* x * sigmoid(x), also called Swish */
   CNN_ACTIVATION_COUNT
 } cnn_activation;
 

@@ -1,6 +1,24 @@
 /* activation.c — array activation with bias, the epilogue of conv and dense kernels. */
 #include "activation.h"
 
+#include "vectorize.h"
+
+CNN_VECTORIZE static void
+sigmoid_array (float *x, size_t n, float bias)
+{
+  for (size_t i = 0; i < n; i++)
+    x[i] = 1.0f / (1.0f + cnn_exp_poly (-(x[i] + bias)));
+}
+
+CNN_VECTORIZE static void
+silu_array (float *x, size_t n, float bias)
+{
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i] + bias;
+    x[i] = v / (1.0f + cnn_exp_poly (-v));
+  }
+}
+
 void
 cnn_activate_array (float *x, size_t n, float bias, cnn_activation act, float alpha,
     float beta)
@@ -36,6 +54,12 @@ cnn_activate_array (float *x, size_t n, float bias, cnn_activation act, float al
         x[i] = v * g;
       }
       return;
+    case CNN_ACTIVATION_SIGMOID:
+      sigmoid_array (x, n, bias);
+      return;
+    case CNN_ACTIVATION_SILU:
+      silu_array (x, n, bias);
+      return;
     default:
       for (size_t i = 0; i < n; i++)
         x[i] = cnn_activate (x[i] + bias, act, alpha, beta);
@@ -57,6 +81,7 @@ cnn_activation_name (cnn_activation act)
     [CNN_ACTIVATION_TANH] = "Tanh",
     [CNN_ACTIVATION_HARD_SIGMOID] = "HardSigmoid",
     [CNN_ACTIVATION_HARD_SWISH] = "HardSwish",
+    [CNN_ACTIVATION_SILU] = "SiLU",
   };
   return act >= 0 && act < CNN_ACTIVATION_COUNT ? names[act] : "";
 }

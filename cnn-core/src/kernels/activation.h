@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 static inline float
 cnn_activate (float x, cnn_activation act, float alpha, float beta)
@@ -36,13 +37,48 @@ cnn_activate (float x, cnn_activation act, float alpha, float beta)
       float y = x / 6.0f + 0.5f;
       return x * (y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y));
     }
+    case CNN_ACTIVATION_SILU:
+      return x / (1.0f + expf (-x));
     case CNN_ACTIVATION_COUNT:
       break;
   }
   return x;
 }
 
-/* x[i] = act(x[i] + bias) for n elements; the common cases are vectorised. */
+/* Limits of the exponential's argument in the vectorised sigmoid: below CNN_EXP_MIN, 2^n would
+ * be subnormal, so exp gives exp(-87.3) = 1.2e-38; above CNN_EXP_MAX it gives +inf (from 88.38
+ * in the portable loop, where exp(x) is 2.4e38 and more), so x / (1 + exp(-x)) is -0 for very
+ * negative x and NaN for -inf, as in the definition. */
+#define CNN_EXP_MIN (-87.3f)
+#define CNN_EXP_MAX 89.0f
+
+/* exp(x) = 2^n · exp(r), n = round(x / ln 2), |r| ≤ ln 2 / 2, exp(r) by Cephes' degree-7
+ * polynomial (about 1 ulp), 2^n built in the exponent bits. Branch-free, so loops over it
+ * vectorise; the AVX-512 twin is exp16 in x86-avx512/avx512.h. NaN stays NaN. */
+static inline float
+cnn_exp_poly (float x)
+{
+  union { float f; int32_t i; } t, scale;
+
+  x = x < CNN_EXP_MIN ? CNN_EXP_MIN : x;
+  x = x > CNN_EXP_MAX ? CNN_EXP_MAX : x;
+  t.f = x * 1.44269504088896341f + 12582912.0f;     /* 1.5 · 2^23: rounds to an integer */
+  float n = t.f - 12582912.0f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  scale.i = (t.i - 0x4B400000 + 127) * (1 << 23);  /* 2^n, n in [-126, 128]: 128 is +inf */
+  return p * scale.f;
+}
+
+/* x[i] = act(x[i] + bias) for n elements; the common cases are vectorised (sigmoid and SiLU
+ * through cnn_exp_poly, within a few ulp of cnn_activate). */
 void cnn_activate_array (float *x, size_t n, float bias, cnn_activation act, float alpha,
     float beta);
 

@@ -20,6 +20,14 @@ void cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ld
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
     cnn_activation act, float alpha, float beta);
 
+/* x86-avx512/gemm-bf16.c: W and X rounded to bfloat16, products summed in fp32 by vdpbf16ps;
+ * epilogue in fp32. Only when cnn_gemm_bf16_available() (AVX512_BF16 CPUs); elsewhere it
+ * computes cnn_gemm_blas's fp32 result. */
+bool cnn_gemm_bf16_available (void);
+void cnn_gemm_bf16 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta);
+
 /* gemm.c: the portable twin on OpenBLAS (cnn_sgemm), for every CPU. */
 void cnn_gemm_blas (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,

@@ -18,9 +18,9 @@
  *                  one vectorised pass per tap ("depthwise-3x3": all nine taps in one pass;
  *                  kernels/depthwise.c).
  * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: no packing of W,
- * bias, residual and activation on registers) instead of OpenBLAS (cnn_gemm_blas), except
- * Winograd's on maps larger than 14×14 where OpenBLAS is faster, and depthwise convs with
- * strides 1 or 2 read their input in place through cnn_depthwise_direct
+ * bias, residual and activation on registers) instead of OpenBLAS (cnn_gemm_blas), Winograd's
+ * on every map size too (whatever kernels OpenBLAS picked, see blas.h), and depthwise convs
+ * with strides 1 or 2 read their input in place through cnn_depthwise_direct
  * (kernels/x86-avx512/depthwise.c) instead of phase planes. The portable paths stay for
  * other CPUs and are tested on every CPU (cnn_conv_set_portable).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
@@ -62,8 +62,6 @@
  * (with cnn_gemm_fused they run as fast as im2col's, but whole networks then stream 16/9 as
  * many weights from memory: 16 MiB per 512-channel conv). */
 #define WINOGRAD_MIN_TILES 32
-/* Up to 14×14 maps; on larger ones OpenBLAS runs the wider GEMMs faster (measured). */
-#define WINOGRAD_FUSED_MAX_TILES 64
 /* Fewer tiles per GEMM than this waste OpenBLAS's kernels. */
 #define WINOGRAD_MIN_BLOCK 16
 
@@ -95,6 +93,7 @@ typedef struct {
   int64_t tile;                 /* most output columns (Winograd: 2×2 tiles) per GEMM item */
   const float *u;               /* Winograd: transformed weights [16][M][C] */
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
+  bool bf16;                    /* GEMM algorithms: cnn_gemm_bf16 (options.precision) */
   bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes */
 } conv_plan;
 
@@ -285,7 +284,12 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       || (status = conv_check_sum (g, n, err)) != CNN_STATUS_OK)
     return status;
 
-  conv_algo algo = conv_choose (&s, weights->blob != NULL);
+  /* bf16 GEMMs (options.precision, on AVX512_BF16 CPUs) on the untransformed weights:
+   * Winograd's transforms would add to bfloat16's rounding, and im2col's single GEMM at twice
+   * the multiply-adds per instruction does as well as Winograd's 2.25× fewer. */
+  bool bf16 = g->options.precision == CNN_PRECISION_BF16 && !conv_portable
+      && cnn_gemm_bf16_available ();
+  conv_algo algo = conv_choose (&s, weights->blob != NULL && !bf16);
   int64_t k = s.c / s.group * s.kh * s.kw;
   int64_t mg = s.m / s.group;
   int64_t cols = s.oh * s.ow;
@@ -304,6 +308,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   memset (plan, 0, sizeof (*plan));
   plan->s = s;
   plan->algo = algo;
+  plan->bf16 = bf16 && (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM);
   switch (algo) {
     case CONV_GEMM_1X1:
       plan->fused = conv_use_fused (&s);
@@ -319,7 +324,11 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     case CONV_WINOGRAD: {
       float *u = (float *) ((char *) plan + head);
       int64_t tiles = cnn_ceil_div (s.oh, 2) * cnn_ceil_div (s.ow, 2);
-      plan->fused = conv_use_fused (&s) && tiles <= WINOGRAD_FUSED_MAX_TILES;
+      /* On every map size: OpenBLAS's SkylakeX kernels ran the wide GEMMs of maps above
+       * 14×14 about as fast, but without OPENBLAS_CORETYPE (the library sets none) Debian's
+       * OpenBLAS may pick Haswell's on AVX-512 CPUs it does not know. ResNet-50, 1 thread,
+       * Zen 4: 86.4 ms this way with OpenBLAS forced to Haswell, 88.5 ms before (SkylakeX). */
+      plan->fused = conv_use_fused (&s);
       cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
       plan->u = u;
       plan->tile = cnn_min64 (tiles, cnn_max64 (2 * WINOGRAD_MIN_BLOCK,
@@ -359,7 +368,8 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   /* Only im2col has a workspace (the 1×1 GEMM's may be NULL). */
   float *col = job->plan->algo == CONV_IM2COL_GEMM
       ? (float *) (job->workspace + (size_t) thread * job->workspace_stride) : NULL;
-  cnn_gemm_fn *gemm = job->fused ? cnn_gemm_fused : cnn_gemm_blas;
+  cnn_gemm_fn *gemm = job->plan->bf16 ? cnn_gemm_bf16 : job->fused ? cnn_gemm_fused
+      : cnn_gemm_blas;
 
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;

@@ -12,6 +12,27 @@
 #define AVX512 __attribute__ ((target ("avx512f,avx512vl,avx512dq,fma")))
 #define INLINE __attribute__ ((always_inline)) static inline
 
+/* exp(x) on 16 lanes: cnn_exp_poly (kernels/activation.h) with AVX-512's rounding and
+ * scalef. Clamped like it; NaN stays NaN (max/min return their second operand on NaN). */
+AVX512 INLINE __m512
+exp16 (__m512 x)
+{
+  x = _mm512_min_ps (_mm512_set1_ps (CNN_EXP_MAX), _mm512_max_ps (_mm512_set1_ps (CNN_EXP_MIN),
+          x));
+  __m512 n = _mm512_roundscale_ps (_mm512_mul_ps (x, _mm512_set1_ps (1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps (n, _mm512_set1_ps (0.693359375f), x);
+  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps (1.9875691500e-4f);
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.3981999507e-3f));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (8.3334519073e-3f));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (4.1665795894e-2f));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.6666665459e-1f));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (5.0000001201e-1f));
+  p = _mm512_fmadd_ps (_mm512_mul_ps (p, r), r, _mm512_add_ps (r, _mm512_set1_ps (1.0f)));
+  return _mm512_scalef_ps (p, n);
+}
+
 /* The activations networks fuse into convs, on registers; false for the rest, which the
  * caller then applies to the stored tile. */
 AVX512 INLINE __m512
@@ -39,6 +60,12 @@ activate16 (__m512 v, cnn_activation act, float alpha, float beta)
       __mmask16 neg = _mm512_cmp_ps_mask (v, zero, _CMP_LT_OQ);
       return _mm512_mask_mul_ps (v, neg, v, _mm512_set1_ps (alpha));
     }
+    case CNN_ACTIVATION_SIGMOID:
+      return _mm512_div_ps (_mm512_set1_ps (1.0f),
+          _mm512_add_ps (_mm512_set1_ps (1.0f), exp16 (_mm512_sub_ps (zero, v))));
+    case CNN_ACTIVATION_SILU:
+      return _mm512_div_ps (v,
+          _mm512_add_ps (_mm512_set1_ps (1.0f), exp16 (_mm512_sub_ps (zero, v))));
     default:
       return v;
   }
@@ -50,7 +77,8 @@ activation_in_registers (cnn_activation act)
   return act == CNN_ACTIVATION_NONE || act == CNN_ACTIVATION_RELU
       || act == CNN_ACTIVATION_RELU6 || act == CNN_ACTIVATION_CLIP
       || act == CNN_ACTIVATION_HARD_SWISH || act == CNN_ACTIVATION_HARD_SIGMOID
-      || act == CNN_ACTIVATION_LEAKY_RELU;
+      || act == CNN_ACTIVATION_LEAKY_RELU || act == CNN_ACTIVATION_SIGMOID
+      || act == CNN_ACTIVATION_SILU;
 }
 
 #endif /* CNN_KERNEL_AVX512_H */

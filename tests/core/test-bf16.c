@@ -1,0 +1,227 @@
+/* test-bf16.c — the bfloat16 GEMM (kernels/x86-avx512/gemm-bf16.c) against references, on
+ * any CPU.
+ *
+ * With AVX512_BF16, every case is held to two references computed in double:
+ *   exact   the product of W and X rounded to bfloat16 (round to nearest even), as vdpbf16ps
+ *           multiplies them: only fp32 summation may differ, |d| ≤ (k + 4) · 2^-24 · Σ|w·x|
+ *           (+ 1e-30), so a wrong pairing, packing or mask fails at once;
+ *   fp32    the plain fp32 product: bfloat16 keeps 8 significant bits, each rounding is at most
+ *           2^-9 relative, a product of two at most 2^-8 + 2^-18, so |d| ≤ 2^-7 · Σ|w·x|
+ *           (the bf16 error bound with room for fp32 summation), times 1.25 through the
+ *           activation (its slope is at most 1.1).
+ * Without AVX512_BF16 (the fallback), cnn_gemm_bf16 must give the fp32 result: the fp32
+ * bound of cnn_gemm_blas, 1e-5 · Σ|w·x|.
+ * Whole models: options.precision = BF16 on a builder network (a 3×3 stride-2 conv to 19
+ * channels, then a 1×1 conv to 7) reports the precision that
+ * runs (BF16 only with AVX512_BF16) and stays within bfloat16's bound of the fp32 model; an
+ * invalid precision is refused with a message naming the option.
+ * Shapes: odd M, N and K (K = 1, odd K with a zero partner, K across several slices), 1×1
+ * outputs (N = 1), N not a multiple of 16, strided X and Y, bias, residual, activations on
+ * registers and after the store.
+ */
+#include "cpu.h"
+#include "kernels/gemm.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+static float
+to_bf16 (float f)
+{
+  union { float f; uint32_t u; } v = { f };
+  uint32_t lsb = (v.u >> 16) & 1u;
+  v.u = (v.u + 0x7fffu + lsb) & 0xffff0000u;     /* round to nearest even */
+  return v.f;
+}
+
+static float
+rnd (uint32_t *seed)
+{
+  *seed = *seed * 1664525u + 1013904223u;
+  return (float) ((int32_t) (*seed >> 8) - (1 << 23)) / (float) (1 << 23);
+}
+
+typedef struct {
+  int64_t m, n, k, ldx_pad, ldy_pad;
+  bool bias, sum;
+  cnn_activation act;
+} gcase;
+
+static const gcase cases[] = {
+  { 1, 1, 1, 0, 0, false, false, CNN_ACTIVATION_NONE },
+  { 5, 7, 3, 2, 1, true, false, CNN_ACTIVATION_RELU },
+  { 13, 49, 27, 0, 3, true, true, CNN_ACTIVATION_NONE },
+  { 7, 17, 130, 5, 0, true, false, CNN_ACTIVATION_SILU },
+  { 16, 33, 257, 0, 0, true, true, CNN_ACTIVATION_RELU6 },
+  { 6, 32, 256, 0, 0, false, false, CNN_ACTIVATION_SIGMOID },
+  { 37, 100, 300, 7, 2, true, true, CNN_ACTIVATION_HARD_SWISH },
+  { 3, 1, 64, 0, 0, true, false, CNN_ACTIVATION_ELU },
+  { 64, 196, 576, 0, 0, true, false, CNN_ACTIVATION_RELU },
+  { 11, 15, 513, 1, 1, false, true, CNN_ACTIVATION_TANH },
+};
+
+static void
+run_case (const gcase *c, bool have_bf16)
+{
+  int64_t ldx = c->n + c->ldx_pad, ldy = c->n + c->ldy_pad;
+  float *w = malloc (sizeof (float) * (size_t) (c->m * c->k));
+  float *x = malloc (sizeof (float) * (size_t) (c->k * ldx));
+  float *y = malloc (sizeof (float) * (size_t) (c->m * ldy));
+  float *s = malloc (sizeof (float) * (size_t) (c->m * ldy));
+  float *b = malloc (sizeof (float) * (size_t) c->m);
+  uint32_t seed = (uint32_t) (c->m * 131 + c->n * 7 + c->k);
+  int bad = 0;
+  double worst = 0;
+
+  for (int64_t i = 0; i < c->m * c->k; i++)
+    w[i] = rnd (&seed);
+  for (int64_t i = 0; i < c->k * ldx; i++)
+    x[i] = rnd (&seed) * 3.0f;
+  for (int64_t i = 0; i < c->m * ldy; i++) {
+    s[i] = rnd (&seed);
+    y[i] = NAN;
+  }
+  for (int64_t i = 0; i < c->m; i++)
+    b[i] = rnd (&seed);
+
+  cnn_gemm_bf16 (c->m, c->n, c->k, w, c->k, x, ldx, y, ldy, c->bias ? b : NULL,
+      c->sum ? s : NULL, c->act, 1.0f, 0.0f);
+
+  for (int64_t i = 0; i < c->m; i++)
+    for (int64_t j = 0; j < c->n; j++) {
+      double exact = 0, plain = 0, mag = 0;
+      for (int64_t k = 0; k < c->k; k++) {
+        exact += (double) to_bf16 (w[i * c->k + k]) * to_bf16 (x[k * ldx + j]);
+        plain += (double) w[i * c->k + k] * x[k * ldx + j];
+        mag += fabs ((double) w[i * c->k + k] * x[k * ldx + j]);
+      }
+      double add = (c->bias ? b[i] : 0.0) + (c->sum ? s[i * ldy + j] : 0.0);
+      double want_exact = cnn_activate ((float) (exact + add), c->act, 1.0f, 0.0f);
+      double want_plain = cnn_activate ((float) (plain + add), c->act, 1.0f, 0.0f);
+      double got = y[i * ldy + j];
+      bool ok;
+      if (have_bf16) {
+        double tol_exact = (double) (c->k + 4) * ldexp (1.0, -24) * (mag + fabs (add)) * 1.25
+            + 1e-30;
+        double tol_plain = ldexp (1.0, -7) * mag * 1.25 + 1e-6 * fabs (add);
+        ok = fabs (got - want_exact) <= tol_exact && fabs (got - want_plain) <= tol_plain;
+        if (fabs (got - want_plain) / (mag + 1e-30) > worst)
+          worst = fabs (got - want_plain) / (mag + 1e-30);
+      } else {
+        ok = fabs (got - want_plain) <= 1e-5 * (mag + fabs (add)) + 1e-6;
+      }
+      if (!ok && bad++ < 3)
+        printf ("  y[%lld][%lld] = %.9g, want %.9g (bf16-exact %.9g)\n", (long long) i,
+            (long long) j, got, want_plain, want_exact);
+    }
+  /* Columns between n and ldy are never written. */
+  for (int64_t i = 0; i < c->m; i++)
+    for (int64_t j = c->n; j < ldy; j++)
+      if (!isnan (y[i * ldy + j]) && bad++ < 3)
+        printf ("  y[%lld][%lld] written past n\n", (long long) i, (long long) j);
+
+  printf ("%s bf16 gemm m%lld n%lld k%lld%s%s %s: max |err| / Σ|w·x| vs fp32 = %.2e\n",
+      bad ? "FAIL" : "PASS", (long long) c->m, (long long) c->n, (long long) c->k,
+      c->bias ? " bias" : "", c->sum ? " residual" : "", cnn_activation_name (c->act)[0]
+      ? cnn_activation_name (c->act) : "linear", worst);
+  failures += bad != 0;
+  free (w);
+  free (x);
+  free (y);
+  free (s);
+  free (b);
+}
+
+enum { C_IN = 5, C_MID = 19, H = 13, W = 11, C_OUT = 7 };
+
+static cnn_model *
+build (cnn_precision precision, const float *w1, const float *w2, cnn_error *err)
+{
+  cnn_builder *b = cnn_builder_create ("bf16");
+  cnn_options options = cnn_options_default ();
+  cnn_model *model = NULL;
+  int x = cnn_builder_input (b, "input", C_IN, H, W);
+  x = cnn_builder_conv (b, x, C_MID, 3, 3, 2, 1, 1, 1, w1, NULL, CNN_ACTIVATION_RELU);
+  x = cnn_builder_conv (b, x, C_OUT, 1, 1, 1, 0, 1, 1, w2, NULL, CNN_ACTIVATION_NONE);
+  cnn_builder_output (b, x, "y");
+  options.precision = precision;
+  if (cnn_builder_finish (b, &options, &model, err) != CNN_STATUS_OK
+      || cnn_model_prepare (model, err) != CNN_STATUS_OK) {
+    cnn_model_destroy (model);
+    return NULL;
+  }
+  return model;
+}
+
+static void
+check_model (bool have)
+{
+  float w1[C_MID * C_IN * 9], w2[C_OUT * C_MID], in[C_IN * H * W];
+  float y32[C_OUT * 7 * 6], y16[C_OUT * 7 * 6];
+  uint32_t seed = 11;
+  cnn_error err;
+
+  for (size_t i = 0; i < sizeof w1 / sizeof w1[0]; i++)
+    w1[i] = rnd (&seed);
+  for (size_t i = 0; i < sizeof w2 / sizeof w2[0]; i++)
+    w2[i] = rnd (&seed);
+  for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+    in[i] = rnd (&seed);
+  cnn_model *m32 = build (CNN_PRECISION_FP32, w1, w2, &err);
+  cnn_model *m16 = build (CNN_PRECISION_BF16, w1, w2, &err);
+  const void *inputs[1] = { in };
+  void *o32[1] = { y32 }, *o16[1] = { y16 };
+  bool ran = m32 != NULL && m16 != NULL && cnn_model_run (m32, inputs, o32, &err) == 0
+      && cnn_model_run (m16, inputs, o16, &err) == 0;
+  if (!ran) {
+    printf ("FAIL bf16 model: %s\n", err.message);
+    failures++;
+  } else {
+    /* Two layers: each output's error is within 2^-7 of Σ|w·x| through both; the inputs
+     * and weights are in [-1, 1], so Σ|w·x| ≤ 45 (first layer) and 19 · 45 (second). */
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < sizeof y32 / sizeof y32[0]; i++) {
+      worst = fmax (worst, fabs ((double) y32[i] - y16[i]));
+      scale = fmax (scale, fabs ((double) y32[i]));
+    }
+    double bound = have ? ldexp (1.0, -7) * (19.0 * 45.0 + 19.0 * 45.0) : 1e-5 * scale;
+    cnn_precision want = have ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
+    bool ok = cnn_model_precision (m16) == want && cnn_model_precision (m32)
+        == CNN_PRECISION_FP32 && worst <= bound && (!have || worst > 0);
+    printf ("%s bf16 model: runs %s; max |bf16 - fp32| = %.3g (max |y| %.3g, bound %.3g)\n",
+        ok ? "PASS" : "FAIL", cnn_precision_name (cnn_model_precision (m16)), worst, scale,
+        bound);
+    failures += !ok;
+  }
+  cnn_model_destroy (m32);
+  cnn_model_destroy (m16);
+
+  cnn_model *bad = build ((cnn_precision) 7, w1, w2, &err);
+  bool refused = bad == NULL && strstr (err.message, "options.precision") != NULL;
+  printf ("%s invalid precision refused: %s\n", refused ? "PASS" : "FAIL",
+      bad == NULL ? err.message : "(loaded)");
+  failures += !refused;
+  cnn_model_destroy (bad);
+}
+
+int
+main (void)
+{
+  bool have = cnn_gemm_bf16_available ();
+
+  if (have && !cnn_cpu_has_avx512_bf16 ()) {
+    printf ("FAIL cnn_gemm_bf16_available on a CPU without AVX512_BF16\n");
+    failures++;
+  }
+  printf ("# %s: %s\n", have ? "AVX512_BF16" : "no AVX512_BF16 (the fp32 fallback is tested)",
+      "cases follow");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    run_case (&cases[i], have);
+  check_model (have);
+  printf ("%d failures\n", failures);
+  return failures != 0;
+}
