@@ -1,4 +1,6 @@
-/* elementwise.c — Add, Sub, Mul, Div with numpy multidirectional broadcasting (opset 7+).
+/* elementwise.c — Add, Sub, Mul, Div with numpy multidirectional broadcasting (opset 7+) and
+ * the limited broadcasting of opsets 1–6 (`broadcast` = 1 with `axis`: B's dims line up with
+ * A's from `axis` on, which is numpy broadcasting once B gets trailing 1s).
  *
  * Float32, int64 and int32. The integer forms matter because exporters compute shapes with
  * them (constant-folded at prepare). Integer Div truncates toward zero like C and like ONNX's
@@ -9,6 +11,7 @@
  * per-channel operands collapse into one or two dims whose inner loop has stride 1 or 0.
  */
 #include "kernels/activation.h"
+#include "helpers.h"
 #include "ops.h"
 
 #include <stdio.h>
@@ -27,11 +30,32 @@ typedef enum {
 static cnn_status
 binary_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
-  /* Opset < 7 limited broadcasting (broadcast/axis attributes) is not supported. */
-  if (cnn_node_attr (n, "broadcast") != NULL || cnn_node_attr (n, "axis") != NULL)
-    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "legacy 'broadcast'/'axis' attributes (opset < 7) are not supported");
+  if (g->opset >= 7 && (cnn_node_attr (n, "broadcast") != NULL
+          || cnn_node_attr (n, "axis") != NULL))
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+        "the 'broadcast' and 'axis' attributes exist only before opset 7");
   return CNN_STATUS_OK;
+}
+
+/* B's shape as numpy broadcasting sees it: as stored, or (opset < 7, broadcast = 1 with an
+ * axis) followed by 1s so that its dims start at `axis` of A's. False when the axis does not
+ * fit. */
+static bool
+binary_b_shape (const cnn_graph *g, const cnn_node *n, const cnn_value *a, const cnn_value *b,
+    int *rank, int64_t dims[CNN_MAX_RANK])
+{
+  const cnn_attr *axis_attr = cnn_node_attr (n, "axis");
+
+  *rank = b->rank;
+  memcpy (dims, b->dims, sizeof (int64_t) * (size_t) b->rank);
+  if (g->opset >= 7 || axis_attr == NULL || cnn_node_attr_int (n, "broadcast", 0) == 0)
+    return true;
+  int axis;
+  if (!cnn_op_resolve_axis (axis_attr->i, a->rank, &axis) || axis + b->rank > a->rank)
+    return false;
+  for (int d = axis + b->rank; d < a->rank; d++)
+    dims[(*rank)++] = 1;
+  return true;
 }
 
 static cnn_status
@@ -39,11 +63,19 @@ binary_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
   const cnn_value *a = cnn_node_input (g, n, 0);
   const cnn_value *b = cnn_node_input (g, n, 1);
-  int64_t dims[CNN_MAX_RANK];
+  int64_t dims[CNN_MAX_RANK], bdims[CNN_MAX_RANK];
+  int brank;
   char sa[160], sb[160];
 
   if (a == NULL || b == NULL || a->rank < 0 || b->rank < 0)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shapes are unknown");
+  if (!binary_b_shape (g, n, a, b, &brank, bdims)) {
+    cnn_format_dims (sa, sizeof (sa), a->rank, a->dims);
+    cnn_format_dims (sb, sizeof (sb), b->rank, b->dims);
+    return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
+        "axis %lld does not place B of shape %s inside A of shape %s",
+        (long long) cnn_node_attr_int (n, "axis", 0), sb, sa);
+  }
   if (a->dtype != b->dtype)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
         "input types differ (%s and %s)", cnn_dtype_string (a->dtype),
@@ -54,11 +86,11 @@ binary_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
         "input type %s is not supported (float32, int64, int32 are)",
         cnn_dtype_string (a->dtype));
 
-  int rank = a->rank > b->rank ? a->rank : b->rank;
+  int rank = a->rank > brank ? a->rank : brank;
   for (int i = 0; i < rank; i++) {
-    int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
+    int ia = i - (rank - a->rank), ib = i - (rank - brank);
     int64_t da = ia >= 0 ? a->dims[ia] : 1;
-    int64_t db = ib >= 0 ? b->dims[ib] : 1;
+    int64_t db = ib >= 0 ? bdims[ib] : 1;
     if (da == db || db == 1)
       dims[i] = da;
     else if (da == 1)
@@ -92,7 +124,8 @@ typedef struct {
 } bin_plan;
 
 static void
-bin_plan_build (bin_plan *p, const cnn_value *a, const cnn_value *b, const cnn_value *out)
+bin_plan_build (bin_plan *p, const cnn_value *a, int brank, const int64_t *bdims,
+    const cnn_value *out)
 {
   int64_t stride_a = 1, stride_b = 1;
   int64_t dims[CNN_MAX_RANK], sa[CNN_MAX_RANK], sb[CNN_MAX_RANK];
@@ -100,9 +133,9 @@ bin_plan_build (bin_plan *p, const cnn_value *a, const cnn_value *b, const cnn_v
 
   /* Strides of each operand aligned to the output's dims (right-aligned, 0 = broadcast). */
   for (int i = rank - 1; i >= 0; i--) {
-    int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
+    int ia = i - (rank - a->rank), ib = i - (rank - brank);
     int64_t da = ia >= 0 ? a->dims[ia] : 1;
-    int64_t db = ib >= 0 ? b->dims[ib] : 1;
+    int64_t db = ib >= 0 ? bdims[ib] : 1;
     dims[i] = out->dims[i];
     sa[i] = da == 1 ? 0 : stride_a;
     sb[i] = db == 1 ? 0 : stride_b;
@@ -261,11 +294,14 @@ binary_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
   const cnn_value *b = cnn_node_input (g, n, 1);
   const cnn_value *out = cnn_node_output (g, n, 0);
   uint64_t count;
+  int64_t bdims[CNN_MAX_RANK];
+  int brank;
   bin_plan p;
 
   if (!cnn_value_elements (out, &count) || count == 0)
     return;
-  bin_plan_build (&p, a, b, out);
+  binary_b_shape (g, n, a, b, &brank, bdims);   /* checked by infer */
+  bin_plan_build (&p, a, brank, bdims, out);
   p.kind = kind;
   p.dtype = out->dtype;
   p.a = a->ptr;

@@ -236,10 +236,24 @@ cast_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
   cast_params *p;
   cnn_dtype to;
 
-  if (a == NULL || a->type != CNN_ATTR_INT)
+  int64_t code = a != NULL && a->type == CNN_ATTR_INT ? a->i : -1;
+
+  /* Opsets 1–5 name the type as a string. */
+  if (a != NULL && a->type == CNN_ATTR_STRING && g->opset < 6) {
+    static const struct { const char *name; int64_t code; } names[] = {
+      { "FLOAT", 1 }, { "DOUBLE", 11 }, { "INT32", 6 }, { "INT64", 7 }, { "BOOL", 9 },
+    };
+    for (size_t i = 0; i < sizeof (names) / sizeof (names[0]); i++)
+      if (strcmp (a->s, names[i].name) == 0)
+        code = names[i].code;
+    if (code < 0)
+      return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+          "cast to '%s' is not supported (FLOAT, DOUBLE, INT32, INT64, BOOL are)", a->s);
+  }
+  if (code < 0)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
-        "the integer attribute 'to' is missing");
-  switch (a->i) {
+        "the attribute 'to' is missing (an integer, or a type name before opset 6)");
+  switch (code) {
     case 1:                     /* FLOAT */
       to = CNN_DTYPE_FLOAT32;
       break;
@@ -258,7 +272,7 @@ cast_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
     default:
       return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
           "cast to %s (%lld) is not supported (FLOAT, DOUBLE, INT32, INT64, BOOL are)",
-          onnx_type_name (a->i), (long long) a->i);
+          onnx_type_name (code), (long long) code);
   }
   p = malloc (sizeof (*p));
   if (p == NULL)
