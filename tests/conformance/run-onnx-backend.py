@@ -42,7 +42,7 @@ ATOL = 1e-5
 SHAPE_INPUTS = {
     "Reshape": (1,), "Slice": (1, 2, 3, 4), "Squeeze": (1,), "Unsqueeze": (1,),
     "ReduceSum": (1,), "ReduceMean": (1,), "ReduceMax": (1,), "ConstantOfShape": (0,),
-    "Pad": (1,),
+    "Pad": (1,), "Split": (1,), "Expand": (1,),
 }
 
 
