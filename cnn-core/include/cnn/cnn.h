@@ -119,6 +119,14 @@ CNN_API cnn_status cnn_model_output_info (const cnn_model *model, size_t index,
 CNN_API cnn_status cnn_model_set_input_shape (cnn_model *model, size_t index, int rank,
     const int64_t *dims, cnn_error *err);
 
+/* Fixes the value of input `index` before prepare, for inputs that decide shapes (Reshape's
+ * shape, Split's sizes, axes, pads given as graph inputs): prepare then folds what depends on
+ * it, as if the file held it as a constant. dtype must be the input's; dims fix its shape as
+ * cnn_model_set_input_shape does. The bytes are copied. Run uses the stored value
+ * (inputs[index] may be NULL there); cnn_model_set_input_shape on the input forgets it. */
+CNN_API cnn_status cnn_model_set_input_value (cnn_model *model, size_t index, cnn_dtype dtype,
+    int rank, const int64_t *dims, const void *data, cnn_error *err);
+
 /* Worker threads used by run (0: one per online CPU). A prepared model is planned again for
  * the new count and stays runnable; on failure it keeps its previous threads and plan. */
 CNN_API cnn_status cnn_model_set_threads (cnn_model *model, int threads, cnn_error *err);
