@@ -1,0 +1,72 @@
+/* gstcnnmodelio.h — the forms of model input and output cnnclassify accepts, and the
+ * buffers between the preprocessed frame and the model.
+ *
+ * Input 0 must be one image tensor: float32 [1, C, H, W] (NCHW, PyTorch and most
+ * exporters) or [1, H, W, C] (NHWC, Keras/TensorFlow through tf2onnx), C = 1 or 3, told
+ * apart by where the 1 or 3 is. Dynamic height and width take the `input-size` property,
+ * else the model's `cnn.input_size` metadata ("WxH"), else GST_CNN_DYNAMIC_INPUT_SIZE
+ * with a GST_ELEMENT_WARNING naming the property. The class vector is the output named by
+ * `output-name`, else the first output of the form [K], [1, K] or [1, K, 1, 1].
+ *
+ * Preprocessing always writes NCHW floats; for an NHWC model gst_cnn_model_io_feed()
+ * transposes them into the model's layout.
+ *
+ * Copyright (C) 2025 gst-cnn authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef GST_CNN_MODEL_IO_H
+#define GST_CNN_MODEL_IO_H
+
+#include <gst/gst.h>
+
+#include <cnn/cnn.h>
+
+G_BEGIN_DECLS
+
+/* Input size used when the model leaves height or width dynamic and neither the
+ * input-size property nor the cnn.input_size metadata gives one. */
+#define GST_CNN_DYNAMIC_INPUT_SIZE 224
+
+typedef enum
+{
+  GST_CNN_LAYOUT_NCHW,
+  GST_CNN_LAYOUT_NHWC,
+} GstCnnLayout;
+
+typedef struct
+{
+  GstCnnLayout layout;
+  gint channels, height, width;
+  gboolean dynamic;             /* the model leaves height or width open */
+  gsize output;                 /* index of the class-vector output */
+  gsize n_classes;
+  gfloat *nchw;                 /* what preprocessing writes: channels × height × width */
+  gfloat *nhwc;                 /* the transposed copy for NHWC models, else NULL */
+  gpointer *outputs;            /* one buffer per model output; the class vector's is set
+                                 * by the caller (the results' scores) */
+  gsize n_outputs;
+} GstCnnModelIO;
+
+/* Parses "WxH" (e.g. "320x48"): both in 1..16384. FALSE for anything else. */
+gboolean gst_cnn_parse_input_size (const gchar * str, gint * width, gint * height);
+
+/* Checks input 0 of @model and fixes its shape (dynamic dims from @input_size, a "WxH"
+ * property value or NULL, then the metadata, then the default). FALSE after an element
+ * error. */
+gboolean gst_cnn_model_io_check_input (GstCnnModelIO * io, GstElement * element,
+    cnn_model * model, const gchar * source, const gchar * input_size);
+
+/* After prepare: picks the class-vector output (@output_name, or NULL for the first one
+ * that is a class vector) and allocates the tensor and the other outputs' buffers. FALSE
+ * after an element error. */
+gboolean gst_cnn_model_io_check_output (GstCnnModelIO * io, GstElement * element,
+    const cnn_model * model, const gchar * source, const gchar * output_name);
+
+/* The model's input for the tensor preprocessing wrote to io->nchw. */
+const void *gst_cnn_model_io_feed (GstCnnModelIO * io);
+
+void gst_cnn_model_io_clear (GstCnnModelIO * io);
+
+G_END_DECLS
+
+#endif /* GST_CNN_MODEL_IO_H */
