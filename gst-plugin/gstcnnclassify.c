@@ -434,6 +434,7 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
   self->preprocess_dirty = FALSE;
   GST_OBJECT_UNLOCK (self);
+  gst_cnn_model_io_adjust_params (&self->io, &params);
 
   /* Only the scaler tables depend on the frame: the model is not touched. */
   if (!gst_cnn_preprocess_configure (&self->pre, in_info, &params)) {
@@ -497,6 +498,8 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   model_name = g_strdup (self->model_name);
   GST_OBJECT_UNLOCK (self);
 
+  if (reconfigure)
+    gst_cnn_model_io_adjust_params (&self->io, &params);
   if (reconfigure && !gst_cnn_preprocess_configure (&self->pre, &filter->in_info, &params)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("preprocessing setup failed"));
     g_free (model_name);

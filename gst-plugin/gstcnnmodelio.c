@@ -12,7 +12,8 @@
 GST_DEBUG_CATEGORY_EXTERN (gst_cnn_classify_debug);
 #define GST_CAT_DEFAULT gst_cnn_classify_debug
 
-#define ACCEPTED_INPUTS "an image [1, C, H, W] or [1, H, W, C] with C = 1 or 3"
+#define ACCEPTED_INPUTS "an image [1, C, H, W] or [1, H, W, C] with C = 1 or 3, float32 " \
+  "or uint8"
 #define ACCEPTED_OUTPUTS "a class vector [K], [1, K] or [1, K, 1, 1]"
 
 /* The error of both checks; takes @reason. */
@@ -89,11 +90,12 @@ gst_cnn_model_io_check_input (GstCnnModelIO * io, GstElement * element, cnn_mode
     goto error;
   }
   cnn_format_dims (shape, sizeof (shape), info.rank, info.dims);
-  if (info.dtype != CNN_DTYPE_FLOAT32) {
-    reason = g_strdup_printf ("input \"%s\" is %s, expected float32", info.name,
+  if (info.dtype != CNN_DTYPE_FLOAT32 && info.dtype != CNN_DTYPE_UINT8) {
+    reason = g_strdup_printf ("input \"%s\" is %s, expected float32 or uint8", info.name,
         cnn_dtype_string (info.dtype));
     goto error;
   }
+  io->dtype = info.dtype;
   if (info.rank == 4 && (info.dims[0] == 1 || info.dims[0] == -1)
       && (info.dims[1] == 1 || info.dims[1] == 3)) {
     io->layout = GST_CNN_LAYOUT_NCHW;
@@ -134,8 +136,8 @@ gst_cnn_model_io_check_input (GstCnnModelIO * io, GstElement * element, cnn_mode
   io->channels = (gint) dims[c_axis];
   io->height = (gint) dims[h_axis];
   io->width = (gint) dims[w_axis];
-  GST_INFO_OBJECT (element, "input %s as %s, %dx%dx%d", shape,
-      io->layout == GST_CNN_LAYOUT_NCHW ? "NCHW" : "NHWC", io->channels, io->height,
+  GST_INFO_OBJECT (element, "input %s %s as %s, %dx%dx%d", cnn_dtype_string (io->dtype),
+      shape, io->layout == GST_CNN_LAYOUT_NCHW ? "NCHW" : "NHWC", io->channels, io->height,
       io->width);
   return TRUE;
 
@@ -238,8 +240,11 @@ gst_cnn_model_io_check_output (GstCnnModelIO * io, GstElement * element,
   io->nchw = g_try_new (gfloat, elements);
   if (io->layout == GST_CNN_LAYOUT_NHWC)
     io->nhwc = g_try_new (gfloat, elements);
+  if (io->dtype == CNN_DTYPE_UINT8)
+    io->bytes = g_try_new (guint8, elements);
   if (io->outputs == NULL || io->nchw == NULL
-      || (io->layout == GST_CNN_LAYOUT_NHWC && io->nhwc == NULL))
+      || (io->layout == GST_CNN_LAYOUT_NHWC && io->nhwc == NULL)
+      || (io->dtype == CNN_DTYPE_UINT8 && io->bytes == NULL))
     goto oom;
   for (i = 0; i < n; i++) {
     gsize bytes;
@@ -264,8 +269,24 @@ error:
   return not_a_classifier (element, source, reason);
 }
 
-const void *
-gst_cnn_model_io_feed (GstCnnModelIO * io)
+void
+gst_cnn_model_io_adjust_params (const GstCnnModelIO * io, GstCnnPreprocessParams * params)
+{
+  gint c;
+
+  if (io->dtype != CNN_DTYPE_UINT8)
+    return;
+  params->range_lo = 0.0f;
+  params->range_hi = 255.0f;
+  for (c = 0; c < 3; c++) {
+    params->mean[c] = 0.0f;
+    params->std[c] = 1.0f;
+  }
+}
+
+/* The transposed (NHWC) or plain (NCHW) floats as the model's input. */
+static const gfloat *
+layout_floats (GstCnnModelIO * io)
 {
   gint c, y, x;
   const gint C = io->channels, HW = io->height * io->width;
@@ -285,6 +306,22 @@ gst_cnn_model_io_feed (GstCnnModelIO * io)
   return io->nhwc;
 }
 
+const void *
+gst_cnn_model_io_feed (GstCnnModelIO * io)
+{
+  const gfloat *f = layout_floats (io);
+  gsize i, n = (gsize) io->channels * io->height * io->width;
+
+  if (io->dtype != CNN_DTYPE_UINT8)
+    return f;
+  /* Values are 0..255 (adjust_params), up to bilinear rounding: round and clamp. */
+  for (i = 0; i < n; i++) {
+    gfloat v = f[i] + 0.5f;
+    io->bytes[i] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (guint8) v;
+  }
+  return io->bytes;
+}
+
 void
 gst_cnn_model_io_clear (GstCnnModelIO * io)
 {
@@ -297,5 +334,6 @@ gst_cnn_model_io_clear (GstCnnModelIO * io)
   g_free (io->outputs);
   g_free (io->nchw);
   g_free (io->nhwc);
+  g_free (io->bytes);
   memset (io, 0, sizeof (*io));
 }

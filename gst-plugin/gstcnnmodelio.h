@@ -1,15 +1,16 @@
 /* gstcnnmodelio.h — the forms of model input and output cnnclassify accepts, and the
  * buffers between the preprocessed frame and the model.
  *
- * Input 0 must be one image tensor: float32 [1, C, H, W] (NCHW, PyTorch and most
- * exporters) or [1, H, W, C] (NHWC, Keras/TensorFlow through tf2onnx), C = 1 or 3, told
- * apart by where the 1 or 3 is. Dynamic height and width take the `input-size` property,
+ * Input 0 must be one image tensor: [1, C, H, W] (NCHW, PyTorch and most exporters) or
+ * [1, H, W, C] (NHWC, Keras/TensorFlow through tf2onnx), C = 1 or 3, told apart by where
+ * the 1 or 3 is; float32, or uint8 (fed the raw 0-255 pixel values: such models normalise
+ * inside, so value-range, mean and std do not apply). Dynamic height and width take the `input-size` property,
  * else the model's `cnn.input_size` metadata ("WxH"), else GST_CNN_DYNAMIC_INPUT_SIZE
  * with a GST_ELEMENT_WARNING naming the property. The class vector is the output named by
  * `output-name`, else the first output of the form [K], [1, K] or [1, K, 1, 1].
  *
- * Preprocessing always writes NCHW floats; for an NHWC model gst_cnn_model_io_feed()
- * transposes them into the model's layout.
+ * Preprocessing always writes NCHW floats; gst_cnn_model_io_feed() transposes them into
+ * an NHWC model's layout and rounds them to bytes for a uint8 model.
  *
  * Copyright (C) 2025 gst-cnn authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -20,6 +21,8 @@
 #include <gst/gst.h>
 
 #include <cnn/cnn.h>
+
+#include "preprocess.h"
 
 G_BEGIN_DECLS
 
@@ -36,12 +39,14 @@ typedef enum
 typedef struct
 {
   GstCnnLayout layout;
+  cnn_dtype dtype;              /* float32 or uint8 */
   gint channels, height, width;
   gboolean dynamic;             /* the model leaves height or width open */
   gsize output;                 /* index of the class-vector output */
   gsize n_classes;
   gfloat *nchw;                 /* what preprocessing writes: channels × height × width */
   gfloat *nhwc;                 /* the transposed copy for NHWC models, else NULL */
+  guint8 *bytes;                /* the model's input for uint8 models, else NULL */
   gpointer *outputs;            /* one buffer per model output; the class vector's is set
                                  * by the caller (the results' scores) */
   gsize n_outputs;
@@ -61,6 +66,11 @@ gboolean gst_cnn_model_io_check_input (GstCnnModelIO * io, GstElement * element,
  * after an element error. */
 gboolean gst_cnn_model_io_check_output (GstCnnModelIO * io, GstElement * element,
     const cnn_model * model, const gchar * source, const gchar * output_name);
+
+/* What the model's input type needs of the preprocessing parameters: uint8 models get the
+ * pixel values 0-255 unchanged (value range 0,255, mean 0, std 1). */
+void gst_cnn_model_io_adjust_params (const GstCnnModelIO * io,
+    GstCnnPreprocessParams * params);
 
 /* The model's input for the tensor preprocessing wrote to io->nchw. */
 const void *gst_cnn_model_io_feed (GstCnnModelIO * io);

@@ -44,9 +44,9 @@ except ImportError as e:  # pragma: no cover - environment problem, not a test f
     print("conformance: skipped, %s (install python3-onnx and python3-numpy)" % e)
     sys.exit(77)
 
-INPUT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64}
+INPUT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.UINT8}
 OUTPUT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.INT32,
-                 onnx.TensorProto.BOOL}
+                 onnx.TensorProto.BOOL, onnx.TensorProto.UINT8}
 
 
 def dtype_name(elem_type):

@@ -156,6 +156,20 @@ def main():
         [numpy_helper.from_array(COLOR_W, "W"), numpy_helper.from_array(COLOR_B, "B")])
     save(make_model(graph, {"cnn.labels": labels}), "color-nhwc.onnx")
 
+    # uint8 input fed raw 0-255, normalised inside (Cast, Mul); twin: color.onnx.
+    graph = helper.make_graph([
+        helper.make_node("Cast", ["image"], ["f"], name="cast", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["f", "inv255"], ["unit"], name="scale"),
+        helper.make_node("GlobalAveragePool", ["unit"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1),
+    ], "color-uint8",
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(np.array(1 / 255, np.float32), "inv255"),
+         numpy_helper.from_array(COLOR_W, "W"), numpy_helper.from_array(COLOR_B, "B")])
+    save(make_model(graph, {"cnn.labels": labels}), "color-uint8.onnx")
+
     # Three outputs: a feature map (not a class vector), the logits, the probabilities.
     # Default: the logits (twin: color.onnx); output-name=probs (twin: color-softmax.onnx).
     graph = helper.make_graph([

@@ -5,6 +5,7 @@
  *
  *   opset-6 classic (legacy broadcast, Gemm's broadcast)   vs its opset-13 twin
  *   NHWC input [1, H, W, 3] (Transpose inside)             vs the NCHW color.onnx
+ *   uint8 input fed raw 0-255 (Cast and scale inside)       vs color.onnx
  *   three outputs, default and output-name=probs           vs color.onnx, color-softmax.onnx
  *   dynamic H/W at input-size=32x24, and with cnn.input_size metadata
  *                                                           vs a fixed [1, 3, 24, 32] twin
@@ -175,6 +176,26 @@ GST_START_TEST (test_nhwc_twin)
 
 GST_END_TEST;
 
+GST_START_TEST (test_uint8_twin)
+{
+  /* Frames the scaler does not resample (solid, or 16x16 into 16x16): the bytes are the
+   * pixels exactly. value-range, mean and std do not apply to raw-pixel models. */
+  const guint8 *frames[] = { RED, BLUE, NULL };
+  guint f;
+
+  for (f = 0; f < G_N_ELEMENTS (frames); f++) {
+    gint size = frames[f] == NULL ? 16 : 37;
+    Scores a = classify_with (MODEL ("color.onnx"), NULL, size, size, frames[f], NULL);
+    Scores b = classify_with (MODEL ("color-uint8.onnx"), NULL, size, size, frames[f], NULL);
+    Scores c = classify_with (MODEL ("color-uint8.onnx"), "mean=0.5 std=0.25 value-range=-1,1",
+        size, size, frames[f], NULL);
+    assert_same (&a, &b, "uint8");
+    assert_same (&a, &c, "uint8 with normalisation properties");
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_outputs)
 {
   /* Default: the first class vector, "logits" (not the feature map before it). */
@@ -313,6 +334,7 @@ model_forms_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_opset6_twin);
   tcase_add_test (tc, test_nhwc_twin);
+  tcase_add_test (tc, test_uint8_twin);
   tcase_add_test (tc, test_outputs);
   tcase_add_test (tc, test_dynamic_input_size);
   tcase_add_test (tc, test_letterbox_top_left);

@@ -70,6 +70,7 @@ typedef enum cnn_dtype {
   CNN_DTYPE_INT64,
   CNN_DTYPE_INT32,
   CNN_DTYPE_BOOL,
+  CNN_DTYPE_UINT8,              /* images fed raw (0-255), cast to float inside the model */
   CNN_DTYPE_COUNT
 } cnn_dtype;
 
