@@ -232,6 +232,12 @@ cnn_model_set_input_shape (cnn_model *model, size_t index, int rank, const int64
   return CNN_STATUS_OK;
 }
 
+int64_t
+cnn_model_opset (const cnn_model *model)
+{
+  return model != NULL ? model->g->opset : 0;
+}
+
 cnn_status
 cnn_model_set_input_value (cnn_model *model, size_t index, cnn_dtype dtype, int rank,
     const int64_t *dims, const void *data, cnn_error *err)

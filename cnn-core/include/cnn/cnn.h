@@ -147,6 +147,8 @@ CNN_API const char *cnn_model_metadata (const cnn_model *model, const char *key)
 CNN_API size_t cnn_model_metadata_count (const cnn_model *model);
 CNN_API cnn_status cnn_model_metadata_entry (const cnn_model *model, size_t index,
     const char **key, const char **value);
+/* The default-domain ONNX opset the model was written for (1 for files without one). */
+CNN_API int64_t cnn_model_opset (const cnn_model *model);
 /* The file name (or memory name) the model was loaded from. */
 CNN_API const char *cnn_model_source (const cnn_model *model);
 
