@@ -56,6 +56,7 @@ GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
 #define DEFAULT_PROP_POST_MESSAGES FALSE
 #define DEFAULT_PROP_INPUT_SIZE NULL
 #define DEFAULT_PROP_OUTPUT_NAME NULL
+#define DEFAULT_PROP_KEEP_ASPECT_RATIO FALSE
 
 enum
 {
@@ -76,6 +77,7 @@ enum
   PROP_MODEL_NAME,
   PROP_INPUT_SIZE,
   PROP_OUTPUT_NAME,
+  PROP_KEEP_ASPECT_RATIO,
 };
 
 struct _GstCnnClassify
@@ -95,6 +97,7 @@ struct _GstCnnClassify
   gchar *model_name;            /* read-only property, set in start() */
   gchar *input_size;            /* "WxH" for dynamic models, NULL = metadata or default */
   gchar *output_name;           /* the class-vector output, NULL = the first one */
+  gboolean keep_aspect_ratio;   /* dynamic models: input width follows the frame's shape */
 
   /* Model state: built in start(), used by the streaming thread, freed in stop(). */
   cnn_model *model;
@@ -204,6 +207,14 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
     case PROP_THREADS:
       self->threads = g_value_get_int (value);
       break;
+    case PROP_KEEP_ASPECT_RATIO:
+      if (GST_STATE (self) > GST_STATE_READY) {
+        GST_WARNING_OBJECT (self, "%s can only be changed in the NULL or READY state",
+            pspec->name);
+        break;
+      }
+      self->keep_aspect_ratio = g_value_get_boolean (value);
+      break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
@@ -261,6 +272,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
       break;
+    case PROP_KEEP_ASPECT_RATIO:
+      g_value_set_boolean (value, self->keep_aspect_ratio);
+      break;
     case PROP_INPUT_SIZE:
       g_value_set_string (value, self->input_size);
       break;
@@ -315,6 +329,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
   GstElement *element = GST_ELEMENT (trans);
   gchar *model_path, *labels_path, *name, *input_size, *output_name;
+  gboolean keep_aspect;
   gchar **labels;
   gsize n_classes;
   cnn_options options = cnn_options_default ();
@@ -327,6 +342,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   labels_path = g_strdup (self->labels_path);
   input_size = g_strdup (self->input_size);
   output_name = g_strdup (self->output_name);
+  keep_aspect = self->keep_aspect_ratio;
   options.threads = self->threads;
   GST_OBJECT_UNLOCK (self);
 
@@ -360,6 +376,13 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   if (!gst_cnn_model_io_check_input (&self->io, element, self->model, model_path,
           input_size))
     goto done;
+  /* keep-aspect-ratio: the size's width becomes the largest; set_info picks the width. */
+  if (keep_aspect && self->io.dynamic)
+    self->io.max_width = self->io.width;
+  else if (keep_aspect)
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+        ("Model \"%s\" has a fixed input size: ignoring keep-aspect-ratio.", model_path),
+        (NULL));
   status = cnn_model_prepare (self->model, &err);
   if (status != CNN_STATUS_OK) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
@@ -436,7 +459,31 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GST_OBJECT_UNLOCK (self);
   gst_cnn_model_io_adjust_params (&self->io, &params);
 
-  /* Only the scaler tables depend on the frame: the model is not touched. */
+  /* keep-aspect-ratio: the model is prepared again at the width the frame's shape asks
+   * for (same model, no reload); otherwise only the scaler tables depend on the frame. */
+  if (self->io.max_width > 0) {
+    gdouble disp_w = GST_VIDEO_INFO_WIDTH (in_info);
+    gint width;
+
+    if (GST_VIDEO_INFO_PAR_N (in_info) > 0 && GST_VIDEO_INFO_PAR_D (in_info) > 0)
+      disp_w = disp_w * GST_VIDEO_INFO_PAR_N (in_info) / GST_VIDEO_INFO_PAR_D (in_info);
+    width = gst_cnn_model_io_aspect_width (&self->io, disp_w,
+        GST_VIDEO_INFO_HEIGHT (in_info));
+    if (width != self->io.width) {
+      GST_DEBUG_OBJECT (self, "keep-aspect-ratio: input width %d -> %d", self->io.width,
+          width);
+      if (!gst_cnn_model_io_set_width (&self->io, GST_ELEMENT (self), self->model,
+              self->model_source, width))
+        return FALSE;
+      gst_cnn_preprocess_clear (&self->pre);
+      if (!gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
+              self->io.width)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Out of memory."), (NULL));
+        return FALSE;
+      }
+    }
+  }
+
   if (!gst_cnn_preprocess_configure (&self->pre, in_info, &params)) {
     GST_ERROR_OBJECT (self, "cannot preprocess %" GST_PTR_FORMAT, incaps);
     return FALSE;
@@ -653,6 +700,12 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
           "\"WxH\" a model with dynamic height or width runs at (default: the model's "
           "cnn.input_size metadata, else 224x224 with a warning); ignored by fixed-size models",
           DEFAULT_PROP_INPUT_SIZE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_KEEP_ASPECT_RATIO,
+      g_param_spec_boolean ("keep-aspect-ratio", "Keep aspect ratio",
+          "For models with dynamic height and width that end in global pooling: keep the "
+          "input-size height and let the width follow each frame's aspect ratio, up to the "
+          "input-size width; the model is prepared again when the caps change",
+          DEFAULT_PROP_KEEP_ASPECT_RATIO, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_OUTPUT_NAME,
       g_param_spec_string ("output-name", "Output name",
           "Name of the model output holding the class scores (default: the first output "

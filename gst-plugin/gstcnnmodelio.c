@@ -6,6 +6,7 @@
  */
 #include "gstcnnmodelio.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,12 +192,48 @@ describe_outputs (const cnn_model * model)
   return g_string_free (s, FALSE);
 }
 
+/* The tensor buffers for the current size and the buffers of the outputs other than the
+ * class vector, (re)allocated. */
+static gboolean
+alloc_buffers (GstCnnModelIO * io, const cnn_model * model)
+{
+  gsize elements = (gsize) io->channels * io->height * io->width, i;
+  cnn_tensor_info info;
+
+  g_free (io->nchw);
+  g_free (io->nhwc);
+  g_free (io->bytes);
+  io->nhwc = NULL;
+  io->bytes = NULL;
+  io->nchw = g_try_new (gfloat, elements);
+  if (io->layout == GST_CNN_LAYOUT_NHWC)
+    io->nhwc = g_try_new (gfloat, elements);
+  if (io->dtype == CNN_DTYPE_UINT8)
+    io->bytes = g_try_new (guint8, elements);
+  if (io->nchw == NULL || (io->layout == GST_CNN_LAYOUT_NHWC && io->nhwc == NULL)
+      || (io->dtype == CNN_DTYPE_UINT8 && io->bytes == NULL))
+    return FALSE;
+  for (i = 0; i < io->n_outputs; i++) {
+    gsize bytes;
+    gint d;
+
+    if (i == io->output || cnn_model_output_info (model, i, &info) != CNN_STATUS_OK)
+      continue;
+    bytes = cnn_dtype_size (info.dtype);
+    for (d = 0; d < info.rank; d++)
+      bytes *= (gsize) info.dims[d];
+    g_free (io->outputs[i]);
+    if ((io->outputs[i] = g_try_malloc (MAX (bytes, 1))) == NULL)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 gst_cnn_model_io_check_output (GstCnnModelIO * io, GstElement * element,
     const cnn_model * model, const gchar * source, const gchar * output_name)
 {
   gsize n = cnn_model_output_count (model), i, found = n, k = 0;
-  gsize elements = (gsize) io->channels * io->height * io->width;
   cnn_tensor_info info;
   gchar *reason = NULL, *all;
 
@@ -237,27 +274,8 @@ gst_cnn_model_io_check_output (GstCnnModelIO * io, GstElement * element,
 
   io->n_outputs = n;
   io->outputs = g_try_new0 (gpointer, n);
-  io->nchw = g_try_new (gfloat, elements);
-  if (io->layout == GST_CNN_LAYOUT_NHWC)
-    io->nhwc = g_try_new (gfloat, elements);
-  if (io->dtype == CNN_DTYPE_UINT8)
-    io->bytes = g_try_new (guint8, elements);
-  if (io->outputs == NULL || io->nchw == NULL
-      || (io->layout == GST_CNN_LAYOUT_NHWC && io->nhwc == NULL)
-      || (io->dtype == CNN_DTYPE_UINT8 && io->bytes == NULL))
+  if (io->outputs == NULL || !alloc_buffers (io, model))
     goto oom;
-  for (i = 0; i < n; i++) {
-    gsize bytes;
-    gint d;
-
-    if (i == found || cnn_model_output_info (model, i, &info) != CNN_STATUS_OK)
-      continue;
-    bytes = cnn_dtype_size (info.dtype);
-    for (d = 0; d < info.rank; d++)
-      bytes *= (gsize) info.dims[d];
-    if ((io->outputs[i] = g_try_malloc (MAX (bytes, 1))) == NULL)
-      goto oom;
-  }
   return TRUE;
 
 oom:
@@ -267,6 +285,54 @@ oom:
 
 error:
   return not_a_classifier (element, source, reason);
+}
+
+gint
+gst_cnn_model_io_aspect_width (const GstCnnModelIO * io, gdouble frame_w, gdouble frame_h)
+{
+  gdouble w = frame_h > 0 ? io->height * frame_w / frame_h : io->max_width;
+
+  return (gint) CLAMP (lround (w), 1, io->max_width);
+}
+
+gboolean
+gst_cnn_model_io_set_width (GstCnnModelIO * io, GstElement * element, cnn_model * model,
+    const gchar * source, gint width)
+{
+  cnn_tensor_info info;
+  int64_t dims[4] = { 1, 0, 0, 0 };
+  cnn_error err;
+  gint c_axis = io->layout == GST_CNN_LAYOUT_NCHW ? 1 : 3;
+  gint h_axis = io->layout == GST_CNN_LAYOUT_NCHW ? 2 : 1;
+  gint w_axis = io->layout == GST_CNN_LAYOUT_NCHW ? 3 : 2;
+  gsize k;
+
+  dims[c_axis] = io->channels;
+  dims[h_axis] = io->height;
+  dims[w_axis] = width;
+  if (cnn_model_set_input_shape (model, 0, 4, dims, &err) != CNN_STATUS_OK
+      || cnn_model_prepare (model, &err) != CNN_STATUS_OK) {
+    GST_ELEMENT_ERROR (element, LIBRARY, SETTINGS,
+        ("Could not prepare model \"%s\" at %dx%d for the frame's aspect ratio.", source,
+            width, io->height), ("%s", err.message));
+    return FALSE;
+  }
+  cnn_model_output_info (model, io->output, &info);
+  if ((k = class_count (&info)) != io->n_classes) {
+    GST_ELEMENT_ERROR (element, LIBRARY, SETTINGS,
+        ("Model \"%s\" gives %" G_GSIZE_FORMAT " classes at %dx%d but %" G_GSIZE_FORMAT
+            " at %dx%d: keep-aspect-ratio needs a model whose output does not depend on "
+            "the input size (global pooling).", source, k, width, io->height, io->n_classes,
+            io->width, io->height), (NULL));
+    return FALSE;
+  }
+  io->width = width;
+  if (!alloc_buffers (io, model)) {
+    GST_ELEMENT_ERROR (element, RESOURCE, FAILED,
+        ("Out of memory for model \"%s\".", source), (NULL));
+    return FALSE;
+  }
+  return TRUE;
 }
 
 void

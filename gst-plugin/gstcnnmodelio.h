@@ -42,6 +42,7 @@ typedef struct
   cnn_dtype dtype;              /* float32 or uint8 */
   gint channels, height, width;
   gboolean dynamic;             /* the model leaves height or width open */
+  gint max_width;               /* keep-aspect-ratio: the widest input (the size's width) */
   gsize output;                 /* index of the class-vector output */
   gsize n_classes;
   gfloat *nchw;                 /* what preprocessing writes: channels × height × width */
@@ -66,6 +67,17 @@ gboolean gst_cnn_model_io_check_input (GstCnnModelIO * io, GstElement * element,
  * after an element error. */
 gboolean gst_cnn_model_io_check_output (GstCnnModelIO * io, GstElement * element,
     const cnn_model * model, const gchar * source, const gchar * output_name);
+
+/* keep-aspect-ratio: the input width that keeps a frame of @frame_w × @frame_h (display
+ * pixels) undistorted at the model's height, within 1 .. io->max_width. */
+gint gst_cnn_model_io_aspect_width (const GstCnnModelIO * io, gdouble frame_w,
+    gdouble frame_h);
+
+/* Re-prepares @model at @width (same height) and resizes the buffers, without reloading.
+ * The class count must stay the same. FALSE after an element error (the model is then
+ * unusable). */
+gboolean gst_cnn_model_io_set_width (GstCnnModelIO * io, GstElement * element,
+    cnn_model * model, const gchar * source, gint width);
 
 /* What the model's input type needs of the preprocessing parameters: uint8 models get the
  * pixel values 0-255 unchanged (value range 0,255, mean 0, std 1). */

@@ -190,6 +190,8 @@ def main():
     # model again with that size in its cnn.input_size metadata.
     save(pool_gemm("color-32x24", [1, 3, 24, 32], COLOR_W, COLOR_B,
                    metadata={"cnn.labels": labels}), "color-32x24.onnx")
+    save(pool_gemm("color-32x16", [1, 3, 16, 32], COLOR_W, COLOR_B,
+                   metadata={"cnn.labels": labels}), "color-32x16.onnx")
     save(pool_gemm("color-dynamic-sized", [1, 3, "height", "width"], COLOR_W, COLOR_B,
                    metadata={"cnn.labels": labels, "cnn.input_size": "32x24"}),
          "color-dynamic-sized.onnx")

@@ -82,13 +82,10 @@ element_new (const gchar * model, const gchar * props, GstBus * bus)
   return e;
 }
 
-/* Classifies one frame (w × h, solid @rgb or the pattern) with @model and @props. */
+/* Pushes one frame (w × h, solid @rgb or the pattern) in its own caps; its scores. */
 static Scores
-classify_with (const gchar * model, const gchar * props, gint w, gint h, const guint8 * rgb,
-    GstBus * bus)
+classify_in (GstHarness * harness, const gchar * model, gint w, gint h, const guint8 * rgb)
 {
-  GstElement *e = element_new (model, props, bus);
-  GstHarness *harness = gst_harness_new_with_element (e, "sink", "src");
   GstCnnClassificationMeta *meta;
   GstVideoInfo info;
   GstBuffer *buf = make_frame (w, h, rgb, &info), *out;
@@ -108,6 +105,18 @@ classify_with (const gchar * model, const gchar * props, gint w, gint h, const g
     s.conf[meta->entries[i].class_id] = meta->entries[i].confidence;
   }
   gst_buffer_unref (out);
+  return s;
+}
+
+/* Classifies one frame with a new element for @model and @props. */
+static Scores
+classify_with (const gchar * model, const gchar * props, gint w, gint h, const guint8 * rgb,
+    GstBus * bus)
+{
+  GstElement *e = element_new (model, props, bus);
+  GstHarness *harness = gst_harness_new_with_element (e, "sink", "src");
+  Scores s = classify_in (harness, model, w, h, rgb);
+
   if (bus != NULL)
     gst_element_set_bus (e, NULL);
   gst_object_unref (e);
@@ -244,6 +253,39 @@ GST_START_TEST (test_dynamic_input_size)
 
 GST_END_TEST;
 
+GST_START_TEST (test_keep_aspect_ratio)
+{
+  /* Height 16 kept, width following the frame up to 64. Letterboxed with white borders, a
+   * red frame classifies as pure red only if the tensor has the frame's aspect ratio. */
+  const gchar *props = "input-size=64x16 keep-aspect-ratio=true " WIDE_PROPS;
+  GstElement *e = element_new (MODEL ("color-dynamic.onnx"), props, NULL);
+  GstHarness *h = gst_harness_new_with_element (e, "sink", "src");
+  Scores got, want, padded;
+
+  /* 32x16: width 32, as the fixed [1, 3, 16, 32] twin. */
+  got = classify_in (h, "keep-aspect 32x16", 32, 16, RED);
+  want = classify_with (MODEL ("color-32x16.onnx"), WIDE_PROPS, 32, 16, RED, NULL);
+  assert_same (&want, &got, "keep-aspect-ratio, 32x16 frame");
+  padded = classify_with (MODEL ("color-dynamic.onnx"), "input-size=64x16 " WIDE_PROPS, 32, 16,
+      RED, NULL);
+  fail_unless (fabs (padded.conf[0] - got.conf[0]) > 1e-3, "64x16 letterbox alike");
+
+  /* Caps change to 128x16: re-prepared, width capped at 64. Then 16x16: width 16. */
+  got = classify_in (h, "keep-aspect 128x16", 128, 16, RED);
+  want = classify_with (MODEL ("color-dynamic.onnx"), "input-size=64x16 " WIDE_PROPS, 128, 16,
+      RED, NULL);
+  assert_same (&want, &got, "keep-aspect-ratio, 128x16 frame");
+  got = classify_in (h, "keep-aspect 16x16", 16, 16, NULL);
+  want = classify_with (MODEL ("color-dynamic.onnx"), "input-size=16x16 " WIDE_PROPS, 16, 16,
+      NULL, NULL);
+  assert_same (&want, &got, "keep-aspect-ratio, 16x16 frame");
+
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_letterbox_top_left)
 {
   /* The model scores only the tensor's top half. A 64x16 red frame letterboxed into 16x16
@@ -337,6 +379,7 @@ model_forms_suite (void)
   tcase_add_test (tc, test_uint8_twin);
   tcase_add_test (tc, test_outputs);
   tcase_add_test (tc, test_dynamic_input_size);
+  tcase_add_test (tc, test_keep_aspect_ratio);
   tcase_add_test (tc, test_letterbox_top_left);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_input_size_property);
