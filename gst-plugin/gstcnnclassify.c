@@ -33,6 +33,7 @@
 
 #include <cnn/cnn.h>
 
+#include "gstcnnmodelio.h"
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
 
@@ -53,6 +54,9 @@ GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
 #define DEFAULT_PROP_PAD_VALUE GST_CNN_DEFAULT_PAD_VALUE
 #define DEFAULT_PROP_THREADS 1
 #define DEFAULT_PROP_POST_MESSAGES FALSE
+#define DEFAULT_PROP_INPUT_SIZE NULL
+#define DEFAULT_PROP_OUTPUT_NAME NULL
+#define DEFAULT_PROP_KEEP_ASPECT_RATIO FALSE
 
 enum
 {
@@ -71,6 +75,9 @@ enum
   PROP_THREADS,
   PROP_POST_MESSAGES,
   PROP_MODEL_NAME,
+  PROP_INPUT_SIZE,
+  PROP_OUTPUT_NAME,
+  PROP_KEEP_ASPECT_RATIO,
 };
 
 struct _GstCnnClassify
@@ -88,12 +95,14 @@ struct _GstCnnClassify
   gboolean post_messages;
   gboolean preprocess_dirty;    /* a preprocessing property changed since configure */
   gchar *model_name;            /* read-only property, set in start() */
+  gchar *input_size;            /* "WxH" for dynamic models, NULL = metadata or default */
+  gchar *output_name;           /* the class-vector output, NULL = the first one */
+  gboolean keep_aspect_ratio;   /* dynamic models: input width follows the frame's shape */
 
   /* Model state: built in start(), used by the streaming thread, freed in stop(). */
   cnn_model *model;
   gchar *model_source;          /* path used in error messages */
-  gint in_channels, in_height, in_width;
-  gfloat *input;                /* in_channels * in_height * in_width */
+  GstCnnModelIO io;             /* input layout and size, class output, their buffers */
   GstCnnSettings metadata;      /* what the model's cnn.* metadata gives */
   GstCnnResults results;
   /* The threads value last handed to the model, whether or not it took it: a value it
@@ -130,8 +139,14 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
-    case PROP_LABELS:{
-      gchar **target = prop_id == PROP_MODEL ? &self->model_path : &self->labels_path;
+    case PROP_LABELS:
+    case PROP_OUTPUT_NAME:
+    case PROP_INPUT_SIZE:{
+      gchar **target = prop_id == PROP_MODEL ? &self->model_path :
+          prop_id == PROP_LABELS ? &self->labels_path :
+          prop_id == PROP_OUTPUT_NAME ? &self->output_name : &self->input_size;
+      const gchar *str = g_value_get_string (value);
+      gint w, h;
 
       /* Read in start(): a change while running would silently do nothing. */
       if (GST_STATE (self) > GST_STATE_READY) {
@@ -139,8 +154,14 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
             pspec->name);
         break;
       }
+      if (prop_id == PROP_INPUT_SIZE && str != NULL && *str != '\0'
+          && !gst_cnn_parse_input_size (str, &w, &h)) {
+        GST_WARNING_OBJECT (self, "invalid input-size \"%s\" (expected \"WxH\", e.g. "
+            "\"320x48\"), keeping the previous value", str);
+        break;
+      }
       g_free (*target);
-      *target = g_value_dup_string (value);
+      *target = str != NULL && *str != '\0' ? g_strdup (str) : NULL;
       break;
     }
     case PROP_TOP_K:
@@ -185,6 +206,14 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
       break;
     case PROP_THREADS:
       self->threads = g_value_get_int (value);
+      break;
+    case PROP_KEEP_ASPECT_RATIO:
+      if (GST_STATE (self) > GST_STATE_READY) {
+        GST_WARNING_OBJECT (self, "%s can only be changed in the NULL or READY state",
+            pspec->name);
+        break;
+      }
+      self->keep_aspect_ratio = g_value_get_boolean (value);
       break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
@@ -243,6 +272,15 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
       break;
+    case PROP_KEEP_ASPECT_RATIO:
+      g_value_set_boolean (value, self->keep_aspect_ratio);
+      break;
+    case PROP_INPUT_SIZE:
+      g_value_set_string (value, self->input_size);
+      break;
+    case PROP_OUTPUT_NAME:
+      g_value_set_string (value, self->output_name);
+      break;
     case PROP_MODEL_NAME:
       g_value_set_string (value, self->model_name);
       break;
@@ -258,11 +296,10 @@ free_model_state (GstCnnClassify * self)
 {
   g_clear_pointer (&self->model, cnn_model_destroy);
   g_clear_pointer (&self->model_source, g_free);
-  g_clear_pointer (&self->input, g_free);
+  gst_cnn_model_io_clear (&self->io);
   gst_cnn_results_clear (&self->results);
   gst_cnn_preprocess_clear (&self->pre);
   gst_cnn_settings_init (&self->metadata);
-  self->in_channels = self->in_height = self->in_width = 0;
 }
 
 static void
@@ -277,6 +314,8 @@ gst_cnn_classify_finalize (GObject * object)
   g_free (self->std_str);
   g_free (self->range_str);
   g_free (self->model_name);
+  g_free (self->input_size);
+  g_free (self->output_name);
 
   G_OBJECT_CLASS (gst_cnn_classify_parent_class)->finalize (object);
 }
@@ -289,7 +328,8 @@ gst_cnn_classify_start (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
   GstElement *element = GST_ELEMENT (trans);
-  gchar *model_path, *labels_path, *name;
+  gchar *model_path, *labels_path, *name, *input_size, *output_name;
+  gboolean keep_aspect;
   gchar **labels;
   gsize n_classes;
   cnn_options options = cnn_options_default ();
@@ -300,6 +340,9 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   model_path = g_strdup (self->model_path);
   labels_path = g_strdup (self->labels_path);
+  input_size = g_strdup (self->input_size);
+  output_name = g_strdup (self->output_name);
+  keep_aspect = self->keep_aspect_ratio;
   options.threads = self->threads;
   GST_OBJECT_UNLOCK (self);
 
@@ -330,9 +373,16 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   }
   self->tried_threads = options.threads;
 
-  if (!gst_cnn_check_input (element, self->model, model_path, &self->in_channels,
-          &self->in_height, &self->in_width))
+  if (!gst_cnn_model_io_check_input (&self->io, element, self->model, model_path,
+          input_size))
     goto done;
+  /* keep-aspect-ratio: the size's width becomes the largest; set_info picks the width. */
+  if (keep_aspect && self->io.dynamic)
+    self->io.max_width = self->io.width;
+  else if (keep_aspect)
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+        ("Model \"%s\" has a fixed input size: ignoring keep-aspect-ratio.", model_path),
+        (NULL));
   status = cnn_model_prepare (self->model, &err);
   if (status != CNN_STATUS_OK) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
@@ -340,19 +390,19 @@ gst_cnn_classify_start (GstBaseTransform * trans)
         ("%s", err.message));
     goto done;
   }
-  if (!gst_cnn_check_output (element, self->model, model_path, &n_classes))
+  if (!gst_cnn_model_io_check_output (&self->io, element, self->model, model_path,
+          output_name))
     goto done;
+  n_classes = self->io.n_classes;
 
   gst_cnn_settings_read_metadata (&self->metadata, element, self->model, model_path);
   labels = gst_cnn_load_labels (element, self->model, model_path, labels_path, n_classes);
   if (labels == NULL)
     goto done;
 
-  self->input = g_try_new (gfloat, (gsize) self->in_channels * self->in_height *
-      self->in_width);
-  if (!gst_cnn_results_init (&self->results, n_classes, labels) || self->input == NULL ||
-      !gst_cnn_preprocess_init (&self->pre, self->in_channels, self->in_height,
-          self->in_width)) {
+  if (!gst_cnn_results_init (&self->results, n_classes, labels) ||
+      !gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
+          self->io.width)) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
         ("Out of memory for model \"%s\".", model_path), (NULL));
     goto done;
@@ -366,8 +416,8 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "model \"%s\" (%s): input %dx%dx%d, %" G_GSIZE_FORMAT
-      " classes, arena %" G_GUINT64_FORMAT " bytes", name, model_path, self->in_channels,
-      self->in_height, self->in_width, n_classes,
+      " classes, arena %" G_GUINT64_FORMAT " bytes", name, model_path, self->io.channels,
+      self->io.height, self->io.width, n_classes,
       (guint64) cnn_model_arena_bytes (self->model));
   ret = TRUE;
 
@@ -376,6 +426,8 @@ done:
     free_model_state (self);
   g_free (model_path);
   g_free (labels_path);
+  g_free (input_size);
+  g_free (output_name);
   return ret;
 }
 
@@ -405,15 +457,40 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
   self->preprocess_dirty = FALSE;
   GST_OBJECT_UNLOCK (self);
+  gst_cnn_model_io_adjust_params (&self->io, &params);
 
-  /* Only the scaler tables depend on the frame: the model is not touched. */
+  /* keep-aspect-ratio: the model is prepared again at the width the frame's shape asks
+   * for (same model, no reload); otherwise only the scaler tables depend on the frame. */
+  if (self->io.max_width > 0) {
+    gdouble disp_w = GST_VIDEO_INFO_WIDTH (in_info);
+    gint width;
+
+    if (GST_VIDEO_INFO_PAR_N (in_info) > 0 && GST_VIDEO_INFO_PAR_D (in_info) > 0)
+      disp_w = disp_w * GST_VIDEO_INFO_PAR_N (in_info) / GST_VIDEO_INFO_PAR_D (in_info);
+    width = gst_cnn_model_io_aspect_width (&self->io, disp_w,
+        GST_VIDEO_INFO_HEIGHT (in_info));
+    if (width != self->io.width) {
+      GST_DEBUG_OBJECT (self, "keep-aspect-ratio: input width %d -> %d", self->io.width,
+          width);
+      if (!gst_cnn_model_io_set_width (&self->io, GST_ELEMENT (self), self->model,
+              self->model_source, width))
+        return FALSE;
+      gst_cnn_preprocess_clear (&self->pre);
+      if (!gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
+              self->io.width)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Out of memory."), (NULL));
+        return FALSE;
+      }
+    }
+  }
+
   if (!gst_cnn_preprocess_configure (&self->pre, in_info, &params)) {
     GST_ERROR_OBJECT (self, "cannot preprocess %" GST_PTR_FORMAT, incaps);
     return FALSE;
   }
   GST_DEBUG_OBJECT (self, "%s %dx%d -> %dx%dx%d", GST_VIDEO_INFO_NAME (in_info),
-      GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info), self->in_channels,
-      self->in_height, self->in_width);
+      GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info), self->io.channels,
+      self->io.height, self->io.width);
   return TRUE;
 }
 
@@ -448,7 +525,6 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   GstCnnOutputActivation output;
   gchar *model_name;
   const void *inputs[1];
-  void *outputs[1];
   cnn_error err;
   cnn_status status;
   gint64 t_pre, t0, t1;
@@ -469,6 +545,8 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   model_name = g_strdup (self->model_name);
   GST_OBJECT_UNLOCK (self);
 
+  if (reconfigure)
+    gst_cnn_model_io_adjust_params (&self->io, &params);
   if (reconfigure && !gst_cnn_preprocess_configure (&self->pre, &filter->in_info, &params)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("preprocessing setup failed"));
     g_free (model_name);
@@ -477,12 +555,12 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   apply_threads (self, threads);
 
   t_pre = g_get_monotonic_time ();
-  gst_cnn_preprocess_run (&self->pre, frame, self->input);
+  gst_cnn_preprocess_run (&self->pre, frame, self->io.nchw);
 
-  inputs[0] = self->input;
-  outputs[0] = res->scores;
+  inputs[0] = gst_cnn_model_io_feed (&self->io);
+  self->io.outputs[self->io.output] = res->scores;
   t0 = g_get_monotonic_time ();
-  status = cnn_model_run (self->model, inputs, outputs, &err);
+  status = cnn_model_run (self->model, inputs, self->io.outputs, &err);
   t1 = g_get_monotonic_time ();
   if (status != CNN_STATUS_OK) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
@@ -556,8 +634,8 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
           "Path of the ONNX image classifier (required). Input: one float32 "
-          "[1, C, H, W] tensor, C = 1 or 3 (dynamic H/W run at 224x224); output: "
-          "class scores [K], [1, K] or [1, K, 1, 1]",
+          "[1, C, H, W] or [1, H, W, C] tensor, C = 1 or 3 (dynamic H/W: see "
+          "input-size); output: class scores [K], [1, K] or [1, K, 1, 1] (see output-name)",
           DEFAULT_PROP_MODEL, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_LABELS,
       g_param_spec_string ("labels", "Labels",
@@ -617,6 +695,22 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post a \"cnnclassify\" element message on the bus for every frame",
           DEFAULT_PROP_POST_MESSAGES, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_INPUT_SIZE,
+      g_param_spec_string ("input-size", "Input size",
+          "\"WxH\" a model with dynamic height or width runs at (default: the model's "
+          "cnn.input_size metadata, else 224x224 with a warning); ignored by fixed-size models",
+          DEFAULT_PROP_INPUT_SIZE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_KEEP_ASPECT_RATIO,
+      g_param_spec_boolean ("keep-aspect-ratio", "Keep aspect ratio",
+          "For models with dynamic height and width that end in global pooling: keep the "
+          "input-size height and let the width follow each frame's aspect ratio, up to the "
+          "input-size width; the model is prepared again when the caps change",
+          DEFAULT_PROP_KEEP_ASPECT_RATIO, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_OUTPUT_NAME,
+      g_param_spec_string ("output-name", "Output name",
+          "Name of the model output holding the class scores (default: the first output "
+          "shaped [K], [1, K] or [1, K, 1, 1])",
+          DEFAULT_PROP_OUTPUT_NAME, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_MODEL_NAME,
       g_param_spec_string ("model-name", "Model name",
           "Name of the loaded model (cnn.model_name metadata, else the file name)",

@@ -28,7 +28,10 @@ G_DEFINE_ENUM_TYPE (GstCnnResizeMode, gst_cnn_resize_mode,
         "Scale to cover the input keeping aspect ratio, crop the centre", "center-crop"},
     {GST_CNN_RESIZE_MODE_LETTERBOX,
         "Scale to fit inside the input keeping aspect ratio, pad with pad-value",
-        "letterbox"});
+        "letterbox"},
+    {GST_CNN_RESIZE_MODE_LETTERBOX_TOP_LEFT,
+        "Like letterbox, but the picture at the top-left and the padding right and bottom "
+        "(how OCR line classifiers are trained)", "letterbox-top-left"});
 
 G_DEFINE_ENUM_TYPE (GstCnnOutputActivation, gst_cnn_output_activation,
     {GST_CNN_OUTPUT_AUTO,
@@ -382,117 +385,4 @@ gst_cnn_load_labels (GstElement * element, const cnn_model * model, const gchar 
   g_strfreev (lines);
   g_free (contents);
   return labels;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Model checks */
-
-/* The error of both checks; takes @reason. */
-static gboolean
-not_a_classifier (GstElement * element, const gchar * source, gchar * reason)
-{
-  GST_ELEMENT_ERROR (element, LIBRARY, SETTINGS,
-      ("Model \"%s\" is not an image classifier: %s.", source, reason), (NULL));
-  g_free (reason);
-  return FALSE;
-}
-
-gboolean
-gst_cnn_check_input (GstElement * element, cnn_model * model, const gchar * source,
-    gint * channels, gint * height, gint * width)
-{
-  cnn_tensor_info info;
-  int64_t dims[4];
-  gchar shape[160], *reason = NULL;
-  cnn_error err;
-  gboolean dynamic = FALSE;
-  gint i;
-
-  if (cnn_model_input_count (model) != 1) {
-    reason = g_strdup_printf ("it has %" G_GSIZE_FORMAT " inputs, expected one image",
-        cnn_model_input_count (model));
-    goto error;
-  }
-  if (cnn_model_input_info (model, 0, &info) != CNN_STATUS_OK) {
-    reason = g_strdup ("its input cannot be queried");
-    goto error;
-  }
-  cnn_format_dims (shape, sizeof (shape), info.rank, info.dims);
-  if (info.dtype != CNN_DTYPE_FLOAT32) {
-    reason = g_strdup_printf ("input \"%s\" is %s, expected float32", info.name,
-        cnn_dtype_string (info.dtype));
-    goto error;
-  }
-  if (info.rank != 4 || (info.dims[0] != 1 && info.dims[0] != -1) ||
-      (info.dims[1] != 1 && info.dims[1] != 3)) {
-    reason = g_strdup_printf ("input \"%s\" has shape %s, expected an image "
-        "[1, C, H, W] with C = 1 or 3", info.name, shape);
-    goto error;
-  }
-  for (i = 0; i < 4; i++) {
-    dims[i] = info.dims[i];
-    if (dims[i] < 0) {
-      dynamic = TRUE;
-      dims[i] = i == 0 ? 1 : GST_CNN_DYNAMIC_INPUT_SIZE;
-    }
-  }
-  if (dynamic) {
-    GST_INFO_OBJECT (element, "dynamic input %s, using [1, %" G_GINT64_FORMAT ", %"
-        G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]", shape, (gint64) dims[1],
-        (gint64) dims[2], (gint64) dims[3]);
-    if (cnn_model_set_input_shape (model, 0, 4, dims, &err) != CNN_STATUS_OK) {
-      reason = g_strdup (err.message);
-      goto error;
-    }
-  }
-  if (dims[2] > G_MAXINT / 4 || dims[3] > G_MAXINT / 4) {
-    reason = g_strdup_printf ("input \"%s\" has shape %s, too large", info.name, shape);
-    goto error;
-  }
-  *channels = (gint) dims[1];
-  *height = (gint) dims[2];
-  *width = (gint) dims[3];
-  return TRUE;
-
-error:
-  return not_a_classifier (element, source, reason);
-}
-
-gboolean
-gst_cnn_check_output (GstElement * element, const cnn_model * model,
-    const gchar * source, gsize * n_classes)
-{
-  cnn_tensor_info info;
-  gchar shape[160], *reason = NULL;
-  int64_t k = -1;
-
-  if (cnn_model_output_info (model, 0, &info) != CNN_STATUS_OK) {
-    reason = g_strdup ("its output cannot be queried");
-    goto error;
-  }
-  cnn_format_dims (shape, sizeof (shape), info.rank, info.dims);
-  if (cnn_model_output_count (model) > 1)
-    GST_INFO_OBJECT (element, "model has %" G_GSIZE_FORMAT " outputs, using \"%s\"",
-        cnn_model_output_count (model), info.name);
-  if (info.dtype != CNN_DTYPE_FLOAT32) {
-    reason = g_strdup_printf ("output \"%s\" is %s, expected float32", info.name,
-        cnn_dtype_string (info.dtype));
-    goto error;
-  }
-  if (info.rank == 1)
-    k = info.dims[0];
-  else if (info.rank == 2 && info.dims[0] == 1)
-    k = info.dims[1];
-  else if (info.rank == 4 && info.dims[0] == 1 && info.dims[2] == 1 && info.dims[3] == 1)
-    k = info.dims[1];
-  if (k < 1 || k > G_MAXINT) {
-    reason = g_strdup_printf ("output \"%s\" has shape %s, expected a class vector "
-        "[K], [1, K] or [1, K, 1, 1]", info.name, shape);
-    goto error;
-  }
-  *n_classes = (gsize) k;
-  return TRUE;
-
-error:
-  return not_a_classifier (element, source, reason);
 }

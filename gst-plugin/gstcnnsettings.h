@@ -8,8 +8,9 @@
  *   - parsing of the property strings (float lists, channel lists, ranges, enum nicks),
  *   - reading the `cnn.*` metadata defaults and the model name,
  *   - resolving property / metadata / default into preprocessing parameters,
- *   - loading the labels,
- *   - checking that the model's input and output are those of an image classifier.
+ *   - loading the labels.
+ *
+ * Which model inputs and outputs the element accepts is gstcnnmodelio.c's concern.
  *
  * Problems are reported on @element (GST_ELEMENT_ERROR / GST_ELEMENT_WARNING), with
  * @source, the model's path, in the message.
@@ -51,9 +52,6 @@ GType gst_cnn_output_activation_get_type (void);
 #define GST_CNN_DEFAULT_COLOR_ORDER GST_CNN_COLOR_ORDER_RGB
 #define GST_CNN_DEFAULT_RESIZE_MODE GST_CNN_RESIZE_MODE_STRETCH
 #define GST_CNN_DEFAULT_PAD_VALUE 0
-
-/* Input size used when the model leaves height or width dynamic. */
-#define GST_CNN_DYNAMIC_INPUT_SIZE 224
 
 typedef enum
 {
@@ -103,16 +101,6 @@ GstCnnOutputActivation gst_cnn_settings_resolve_output (const GstCnnSettings * p
 
 /* `cnn.model_name` metadata, else the file name of @path without ".onnx". */
 gchar *gst_cnn_model_name (const cnn_model * model, const gchar * path);
-
-/* Input 0 must be one float32 [1, C, H, W] image with C = 1 or 3; dynamic dims are fixed
- * (1 and GST_CNN_DYNAMIC_INPUT_SIZE) on @model. FALSE after an element error. */
-gboolean gst_cnn_check_input (GstElement * element, cnn_model * model,
-    const gchar * source, gint * channels, gint * height, gint * width);
-
-/* Output 0 of the prepared @model must be a float32 class vector: [K], [1, K] or
- * [1, K, 1, 1]. FALSE after an element error. */
-gboolean gst_cnn_check_output (GstElement * element, const cnn_model * model,
-    const gchar * source, gsize * n_classes);
 
 /* @n_classes labels (a NULL-terminated array) from the file at @labels_path, else from
  * the `cnn.labels` metadata; classes without one are named by their number. NULL after

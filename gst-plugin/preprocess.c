@@ -205,14 +205,17 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
   pre->dst_y0 = 0;
   pre->dst_y1 = H;
   switch (params->resize_mode) {
-    case GST_CNN_RESIZE_MODE_LETTERBOX:{
+    case GST_CNN_RESIZE_MODE_LETTERBOX:
+    case GST_CNN_RESIZE_MODE_LETTERBOX_TOP_LEFT:{
       gdouble s = MIN (W / disp_w, (gdouble) H / in_h);
       gint cw = CLAMP ((gint) lround (disp_w * s), 1, W);
       gint ch = CLAMP ((gint) lround (in_h * s), 1, H);
+      gboolean centred = params->resize_mode == GST_CNN_RESIZE_MODE_LETTERBOX;
 
-      pre->dst_x0 = (W - cw) / 2;
+      /* Centred, or anchored at the top-left as OCR line classifiers are trained. */
+      pre->dst_x0 = centred ? (W - cw) / 2 : 0;
       pre->dst_x1 = pre->dst_x0 + cw;
-      pre->dst_y0 = (H - ch) / 2;
+      pre->dst_y0 = centred ? (H - ch) / 2 : 0;
       pre->dst_y1 = pre->dst_y0 + ch;
       break;
     }

@@ -35,6 +35,7 @@ typedef enum
   GST_CNN_RESIZE_MODE_STRETCH,
   GST_CNN_RESIZE_MODE_CENTER_CROP,
   GST_CNN_RESIZE_MODE_LETTERBOX,
+  GST_CNN_RESIZE_MODE_LETTERBOX_TOP_LEFT,  /* picture at the top-left, padding right/bottom */
 } GstCnnResizeMode;
 
 typedef struct

@@ -31,6 +31,7 @@ cnn_dtype_string (cnn_dtype dtype)
     [CNN_DTYPE_INT64] = "int64",
     [CNN_DTYPE_INT32] = "int32",
     [CNN_DTYPE_BOOL] = "bool",
+    [CNN_DTYPE_UINT8] = "uint8",
   };
   return dtype >= 0 && dtype < CNN_DTYPE_COUNT ? names[dtype] : "undefined";
 }
@@ -45,6 +46,7 @@ cnn_dtype_size (cnn_dtype dtype)
     case CNN_DTYPE_INT64:
       return 8;
     case CNN_DTYPE_BOOL:
+    case CNN_DTYPE_UINT8:
       return 1;
     default:
       return 0;

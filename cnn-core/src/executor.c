@@ -27,9 +27,14 @@ cnn_model_run (cnn_model *model, const void *const *inputs, void *const *outputs
         "cnn_model_run", model->g->source);
   cnn_graph *g = model->g;
   for (int i = 0; i < g->n_inputs; i++) {
+    cnn_value *v = &g->values[g->inputs[i]];
+    if (v->blob != NULL) {      /* given before prepare: cnn_model_set_input_value */
+      v->ptr = v->blob->data;
+      continue;
+    }
     if (inputs[i] == NULL)
       return cnn_graph_error (err, g, CNN_STATUS_INVALID_ARGUMENT, "input %d is NULL", i);
-    g->values[g->inputs[i]].ptr = (void *) inputs[i];
+    v->ptr = (void *) inputs[i];
   }
   for (int i = 0; i < g->n_outputs; i++) {
     cnn_value *v = &g->values[g->outputs[i]];

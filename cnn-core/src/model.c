@@ -235,7 +235,46 @@ cnn_model_set_input_shape (cnn_model *model, size_t index, int rank, const int64
   v->rank = rank;
   for (int d = 0; d < CNN_MAX_RANK; d++)
     v->dims[d] = d < rank ? dims[d] : 0;
+  /* A value given before no longer fits the shape. */
+  cnn_blob_unref (v->blob);
+  v->blob = NULL;
   cnn_model_release_plan (model);
+  return CNN_STATUS_OK;
+}
+
+int64_t
+cnn_model_opset (const cnn_model *model)
+{
+  return model != NULL ? model->g->opset : 0;
+}
+
+cnn_status
+cnn_model_set_input_value (cnn_model *model, size_t index, cnn_dtype dtype, int rank,
+    const int64_t *dims, const void *data, cnn_error *err)
+{
+  cnn_status status;
+  uint64_t bytes;
+
+  if (model == NULL || index >= (size_t) model->g->n_inputs || (data == NULL && rank > 0))
+    return cnn_set_error (err, CNN_STATUS_INVALID_ARGUMENT, "no such input %zu or no data",
+        index);
+  cnn_graph *g = model->g;
+  cnn_value *v = &g->values[g->inputs[index]];
+  if (dtype != v->dtype)
+    return cnn_graph_error (err, g, CNN_STATUS_INVALID_ARGUMENT,
+        "input '%s' is %s; the value given is %s", v->name, cnn_dtype_string (v->dtype),
+        cnn_dtype_string (dtype));
+  if ((status = cnn_model_set_input_shape (model, index, rank, dims, err)) != CNN_STATUS_OK)
+    return status;
+  if (!cnn_value_bytes (v, &bytes) || bytes > g->options.max_memory_bytes)
+    return cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
+        "the value of input '%s' is larger than the memory limit", v->name);
+  cnn_blob *blob = cnn_blob_new ((size_t) bytes);
+  if (blob == NULL)
+    return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+  if (bytes > 0)
+    memcpy (blob->data, data, (size_t) bytes);
+  v->blob = blob;
   return CNN_STATUS_OK;
 }
 

@@ -112,6 +112,7 @@ elem_type_dtype (int32_t type)
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: return CNN_DTYPE_INT64;
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: return CNN_DTYPE_INT32;
     case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: return CNN_DTYPE_BOOL;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8: return CNN_DTYPE_UINT8;
     default: return CNN_DTYPE_UNDEFINED;
   }
 }
@@ -297,13 +298,19 @@ decode_tensor (loader *l, Onnx__TensorProto *t, const char *label, tensor_data *
       typed_field = "int32_data";
       typed_count = t->n_int32_data;
       break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
+      out->dtype = CNN_DTYPE_UINT8;
+      src_size = 1;
+      typed_field = "int32_data";
+      typed_count = t->n_int32_data;
+      break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED:
       status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL, "%s has no data type", label);
       goto error;
     default:
       status = cnn_graph_error (err, g, CNN_STATUS_UNSUPPORTED,
           "%s has element type %s (%" PRId32 "), which is not supported (float, double, int64, "
-          "int32 and bool are)", label, data_type_name (type), type);
+          "int32, bool and uint8 are)", label, data_type_name (type), type);
       goto error;
   }
   dst_size = cnn_dtype_size (out->dtype);
@@ -379,6 +386,10 @@ decode_tensor (loader *l, Onnx__TensorProto *t, const char *label, tensor_data *
         break;
       case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
         memcpy (dst, t->int32_data, n * sizeof (int32_t));
+        break;
+      case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
+        for (size_t i = 0; i < n; i++)
+          ((uint8_t *) dst)[i] = (uint8_t) t->int32_data[i];
         break;
       default:  /* BOOL */
         for (size_t i = 0; i < n; i++)

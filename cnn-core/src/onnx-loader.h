@@ -14,7 +14,7 @@
 
 /* Default-domain opsets we accept. Newer opsets load too (most ops we run did not change);
  * the newest one the test suite covers is CNN_ONNX_TESTED_OPSET. */
-#define CNN_ONNX_MIN_OPSET 7
+#define CNN_ONNX_MIN_OPSET 1
 #define CNN_ONNX_TESTED_OPSET 18
 
 /* Decodes `size` bytes of an ONNX ModelProto. `source` names the model in messages (NULL:

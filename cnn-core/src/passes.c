@@ -1,6 +1,7 @@
 /* passes.c — graph rewrites: fewer nodes and fewer passes over memory, same results. */
 #include "passes.h"
 
+#include "fusion.h"
 #include "ops/ops.h"
 
 #include <math.h>
@@ -257,6 +258,8 @@ cnn_passes_load (cnn_graph *g, cnn_error *err)
   materialize_constants (g);
   remove_identities (g);
   if ((status = cnn_graph_sort (g, err)) != CNN_STATUS_OK)
+    return status;
+  if ((status = cnn_fuse_patterns (g, err)) != CNN_STATUS_OK)
     return status;
   if ((status = fold_batch_norms (g, err)) != CNN_STATUS_OK)
     return status;

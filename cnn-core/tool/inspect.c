@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "args.h"
+#include "forms.h"
 #include "format.h"
 #include "model.h"
 
@@ -180,13 +183,44 @@ inspect_json (const tool_args *args, cnn_model *model)
       PRIu64 "}}\n", total_params, total_macs, cnn_model_arena_bytes (model));
 }
 
+/* Without --json, the element's view of the model comes first (forms.c). A dynamic image
+ * input without --shape is then shown at the element's default size, as cnnclassify would
+ * run it. */
 static int
 inspect_main (const tool_args *args)
 {
   cnn_model *model;
+  tool_args local = *args;
+  tool_shape image_shape;
+  char image_name[256];
   int status;
 
-  status = tool_model_open (args, NULL, NULL, &model);
+  if (!args->json && args->n_shapes == 0) {
+    cnn_options options = cnn_options_default ();
+    cnn_error err;
+    if (cnn_model_load_file (args->model, &options, &model, &err) != CNN_STATUS_OK)
+      return tool_fail ("%s", err.message);
+    tool_image_form f = tool_image_form_of (model);
+    tool_print_forms (args, model);
+    if (f.image && f.dynamic) {
+      cnn_tensor_info info;
+      cnn_model_input_info (model, 0, &info);
+      snprintf (image_name, sizeof image_name, "%s", info.name);
+      image_shape.name = image_name;
+      image_shape.name_len = strlen (image_name);
+      image_shape.rank = info.rank;
+      for (int d = 0; d < info.rank; d++)
+        image_shape.dims[d] = info.dims[d] >= 0 ? info.dims[d]
+            : d == f.h_axis || d == f.w_axis ? TOOL_DYNAMIC_IMAGE_SIZE : 1;
+      printf ("(shown below at %dx%d; --shape sets another size)\n", TOOL_DYNAMIC_IMAGE_SIZE,
+          TOOL_DYNAMIC_IMAGE_SIZE);
+      local.shapes = &image_shape;
+      local.n_shapes = 1;
+    }
+    cnn_model_destroy (model);
+    printf ("\n");
+  }
+  status = tool_model_open (&local, NULL, NULL, &model);
   if (status != EXIT_SUCCESS)
     return status;
   if (args->json)
@@ -203,7 +237,9 @@ const tool_command tool_inspect_command = {
   "show inputs, outputs, metadata and a per-layer table",
   "Usage: cnn inspect MODEL.onnx [--shape NAME=D0,D1,...]... [--json] [--threads N]\n"
   "\n"
-  "Loads and prepares MODEL, then prints its inputs and outputs, metadata and one row per\n"
+  "Loads and prepares MODEL, then prints its opset, how the cnnclassify element reads its\n"
+  "input (NCHW or NHWC, float32 or uint8; for dynamic height/width, the sizes it prepares at\n"
+  "and whether the output depends on them), its inputs and outputs, metadata and one row per\n"
   "layer of the optimised graph: output shape, parameters, multiply-accumulates, receptive\n"
   "field and jump (effective stride) in input pixels, followed by totals and the planned\n"
   "activation memory.\n"

@@ -39,6 +39,7 @@ static const struct {
   { "<i8", CNN_DTYPE_INT64 },
   { "<i4", CNN_DTYPE_INT32 },
   { "|b1", CNN_DTYPE_BOOL },
+  { "|u1", CNN_DTYPE_UINT8 },
 };
 
 /* A cursor over the header dict, which is a Python literal such as

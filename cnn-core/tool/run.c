@@ -21,6 +21,7 @@ run_read_inputs (const tool_args *args, cnn_model *model, void *data)
   run_inputs *in = data;
   size_t n_in = cnn_model_input_count (model);
   size_t n_out = cnn_model_output_count (model);
+  cnn_status status;
   cnn_error err;
 
   if ((size_t) args->n_inputs != n_in)
@@ -47,7 +48,14 @@ run_read_inputs (const tool_args *args, cnn_model *model, void *data)
       return tool_fail ("%s: dtype %s does not match input '%s' of %s, which is %s",
           args->inputs[i], cnn_dtype_string (npy->dtype), info.name, args->model,
           cnn_dtype_string (info.dtype));
-    if (cnn_model_set_input_shape (model, i, npy->rank, npy->dims, &err) != CNN_STATUS_OK)
+    /* Integer inputs are shapes, axes, sizes: given as values, prepare folds what they
+     * decide. */
+    if (npy->dtype == CNN_DTYPE_INT64 || npy->dtype == CNN_DTYPE_INT32)
+      status = cnn_model_set_input_value (model, i, npy->dtype, npy->rank, npy->dims, npy->data,
+          &err);
+    else
+      status = cnn_model_set_input_shape (model, i, npy->rank, npy->dims, &err);
+    if (status != CNN_STATUS_OK)
       return tool_fail ("%s: %s", args->inputs[i], err.message);
     in->data[i] = npy->data;
   }

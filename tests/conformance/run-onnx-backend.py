@@ -4,12 +4,13 @@
     run-onnx-backend.py --cnn PATH/TO/cnn [--update] [-v] [-j 2] [--timeout 60] [PATTERN...]
 
 For every test directory under /usr/share/libonnx-testdata/data/{node,pytorch-converted}
-whose model uses only supported ops (default domain, opset >= 7) and float/int64 inputs, the
+whose model uses only supported ops (default domain, any opset) and float/int64 inputs, the
 inputs of each test_data_set_* are converted to .npy, `cnn run` computes the outputs, and
 they are compared with the reference outputs: |a - b| <= atol + rtol * |b| (rtol 1e-3,
 atol 1e-5). Inputs that set shapes (Reshape's shape, Slice's starts/ends/axes/steps, axes,
-pads) are folded into the model as initializers, as exporters emit them. Each test is PASS,
-FAIL (with the largest error), ERROR (cnn's message) or SKIP (with the reason).
+pads, split sizes) are graph inputs like any other: `cnn run` gives every integer input to
+the core as a value before prepare (cnn_model_set_input_value). Each test is PASS, FAIL (with
+the largest error), ERROR (cnn's message) or SKIP (with the reason).
 
 The tests listed in expected-pass.txt (next to this script) must pass; anything else that
 passes is reported as a new pass. --update rewrites the list from this run. PATTERNs
@@ -35,17 +36,6 @@ SUITES = ["node", "pytorch-converted"]
 RTOL = 1e-3
 ATOL = 1e-5
 
-# Inputs that the core needs as constants at prepare time (they decide output shapes). Real
-# exported models carry them as initializers or Constant nodes; the node tests feed them as
-# graph inputs, so the runner folds the test data into the model for these positions
-# (--no-freeze turns this off). op type → input positions.
-SHAPE_INPUTS = {
-    "Reshape": (1,), "Slice": (1, 2, 3, 4), "Squeeze": (1,), "Unsqueeze": (1,),
-    "ReduceSum": (1,), "ReduceMean": (1,), "ReduceMax": (1,), "ConstantOfShape": (0,),
-    "Pad": (1,),
-}
-
-
 try:
     import numpy as np
     import onnx
@@ -54,9 +44,9 @@ except ImportError as e:  # pragma: no cover - environment problem, not a test f
     print("conformance: skipped, %s (install python3-onnx and python3-numpy)" % e)
     sys.exit(77)
 
-INPUT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64}
+INPUT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.UINT8}
 OUTPUT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.INT32,
-                 onnx.TensorProto.BOOL}
+                 onnx.TensorProto.BOOL, onnx.TensorProto.UINT8}
 
 
 def dtype_name(elem_type):
@@ -90,7 +80,7 @@ def classify(test, supported):
             return "uses op %s:%s" % (node.domain, node.op_type)
         if node.op_type not in supported:
             return "uses op %s" % node.op_type
-    if opset is None or opset < 7:
+    if opset is not None and opset < 1:
         return "opset %s" % opset
     for node in graph.node:
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -157,46 +147,16 @@ def compare(got, want):
                                    len(bad), want.size))
 
 
-def shape_inputs(model):
-    """Names of graph inputs that feed SHAPE_INPUTS positions."""
-    inits = {t.name for t in model.graph.initializer}
-    graph_inputs = {i.name for i in model.graph.input} - inits
-    names = set()
-    for node in model.graph.node:
-        for pos in SHAPE_INPUTS.get(node.op_type, ()):
-            if pos < len(node.input) and node.input[pos] in graph_inputs:
-                names.add(node.input[pos])
-    return names
-
-
-def run_test(test, cnn, timeout, threads, freeze):
+def run_test(test, cnn, timeout, threads):
     deadline = time.monotonic() + timeout
     model_path = os.path.join(test.path, "model.onnx")
-    model = onnx.load(model_path)
-    inits = {t.name for t in model.graph.initializer}
-    input_names = [i.name for i in model.graph.input if i.name not in inits]
-    frozen = shape_inputs(model) if freeze else set()
     with tempfile.TemporaryDirectory(prefix="cnn-conformance-") as tmp:
         for ds in sorted(glob.glob(os.path.join(test.path, "test_data_set_*"))):
             values = [load_pb(p) for p in pb_files(ds, "input")]
-            run_model = model_path
-            if frozen:
-                m = onnx.ModelProto()
-                m.CopyFrom(model)
-                kept = [i for i in m.graph.input if i.name not in frozen]
-                del m.graph.input[:]
-                m.graph.input.extend(kept)
-                for name, v in zip(input_names, values):
-                    if name in frozen:
-                        m.graph.initializer.append(onnx.numpy_helper.from_array(v, name))
-                run_model = os.path.join(tmp, "model.onnx")
-                onnx.save(m, run_model)
-            cmd = [cnn, "run", run_model]
+            cmd = [cnn, "run", model_path]
             if threads:
                 cmd += ["--threads", str(threads)]
-            for k, (name, v) in enumerate(zip(input_names, values)):
-                if name in frozen:
-                    continue
+            for k, v in enumerate(values):
                 npy = os.path.join(tmp, "in%d.npy" % k)
                 # Not ascontiguousarray: it turns 0-d arrays into 1-d ones.
                 np.save(npy, np.require(v, requirements="C"))
@@ -224,7 +184,7 @@ def run_test(test, cnn, timeout, threads, freeze):
                 diff = compare(got, want)
                 if diff:
                     return "FAIL", "%s output %d: %s" % (os.path.basename(ds), k, diff)
-    return "PASS", "shape inputs folded: %s" % ", ".join(sorted(frozen)) if frozen else ""
+    return "PASS", ""
 
 
 def read_expected(path):
@@ -244,8 +204,6 @@ def main():
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per test")
     ap.add_argument("--threads", type=int, default=0,
                     help="pass --threads N to cnn (default: its own default)")
-    ap.add_argument("--no-freeze", dest="freeze", action="store_false",
-                    help="feed shape/axes/pads inputs at run time instead of folding them")
     ap.add_argument("-v", "--verbose", action="store_true", help="also list passes and skips")
     ap.add_argument("patterns", nargs="*", help="fnmatch patterns on test names")
     args = ap.parse_args()
@@ -282,8 +240,8 @@ def main():
             runnable.append(t)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
-        futures = {pool.submit(run_test, t, args.cnn, args.timeout, args.threads,
-                               args.freeze): t for t in runnable}
+        futures = {pool.submit(run_test, t, args.cnn, args.timeout, args.threads): t
+                   for t in runnable}
         for fut in concurrent.futures.as_completed(futures):
             t = futures[fut]
             try:

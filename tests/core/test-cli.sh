@@ -265,5 +265,36 @@ done
 [ "$(sort <<<"$ops" | uniq -d)" = "" ] || fail "'cnn ops' lists an op twice"
 expect 2 'no arguments' "$CNN" ops extra
 
+# ---- inspect: how the cnnclassify element reads a model (issue 11) -------------------------
+GST_MODELS="$MODELS/../gst/models"
+# expect_stdout PATTERN: the last command's stdout matches PATTERN (ERE).
+expect_stdout () {
+  checks=$((checks + 1))
+  grep -Eq -- "$1" "$TMP/stdout" || fail "stdout lacks /$1/: $(head -c 800 "$TMP/stdout")"
+}
+expect 0 '' "$CNN" inspect "$GST_MODELS/color-opset6.onnx"
+expect_stdout '^opset: 6$'
+expect_stdout '^element input: NCHW float32$'
+expect 0 '' "$CNN" inspect "$GST_MODELS/color-nhwc.onnx"
+expect_stdout '^element input: NHWC float32$'
+expect 0 '' "$CNN" inspect "$GST_MODELS/color-uint8.onnx"
+expect_stdout '^element input: NCHW uint8'
+expect 0 '' "$CNN" inspect "$GST_MODELS/bad-input-rank2.onnx"
+expect_stdout '^element input: not an image'
+# A dynamic model: inspect no longer needs --shape; it lists the sizes that prepare and
+# says that global pooling makes the output independent of them.
+expect 0 '' "$CNN" inspect "$GST_MODELS/color-dynamic.onnx"
+expect_stdout 'prepares at \(WxH\):.* 224x224 ok.* 320x48 ok'
+expect_stdout 'does not depend on the size'
+expect_stdout 'height=224, width=224'
+# Integer inputs given to `cnn run` are values the core folds (Reshape's shape as an input).
+RESHAPE=/usr/share/libonnx-testdata/data/node/test_reshape_reordered_all_dims
+"$PYTHON" -c "import numpy as np; np.save('$TMP/data.npy', np.arange(24, dtype=np.float32).reshape(2, 3, 4)); np.save('$TMP/shape.npy', np.array([4, -1, 2], dtype=np.int64))"
+expect 0 '' "$CNN" run "$RESHAPE/model.onnx" -i "$TMP/data.npy" -i "$TMP/shape.npy" -o "$TMP/reshaped.npy"
+check_py 'import sys, numpy as np
+y = np.load(sys.argv[1])
+assert y.shape == (4, 3, 2) and (y.ravel() == np.arange(24)).all(), y.shape
+' "$TMP/reshaped.npy"
+
 echo "test-cli: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

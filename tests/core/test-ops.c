@@ -1,5 +1,6 @@
 /* test-ops.c — the light ops (elementwise, activation, softmax, shape, and the data-movement
- * ops: reshape, transpose, concat, slice, gather, pad, identity) on tiny graphs.
+ * ops: reshape, transpose, concat, slice, gather, pad, identity) on tiny graphs, and the
+ * legacy forms of opsets 1-6.
  *
  * Each case builds a one-node graph with graph.h, runs the op's hooks the way prepare and run
  * do (parse → infer → run, outputs in caller buffers) and compares the output's shape and
@@ -1206,6 +1207,156 @@ dropout_rejects_training (tcase *t)
   return true;
 }
 
+/* ---- Opsets 1-6: the legacy forms ------------------------------------------------------ */
+
+static bool
+add_opset6_broadcast_axis (tcase *t)
+{
+  /* broadcast = 1, axis = 1: B [3] lines up with dim 1 of A [2,3,2]. */
+  t->g->opset = 6;
+  int in[2] = {
+    tc_input (t, "a", CNN_DTYPE_FLOAT32, DIMS (2, 3, 2), F32 (0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5)),
+    tc_const (t, "b", CNN_DTYPE_FLOAT32, DIMS (3), F32 (10, 20, 30)),
+  };
+  int node = tc_node (t, CNN_OP_ADD, in, 2, 1);
+  tc_attr_int (t, node, "broadcast", 1);
+  tc_attr_int (t, node, "axis", 1);
+  RUN (node);
+  EXPECT_F32 (DIMS (2, 3, 2), F32 (10, 10, 21, 21, 32, 32, 13, 13, 24, 24, 35, 35));
+  return true;
+}
+
+static bool
+mul_opset6_broadcast_suffix (tcase *t)
+{
+  /* broadcast = 1 without axis: B's shape is a suffix of A's, as numpy's. */
+  t->g->opset = 6;
+  int in[2] = {
+    tc_input (t, "a", CNN_DTYPE_FLOAT32, DIMS (2, 2), F32 (1, 2, 3, 4)),
+    tc_input (t, "b", CNN_DTYPE_FLOAT32, DIMS (2), F32 (10, 100)),
+  };
+  int node = tc_node (t, CNN_OP_MUL, in, 2, 1);
+  tc_attr_int (t, node, "broadcast", 1);
+  RUN (node);
+  EXPECT_F32 (DIMS (2, 2), F32 (10, 200, 30, 400));
+  return true;
+}
+
+static bool
+sub_opset6_rejects_bad_axis (tcase *t)
+{
+  t->g->opset = 6;
+  int in[2] = {
+    tc_input (t, "a", CNN_DTYPE_FLOAT32, DIMS (2, 3), F32 (0, 0, 0, 0, 0, 0)),
+    tc_const (t, "b", CNN_DTYPE_FLOAT32, DIMS (2, 3), F32 (1, 2, 3, 4, 5, 6)),
+  };
+  int node = tc_node (t, CNN_OP_SUB, in, 2, 1);
+  tc_attr_int (t, node, "broadcast", 1);
+  tc_attr_int (t, node, "axis", 1);
+  RUN_FAILS (node, CNN_STATUS_SHAPE_MISMATCH, "axis 1");
+  return true;
+}
+
+static bool
+add_opset7_rejects_legacy_attrs (tcase *t)
+{
+  t->g->opset = 7;
+  int in[2] = {
+    tc_input (t, "a", CNN_DTYPE_FLOAT32, DIMS (2), F32 (1, 2)),
+    tc_const (t, "b", CNN_DTYPE_FLOAT32, DIMS (2), F32 (1, 2)),
+  };
+  int node = tc_node (t, CNN_OP_ADD, in, 2, 1);
+  tc_attr_int (t, node, "broadcast", 1);
+  RUN_FAILS (node, CNN_STATUS_INVALID_MODEL, "before opset 7");
+  return true;
+}
+
+static bool
+prelu_opset6_slope_per_channel (tcase *t)
+{
+  /* Opset 6: slope [C] is per channel (axis 1), not numpy-aligned with the last dim. */
+  t->g->opset = 6;
+  int in[2] = {
+    tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (1, 2, 3), F32 (-1, -2, 3, -4, 5, -6)),
+    tc_const (t, "slope", CNN_DTYPE_FLOAT32, DIMS (2), F32 (0.5f, 0.25f)),
+  };
+  RUN (tc_node (t, CNN_OP_PRELU, in, 2, 1));
+  EXPECT_F32 (DIMS (1, 2, 3), F32 (-0.5f, -1, 3, -1, 5, -1.5f));
+  return true;
+}
+
+static bool
+reshape_opset4_shape_attr (tcase *t)
+{
+  t->g->opset = 4;
+  int in[1] = { tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (2, 3, 4), X24) };
+  int node = tc_node (t, CNN_OP_RESHAPE, in, 1, 1);
+  tc_attr_ints (t, node, "shape", DIMS (4, -1));
+  RUN (node);
+  EXPECT_F32 (DIMS (4, 6), X24);
+  return true;
+}
+
+static bool
+reshape_opset5_needs_input (tcase *t)
+{
+  t->g->opset = 5;
+  int in[1] = { tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (2, 3, 4), X24) };
+  int node = tc_node (t, CNN_OP_RESHAPE, in, 1, 1);
+  tc_attr_ints (t, node, "shape", DIMS (4, -1));
+  RUN_FAILS (node, CNN_STATUS_INVALID_MODEL, "shape input is missing");
+  return true;
+}
+
+static bool
+concat_opset3_default_axis1 (tcase *t)
+{
+  t->g->opset = 3;
+  int in[2] = {
+    tc_input (t, "a", CNN_DTYPE_FLOAT32, DIMS (2, 1), F32 (1, 2)),
+    tc_const (t, "b", CNN_DTYPE_FLOAT32, DIMS (2, 2), F32 (3, 4, 5, 6)),
+  };
+  RUN (tc_node (t, CNN_OP_CONCAT, in, 2, 1));
+  EXPECT_F32 (DIMS (2, 3), F32 (1, 3, 4, 2, 5, 6));
+  return true;
+}
+
+static bool
+cast_opset5_type_name (tcase *t)
+{
+  t->g->opset = 5;
+  int in[1] = { tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (2), F32 (1.9f, -2.5f)) };
+  int node = tc_node (t, CNN_OP_CAST, in, 1, 1);
+  tc_attr_string (t, node, "to", "INT64");
+  RUN (node);
+  EXPECT_I64 (DIMS (2), I64 (1, -2));
+  return true;
+}
+
+static bool
+cast_opset5_rejects_unknown_name (tcase *t)
+{
+  t->g->opset = 5;
+  int in[1] = { tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (2), F32 (1, 2)) };
+  int node = tc_node (t, CNN_OP_CAST, in, 1, 1);
+  tc_attr_string (t, node, "to", "FLOAT16");
+  RUN_FAILS (node, CNN_STATUS_UNSUPPORTED, "'FLOAT16'");
+  return true;
+}
+
+static bool
+pad_opset1_paddings_attr (tcase *t)
+{
+  t->g->opset = 1;
+  int in[1] = { tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (1, 2), F32 (1, 2)) };
+  int node = tc_node (t, CNN_OP_PAD, in, 1, 1);
+  tc_attr_ints (t, node, "paddings", DIMS (0, 1, 0, 0));
+  tc_attr_float (t, node, "value", 7.0f);
+  RUN (node);
+  EXPECT_F32 (DIMS (1, 3), F32 (7, 1, 2));
+  return true;
+}
+
 /* ---- Driver ----------------------------------------------------------------------------- */
 
 typedef struct {
@@ -1289,6 +1440,17 @@ static const test_entry tests[] = {
   ENTRY (identity_copies),
   ENTRY (dropout_mask_all_true),
   ENTRY (dropout_rejects_training),
+  ENTRY (add_opset6_broadcast_axis),
+  ENTRY (mul_opset6_broadcast_suffix),
+  ENTRY (sub_opset6_rejects_bad_axis),
+  ENTRY (add_opset7_rejects_legacy_attrs),
+  ENTRY (prelu_opset6_slope_per_channel),
+  ENTRY (reshape_opset4_shape_attr),
+  ENTRY (reshape_opset5_needs_input),
+  ENTRY (concat_opset3_default_axis1),
+  ENTRY (cast_opset5_type_name),
+  ENTRY (cast_opset5_rejects_unknown_name),
+  ENTRY (pad_opset1_paddings_attr),
 };
 
 int

@@ -169,6 +169,28 @@ def main():
     ], [helper.make_tensor_value_info('x', TensorProto.FLOAT, None),
         info('i', [2], TensorProto.INT64)], [info('y', None)])
 
+    # Opsets 1-6 forms (ONNX Model Zoo classics, old PyTorch exports): legacy broadcast with
+    # axis, Gemm's broadcast, Reshape's shape attribute, Concat's default axis, a per-channel
+    # PRelu slope, Cast to a type name, BatchNormalization's old attributes, Dropout is_test.
+    save('legacy-opset3', [
+        node('Conv', ['x', 'w'], ['c'], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        node('Add', ['c', 'cb'], ['cadd'], broadcast=1, axis=1),
+        node('BatchNormalization', ['cadd', 'bs', 'bb', 'bm', 'bv'], ['bn'], epsilon=1e-5,
+             is_test=1, spatial=1, consumed_inputs=[0, 0, 0, 1, 1]),
+        node('PRelu', ['bn', 'slope'], ['pr']),
+        node('Concat', ['pr', 'bn'], ['cat']),
+        node('Mul', ['cat', 'scale'], ['sc'], broadcast=1, axis=1),
+        node('GlobalAveragePool', ['sc'], ['g']),
+        node('Reshape', ['g'], ['f'], shape=[1, 8]),
+        node('Gemm', ['f', 'fw', 'fb'], ['gm'], broadcast=1, transB=1),
+        node('Dropout', ['gm'], ['dr'], is_test=1, ratio=0.5),
+        node('Cast', ['dr'], ['y'], to='FLOAT'),
+        node('Softmax', ['y'], ['p']),
+    ], [x4], [info('p', [1, 3])], [
+        weights('w', 4, 3, 3, 3), weights('cb', 4), const('bs', np.ones(4, np.float32)),
+        weights('bb', 4), weights('bm', 4), const('bv', np.full(4, 2.0, np.float32)),
+        const('slope', np.full(4, 0.1, np.float32)), weights('scale', 8),
+        weights('fw', 3, 8), weights('fb', 3)], opset=3)
 
 if __name__ == '__main__':
     main()

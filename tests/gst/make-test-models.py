@@ -44,9 +44,9 @@ def save(model, name):
     print("wrote", os.path.relpath(path))
 
 
-def make_model(graph, metadata=None):
+def make_model(graph, metadata=None, opset=13):
     model = helper.make_model(graph, producer_name="gst-cnn make-test-models.py",
-                              opset_imports=[helper.make_opsetid("", 13)])
+                              opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 7
     for key, value in (metadata or {}).items():
         entry = model.metadata_props.add()
@@ -109,6 +109,108 @@ def main():
                    np.array([0.5, -0.5], dtype=np.float32),
                    metadata={"cnn.labels": "dark\nbright"}),
          "luma.onnx")
+
+    # ---- Model forms (issue 11): each has a twin the element must treat the same way.
+    # The opset-6 classic: legacy broadcast with axis on Mul, Gemm's broadcast attribute;
+    # its opset-13 twin does the same with numpy broadcasting.
+    scale = np.array([1.5, 1.0, 0.5], dtype=np.float32)
+    graph = helper.make_graph([
+        helper.make_node("Mul", ["image", "S"], ["scaled"], name="scale", broadcast=1, axis=1),
+        helper.make_node("GlobalAveragePool", ["scaled"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1,
+                         broadcast=1),
+    ], "color-opset6",
+        # IR 3: initializers are graph inputs too, as old exporters wrote them.
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 16, 16]),
+         helper.make_tensor_value_info("S", TensorProto.FLOAT, [3]),
+         helper.make_tensor_value_info("W", TensorProto.FLOAT, [6, 3]),
+         helper.make_tensor_value_info("B", TensorProto.FLOAT, [6])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(scale, "S"), numpy_helper.from_array(COLOR_W, "W"),
+         numpy_helper.from_array(COLOR_B, "B")])
+    model = make_model(graph, {"cnn.labels": labels}, opset=6)
+    model.ir_version = 3
+    save(model, "color-opset6.onnx")
+    graph = helper.make_graph([
+        helper.make_node("Mul", ["image", "S"], ["scaled"], name="scale"),
+        helper.make_node("GlobalAveragePool", ["scaled"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1),
+    ], "color-opset13",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(scale.reshape(3, 1, 1), "S"),
+         numpy_helper.from_array(COLOR_W, "W"), numpy_helper.from_array(COLOR_B, "B")])
+    save(make_model(graph, {"cnn.labels": labels}), "color-opset13.onnx")
+
+    # NHWC input as tf2onnx writes it (a Transpose to NCHW inside); twin: color.onnx.
+    graph = helper.make_graph([
+        helper.make_node("Transpose", ["image"], ["nchw"], name="to_nchw", perm=[0, 3, 1, 2]),
+        helper.make_node("GlobalAveragePool", ["nchw"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1),
+    ], "color-nhwc",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 16, 16, 3])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(COLOR_W, "W"), numpy_helper.from_array(COLOR_B, "B")])
+    save(make_model(graph, {"cnn.labels": labels}), "color-nhwc.onnx")
+
+    # uint8 input fed raw 0-255, normalised inside (Cast, Mul); twin: color.onnx.
+    graph = helper.make_graph([
+        helper.make_node("Cast", ["image"], ["f"], name="cast", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["f", "inv255"], ["unit"], name="scale"),
+        helper.make_node("GlobalAveragePool", ["unit"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1),
+    ], "color-uint8",
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(np.array(1 / 255, np.float32), "inv255"),
+         numpy_helper.from_array(COLOR_W, "W"), numpy_helper.from_array(COLOR_B, "B")])
+    save(make_model(graph, {"cnn.labels": labels}), "color-uint8.onnx")
+
+    # Three outputs: a feature map (not a class vector), the logits, the probabilities.
+    # Default: the logits (twin: color.onnx); output-name=probs (twin: color-softmax.onnx).
+    graph = helper.make_graph([
+        helper.make_node("Relu", ["image"], ["features"], name="relu"),
+        helper.make_node("GlobalAveragePool", ["image"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1),
+        helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=1),
+    ], "color-outputs",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, [1, 3, 16, 16]),
+         helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 6]),
+         helper.make_tensor_value_info("probs", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(COLOR_W, "W"), numpy_helper.from_array(COLOR_B, "B")])
+    save(make_model(graph, {"cnn.labels": labels}), "color-outputs.onnx")
+
+    # A fixed 32x24 (WxH) twin of color-dynamic.onnx run at input-size=32x24, and the dynamic
+    # model again with that size in its cnn.input_size metadata.
+    save(pool_gemm("color-32x24", [1, 3, 24, 32], COLOR_W, COLOR_B,
+                   metadata={"cnn.labels": labels}), "color-32x24.onnx")
+    save(pool_gemm("color-32x16", [1, 3, 16, 32], COLOR_W, COLOR_B,
+                   metadata={"cnn.labels": labels}), "color-32x16.onnx")
+    save(pool_gemm("color-dynamic-sized", [1, 3, "height", "width"], COLOR_W, COLOR_B,
+                   metadata={"cnn.labels": labels, "cnn.input_size": "32x24"}),
+         "color-dynamic-sized.onnx")
+
+    # Position matters: only the top half of the image is scored, so where letterbox puts
+    # the picture (centred or top-left) changes the result.
+    graph = helper.make_graph([
+        helper.make_node("Slice", ["image", "starts", "ends", "axes"], ["top"], name="top"),
+        helper.make_node("GlobalAveragePool", ["top"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1),
+    ], "color-top-half",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(np.array([0], np.int64), "starts"),
+         numpy_helper.from_array(np.array([8], np.int64), "ends"),
+         numpy_helper.from_array(np.array([2], np.int64), "axes"),
+         numpy_helper.from_array(COLOR_W, "W"), numpy_helper.from_array(COLOR_B, "B")])
+    save(make_model(graph, {"cnn.labels": labels}), "color-top-half.onnx")
 
     # Not an image: rank-2 input.
     graph = helper.make_graph(

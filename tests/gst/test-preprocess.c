@@ -49,6 +49,8 @@ static const GstCnnPreprocessParams PARAMS[] = {
       {0.0f, 0.1f, -0.2f}, {1.0f, 0.5f, 2.0f}},
   {GST_CNN_COLOR_ORDER_GRAY, GST_CNN_RESIZE_MODE_CENTER_CROP, 255, 0.0f, 255.0f,
       {0.0f, 0.0f, 0.0f}, {1.0f, 1.0f, 1.0f}},
+  {GST_CNN_COLOR_ORDER_RGB, GST_CNN_RESIZE_MODE_LETTERBOX_TOP_LEFT, 200, 0.0f, 1.0f,
+      {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f}},
 };
 
 static const gchar *const COLORIMETRIES[] = { NULL, "bt709", "bt601", "1:4:0:0" };

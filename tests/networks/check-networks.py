@@ -13,6 +13,12 @@ Usage:
       the full-size torchvision networks (ResNet-18/50, MobileNetV2, MobileNetV3-small,
       SqueezeNet 1.1) in DIR; missing ones are generated there first with the anchor script
       gen-torchvision-onnx.py (../shared/anchors/ next to the repository, or $CNN_ANCHORS).
+      Names of the form NET-opsetN (e.g. convnext_tiny-opset11) are made instead by
+      export-torchvision.py (next to this script), with random BatchNorm statistics;
+  check-networks.py [--cnn PATH] --full DIR --others
+      every classifier export-torchvision.py knows (AlexNet, VGG, GoogLeNet, Inception v3,
+      DenseNet, ShuffleNet, MnasNet, EfficientNet, RegNet, MobileNetV3-large, ResNeXt,
+      SqueezeNet 1.0, ConvNeXt) at opsets 11 and 17.
 The cnn tool is --cnn, else $CNN, else build/cnn-core/tool/cnn. Needs numpy.
 Prints one line per network and `networks: N passed, N failed`; exits 1 on any failure.
 """
@@ -27,6 +33,12 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FULL_NETWORKS = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "squeezenet1_1"]
+# export-torchvision.py's NETWORKS: the classifiers users bring beyond the five above.
+OTHER_NETWORKS = [
+    "alexnet", "vgg11_bn", "googlenet", "inception_v3", "densenet121", "shufflenet_v2_x1_0",
+    "mnasnet1_0", "efficientnet_b0", "efficientnet_v2_s", "regnet_x_400mf", "regnet_y_400mf",
+    "mobilenet_v3_large", "resnext50_32x4d", "squeezenet1_0", "convnext_tiny",
+]
 REL_TOLERANCE = 1e-4
 # Reference logits closer than this (relative to max|ref|) count as tied for the top-5 check.
 TIE_TOLERANCE = 1e-5
@@ -136,12 +148,18 @@ def generate_full(directory, names):
     missing = [n for n in names
                if not all(os.path.isfile(os.path.join(directory, n + suffix))
                           for suffix in (".onnx", ".input.npy", ".torch.npy"))]
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    for n in [n for n in missing if "-opset" in n]:
+        net, opset = n.rsplit("-opset", 1)
+        print(f"generating {n} in {directory} with export-torchvision.py", flush=True)
+        subprocess.run([python, os.path.join(HERE, "export-torchvision.py"), directory,
+                        "--opset", opset, net], check=True, stdout=subprocess.DEVNULL)
+    missing = [n for n in missing if "-opset" not in n]
     if not missing:
         return
     script = find_anchor_script()
     print(f"generating {' '.join(missing)} in {directory} with {script}", flush=True)
     # The anchor script needs torch; it runs under the system Python that has it.
-    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
     subprocess.run([python, script, directory, *missing, "--reference"], check=True,
                    stdout=subprocess.DEVNULL)
 
@@ -152,12 +170,17 @@ def main():
                         os.path.join(ROOT, "build", "cnn-core", "tool", "cnn")))
     parser.add_argument("--full", metavar="DIR",
                         help="check the full-size torchvision networks in DIR (made if missing)")
+    parser.add_argument("--others", action="store_true",
+                        help="with --full: the classifiers of export-torchvision.py at opsets "
+                        "11 and 17")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
 
     if args.full:
         directory = args.full
         names = args.names or FULL_NETWORKS
+        if args.others:
+            names = [f"{n}-opset{o}" for n in OTHER_NETWORKS for o in (11, 17)]
         os.makedirs(directory, exist_ok=True)
         generate_full(directory, names)
     else:

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Exports small versions of the five torchvision classifiers the project is measured on
-(ResNet-18/50, MobileNetV2, MobileNetV3-small, SqueezeNet 1.1) for check-networks.py.
+(ResNet-18/50, MobileNetV2, MobileNetV3-small, SqueezeNet 1.1) and of ConvNeXt (its LayerNorm
+and GELU patterns at opsets 11 and 17) for check-networks.py.
 
 Each small network is built from torchvision's own building blocks, so it has the same layer
 types as the full model (7x7 stem, ceil-mode pooling, depthwise convs, squeeze-excitation,
@@ -9,7 +10,8 @@ Weights are random but seeded. Randomly initialised BatchNorm has mean 0 / varia
 would make BN folding look right even when it is wrong, so every BN gets random statistics.
 
 Needs: apt-get install python3-torch python3-torchvision python3-onnx
-Usage: /usr/bin/python3 make-small-networks.py [OUTDIR]   (default: this script's directory)
+Usage: /usr/bin/python3 make-small-networks.py [OUTDIR [NAME...]]   (default: this script's
+directory, every network)
 Writes OUTDIR/NAME.onnx, NAME.input.npy (float32) and NAME.torch.npy (PyTorch's output, eval mode).
 """
 import os
@@ -21,6 +23,7 @@ import torch
 import torch.nn as nn
 import torchvision
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+from torchvision.models.convnext import CNBlockConfig, ConvNeXt
 from torchvision.models.squeezenet import Fire, SqueezeNet
 
 
@@ -110,7 +113,8 @@ class ShapeOpsNet(nn.Module):
 
 
 def randomize_batchnorm(model, gen):
-    """Random running statistics and affine parameters, so folding BN is really exercised."""
+    """Random running statistics and affine parameters, so folding BN is really exercised;
+    random LayerNorm scales and shifts likewise."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -119,6 +123,17 @@ def randomize_batchnorm(model, gen):
                 m.running_var.copy_(torch.rand(n, generator=gen) * 1.5 + 0.5)
                 m.weight.copy_(torch.rand(n, generator=gen) + 0.5)
                 m.bias.copy_(torch.randn(n, generator=gen) * 0.2)
+            elif isinstance(m, nn.LayerNorm) and m.elementwise_affine:
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.2)
+
+
+def tiny_convnext():
+    """torchvision's ConvNeXt (patchify stem, 7x7 depthwise, LayerNorm over channels, GELU,
+    layer scale, LayerNorm2d head) with two stages of 16 and 32 channels. Layer scale 0.5
+    instead of 1e-6, so the blocks are not nearly the identity."""
+    return ConvNeXt([CNBlockConfig(16, 32, 1), CNBlockConfig(32, None, 2)],
+                    layer_scale=0.5, num_classes=10)
 
 
 # name: (constructor, input shape for the check, export options)
@@ -142,6 +157,10 @@ NETWORKS = {
         "dynamic_axes": {"input": {0: "batch", 2: "height", 3: "width"},
                          "logits": {0: "batch"}},
     }),
+    # ConvNeXt's LayerNorm and GELU: at opset 11 exporters write them as ReduceMean / Sub / Pow
+    # / Sqrt / Div and Div / Erf / Add / Mul chains, at 17 LayerNormalization is one op.
+    "convnext_tiny_opset11": (tiny_convnext, (1, 3, 64, 64), {"opset": 11}),
+    "convnext_tiny_opset17": (tiny_convnext, (1, 3, 64, 64), {"opset": 17}),
 }
 
 SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Concat", "Reshape"}
@@ -155,9 +174,10 @@ def export(name, make, shape, opts, out):
     opts = dict(opts)
     export_shape = opts.pop("export_shape", shape)
     folding = opts.pop("do_constant_folding", True)
+    opset = opts.pop("opset", 14)
     dummy = torch.randn(*export_shape, generator=torch.Generator().manual_seed(3))
     path = os.path.join(out, name + ".onnx")
-    torch.onnx.export(model, dummy, path, opset_version=14, input_names=["input"],
+    torch.onnx.export(model, dummy, path, opset_version=opset, input_names=["input"],
                       output_names=["logits"], do_constant_folding=folding, **opts)
 
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
@@ -179,9 +199,11 @@ def export(name, make, shape, opts, out):
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    names = sys.argv[2:] or list(NETWORKS)
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
-    for name, (make, shape, opts) in NETWORKS.items():
+    for name in names:
+        make, shape, opts = NETWORKS[name]
         export(name, make, shape, opts, out)
 
 

@@ -70,6 +70,7 @@ typedef enum cnn_dtype {
   CNN_DTYPE_INT64,
   CNN_DTYPE_INT32,
   CNN_DTYPE_BOOL,
+  CNN_DTYPE_UINT8,              /* images fed raw (0-255), cast to float inside the model */
   CNN_DTYPE_COUNT
 } cnn_dtype;
 
@@ -136,6 +137,14 @@ CNN_API cnn_status cnn_model_output_info (const cnn_model *model, size_t index,
 CNN_API cnn_status cnn_model_set_input_shape (cnn_model *model, size_t index, int rank,
     const int64_t *dims, cnn_error *err);
 
+/* Fixes the value of input `index` before prepare, for inputs that decide shapes (Reshape's
+ * shape, Split's sizes, axes, pads given as graph inputs): prepare then folds what depends on
+ * it, as if the file held it as a constant. dtype must be the input's; dims fix its shape as
+ * cnn_model_set_input_shape does. The bytes are copied. Run uses the stored value
+ * (inputs[index] may be NULL there); cnn_model_set_input_shape on the input forgets it. */
+CNN_API cnn_status cnn_model_set_input_value (cnn_model *model, size_t index, cnn_dtype dtype,
+    int rank, const int64_t *dims, const void *data, cnn_error *err);
+
 /* Worker threads used by run (0: one per online CPU). A prepared model is planned again for
  * the new count and stays runnable; on failure it keeps its previous threads and plan. */
 CNN_API cnn_status cnn_model_set_threads (cnn_model *model, int threads, cnn_error *err);
@@ -160,6 +169,8 @@ CNN_API const char *cnn_model_metadata (const cnn_model *model, const char *key)
 CNN_API size_t cnn_model_metadata_count (const cnn_model *model);
 CNN_API cnn_status cnn_model_metadata_entry (const cnn_model *model, size_t index,
     const char **key, const char **value);
+/* The default-domain ONNX opset the model was written for (1 for files without one). */
+CNN_API int64_t cnn_model_opset (const cnn_model *model);
 /* The file name (or memory name) the model was loaded from. */
 CNN_API const char *cnn_model_source (const cnn_model *model);
 

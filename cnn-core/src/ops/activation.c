@@ -228,12 +228,30 @@ clip_activation (const cnn_graph *g, const cnn_node *n, cnn_activation *act, flo
 
 /* PRelu: y = x < 0 ? slope * x : x, slope broadcast unidirectionally to x (typically [C,1,1]
  * against [N,C,H,W]). The slope's strides are collapsed like a binary op's. */
+
+/* The slope's shape as broadcasting sees it. Before opset 7 a 1-D slope of C values is per
+ * channel (axis 1), as PyTorch exported PReLU then: it becomes [C, 1, ...]. */
+static int
+prelu_slope_shape (const cnn_graph *g, const cnn_value *x, const cnn_value *s,
+    int64_t dims[CNN_MAX_RANK])
+{
+  int rank = s->rank;
+
+  memcpy (dims, s->dims, sizeof (int64_t) * (size_t) s->rank);
+  if (g->opset < 7 && s->rank == 1 && x->rank >= 2 && s->dims[0] == x->dims[1]
+      && s->dims[0] != 1)
+    for (; rank < x->rank - 1; rank++)
+      dims[rank] = 1;
+  return rank;
+}
+
 static cnn_status
 prelu_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
   const cnn_value *x = cnn_node_input (g, n, 0);
   const cnn_value *s = cnn_node_input (g, n, 1);
   cnn_status status = unary_infer (g, n, err);
+  int64_t sdims[CNN_MAX_RANK];
   char sx[160], ss[160];
 
   if (status != CNN_STATUS_OK)
@@ -243,9 +261,10 @@ prelu_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
   if (s->dtype != CNN_DTYPE_FLOAT32)
     return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
         "slope type %s is not supported (float32 is)", cnn_dtype_string (s->dtype));
-  bool ok = s->rank <= x->rank;
-  for (int i = 0; ok && i < s->rank; i++) {
-    int64_t ds = s->dims[i], dx = x->dims[x->rank - s->rank + i];
+  int srank = prelu_slope_shape (g, x, s, sdims);
+  bool ok = srank <= x->rank;
+  for (int i = 0; ok && i < srank; i++) {
+    int64_t ds = sdims[i], dx = x->dims[x->rank - srank + i];
     ok = ds == 1 || ds == dx;
   }
   if (!ok) {
@@ -325,9 +344,11 @@ prelu_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
 
   if (!cnn_value_elements (y, &count) || count == 0)
     return;
+  int64_t sdims[CNN_MAX_RANK];
+  int srank = prelu_slope_shape (g, x, s, sdims);
   for (int i = x->rank - 1; i >= 0; i--) {
-    int is = i - (x->rank - s->rank);
-    int64_t ds = is >= 0 ? s->dims[is] : 1;
+    int is = i - (x->rank - srank);
+    int64_t ds = is >= 0 ? sdims[is] : 1;
     ss[i] = ds == 1 ? 0 : stride;
     stride *= ds;
   }

@@ -1,4 +1,5 @@
-/* batchnorm.c — BatchNormalization in inference form (opset 7–15), float32, with fused
+/* batchnorm.c — BatchNormalization in inference form (opset 1–15: the is_test and
+ * consumed_inputs attributes of opsets 1–6 change nothing there), float32, with fused
  * activation.
  *
  * Most BatchNormalization nodes never get here: the load-time pass folds them into the
@@ -43,7 +44,8 @@ bn_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
   if ((p = calloc (1, sizeof (*p))) == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
   p->epsilon = cnn_node_attr_float (n, "epsilon", 1e-5f);
-  /* Opset 7–8: spatial = 0 means statistics per activation, not per channel. */
+  /* Opsets 1–8: spatial = 0 means statistics per activation, not per channel. is_test (opsets
+   * 1–6) is ignored, as ONNX Runtime does: we only infer. */
   p->spatial = cnn_node_attr_int (n, "spatial", 1) != 0;
   n->params = p;
   return CNN_STATUS_OK;

@@ -9,7 +9,8 @@
 static cnn_status
 concat_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
-  if (cnn_node_attr (n, "axis") == NULL)
+  /* Opsets 1–3: axis defaults to 1. */
+  if (g->opset >= 4 && cnn_node_attr (n, "axis") == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
         "the 'axis' attribute is required");
   return CNN_STATUS_OK;
@@ -26,10 +27,10 @@ concat_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 
   if (status != CNN_STATUS_OK)
     return status;
-  if (!cnn_op_resolve_axis (cnn_node_attr_int (n, "axis", 0), x0->rank, &axis))
+  int64_t axis_attr = cnn_node_attr_int (n, "axis", 1);
+  if (!cnn_op_resolve_axis (axis_attr, x0->rank, &axis))
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
-        "axis %lld is out of range for rank-%d inputs",
-        (long long) cnn_node_attr_int (n, "axis", 0), x0->rank);
+        "axis %lld is out of range for rank-%d inputs", (long long) axis_attr, x0->rank);
   memcpy (dims, x0->dims, sizeof (dims));
   for (int i = 1; i < n->n_inputs; i++) {
     const cnn_value *xi = cnn_node_input (g, n, i);
@@ -65,7 +66,7 @@ concat_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   size_t outer = 1, inner = es;
   (void) exec;
 
-  cnn_op_resolve_axis (cnn_node_attr_int (n, "axis", 0), y->rank, &axis);
+  cnn_op_resolve_axis (cnn_node_attr_int (n, "axis", 1), y->rank, &axis);
   for (int d = 0; d < axis; d++)
     outer *= (size_t) y->dims[d];
   for (int d = axis + 1; d < y->rank; d++)

@@ -1,4 +1,8 @@
-/* elementwise.c — Add, Sub, Mul, Div with numpy multidirectional broadcasting (opset 7+).
+/* elementwise.c — Add, Sub, Mul, Div, Pow and the variadic Sum, Mean, Max, Min, with numpy
+ * multidirectional broadcasting (opset 7+; the equal shapes that opsets 1–7 want of the
+ * variadic ops are a special case), and the limited broadcasting of Add/Sub/Mul/Div in opsets
+ * 1–6 (`broadcast` = 1 with `axis`: B's dims line up with A's from `axis` on, which is numpy
+ * broadcasting once B gets trailing 1s). Pow and Mean are float32 only.
  *
  * Float32, int64 and int32. The integer forms matter because exporters compute shapes with
  * them (constant-folded at prepare). Integer Div truncates toward zero like C and like ONNX's
@@ -9,8 +13,10 @@
  * per-channel operands collapse into one or two dims whose inner loop has stride 1 or 0.
  */
 #include "kernels/activation.h"
+#include "helpers.h"
 #include "ops.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +25,9 @@ typedef enum {
   BIN_SUB,
   BIN_MUL,
   BIN_DIV,
+  BIN_POW,                      /* float32 only */
+  BIN_MAX,
+  BIN_MIN,
 } bin_kind;
 
 /* Elements per parallel unit: below this a layer runs on the calling thread. */
@@ -27,11 +36,61 @@ typedef enum {
 static cnn_status
 binary_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
-  /* Opset < 7 limited broadcasting (broadcast/axis attributes) is not supported. */
-  if (cnn_node_attr (n, "broadcast") != NULL || cnn_node_attr (n, "axis") != NULL)
-    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "legacy 'broadcast'/'axis' attributes (opset < 7) are not supported");
+  if (g->opset >= 7 && (cnn_node_attr (n, "broadcast") != NULL
+          || cnn_node_attr (n, "axis") != NULL))
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+        "the 'broadcast' and 'axis' attributes exist only before opset 7");
   return CNN_STATUS_OK;
+}
+
+/* B's shape as numpy broadcasting sees it: as stored, or (opset < 7, broadcast = 1 with an
+ * axis) followed by 1s so that its dims start at `axis` of A's. False when the axis does not
+ * fit. */
+static bool
+binary_b_shape (const cnn_graph *g, const cnn_node *n, const cnn_value *a, const cnn_value *b,
+    int *rank, int64_t dims[CNN_MAX_RANK])
+{
+  const cnn_attr *axis_attr = cnn_node_attr (n, "axis");
+
+  *rank = b->rank;
+  memcpy (dims, b->dims, sizeof (int64_t) * (size_t) b->rank);
+  if (g->opset >= 7 || axis_attr == NULL || cnn_node_attr_int (n, "broadcast", 0) == 0)
+    return true;
+  int axis;
+  if (!cnn_op_resolve_axis (axis_attr->i, a->rank, &axis) || axis + b->rank > a->rank)
+    return false;
+  for (int d = axis + b->rank; d < a->rank; d++)
+    dims[(*rank)++] = 1;
+  return true;
+}
+
+/* Numpy broadcasting: (rank, dims) becomes the broadcast of itself and (brank, bdims). False
+ * (with the output dim in *bad) when two known dims differ and neither is 1. */
+static bool
+broadcast_shapes (int *rank, int64_t dims[CNN_MAX_RANK], int brank, const int64_t *bdims,
+    int *bad)
+{
+  int64_t out[CNN_MAX_RANK];
+  int arank = *rank, r = arank > brank ? arank : brank;
+
+  for (int i = 0; i < r; i++) {
+    int ia = i - (r - arank), ib = i - (r - brank);
+    int64_t da = ia >= 0 ? dims[ia] : 1;
+    int64_t db = ib >= 0 ? bdims[ib] : 1;
+    if (da == db || db == 1)
+      out[i] = da;
+    else if (da == 1)
+      out[i] = db;
+    else if (da < 0 || db < 0)
+      out[i] = da < 0 ? db : da;        /* a dynamic dim must match the known one */
+    else {
+      *bad = i;
+      return false;
+    }
+  }
+  memcpy (dims, out, sizeof (int64_t) * (size_t) r);
+  *rank = r;
+  return true;
 }
 
 static cnn_status
@@ -39,11 +98,19 @@ binary_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
   const cnn_value *a = cnn_node_input (g, n, 0);
   const cnn_value *b = cnn_node_input (g, n, 1);
-  int64_t dims[CNN_MAX_RANK];
+  int64_t dims[CNN_MAX_RANK], bdims[CNN_MAX_RANK];
+  int brank;
   char sa[160], sb[160];
 
   if (a == NULL || b == NULL || a->rank < 0 || b->rank < 0)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shapes are unknown");
+  if (!binary_b_shape (g, n, a, b, &brank, bdims)) {
+    cnn_format_dims (sa, sizeof (sa), a->rank, a->dims);
+    cnn_format_dims (sb, sizeof (sb), b->rank, b->dims);
+    return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
+        "axis %lld does not place B of shape %s inside A of shape %s",
+        (long long) cnn_node_attr_int (n, "axis", 0), sb, sa);
+  }
   if (a->dtype != b->dtype)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
         "input types differ (%s and %s)", cnn_dtype_string (a->dtype),
@@ -54,24 +121,13 @@ binary_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
         "input type %s is not supported (float32, int64, int32 are)",
         cnn_dtype_string (a->dtype));
 
-  int rank = a->rank > b->rank ? a->rank : b->rank;
-  for (int i = 0; i < rank; i++) {
-    int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
-    int64_t da = ia >= 0 ? a->dims[ia] : 1;
-    int64_t db = ib >= 0 ? b->dims[ib] : 1;
-    if (da == db || db == 1)
-      dims[i] = da;
-    else if (da == 1)
-      dims[i] = db;
-    else if (da < 0 || db < 0)
-      dims[i] = da < 0 ? db : da;       /* a dynamic dim must match the known one */
-    else {
-      cnn_format_dims (sa, sizeof (sa), a->rank, a->dims);
-      cnn_format_dims (sb, sizeof (sb), b->rank, b->dims);
-      return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
-          "shapes %s and %s cannot be broadcast together (dim %d: %lld vs %lld)", sa, sb, i,
-          (long long) da, (long long) db);
-    }
+  int rank = a->rank, bad;
+  memcpy (dims, a->dims, sizeof (int64_t) * (size_t) a->rank);
+  if (!broadcast_shapes (&rank, dims, brank, bdims, &bad)) {
+    cnn_format_dims (sa, sizeof (sa), a->rank, a->dims);
+    cnn_format_dims (sb, sizeof (sb), b->rank, b->dims);
+    return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
+        "shapes %s and %s cannot be broadcast together (dim %d)", sa, sb, bad);
   }
   cnn_value_set_shape (cnn_node_output (g, n, 0), a->dtype, rank, dims);
   return CNN_STATUS_OK;
@@ -92,7 +148,8 @@ typedef struct {
 } bin_plan;
 
 static void
-bin_plan_build (bin_plan *p, const cnn_value *a, const cnn_value *b, const cnn_value *out)
+bin_plan_build (bin_plan *p, const cnn_value *a, int brank, const int64_t *bdims,
+    const cnn_value *out)
 {
   int64_t stride_a = 1, stride_b = 1;
   int64_t dims[CNN_MAX_RANK], sa[CNN_MAX_RANK], sb[CNN_MAX_RANK];
@@ -100,9 +157,9 @@ bin_plan_build (bin_plan *p, const cnn_value *a, const cnn_value *b, const cnn_v
 
   /* Strides of each operand aligned to the output's dims (right-aligned, 0 = broadcast). */
   for (int i = rank - 1; i >= 0; i--) {
-    int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
+    int ia = i - (rank - a->rank), ib = i - (rank - brank);
     int64_t da = ia >= 0 ? a->dims[ia] : 1;
-    int64_t db = ib >= 0 ? b->dims[ib] : 1;
+    int64_t db = ib >= 0 ? bdims[ib] : 1;
     dims[i] = out->dims[i];
     sa[i] = da == 1 ? 0 : stride_a;
     sb[i] = db == 1 ? 0 : stride_b;
@@ -182,6 +239,10 @@ bin_row (bin_kind kind, cnn_dtype dtype, void *ov, const void *av, int64_t sa, c
         case BIN_SUB: BIN_LOOPS (float, x - y); break;
         case BIN_MUL: BIN_LOOPS (float, x * y); break;
         case BIN_DIV: BIN_LOOPS (float, x / y); break;
+        case BIN_POW: BIN_LOOPS (float, y == 2.0f ? x * x : powf (x, y)); break;
+        /* NaN propagates, as in ONNX Runtime. */
+        case BIN_MAX: BIN_LOOPS (float, x != x || x > y ? x : y); break;
+        case BIN_MIN: BIN_LOOPS (float, x != x || x < y ? x : y); break;
       }
       break;
     case CNN_DTYPE_INT64:
@@ -190,6 +251,9 @@ bin_row (bin_kind kind, cnn_dtype dtype, void *ov, const void *av, int64_t sa, c
         case BIN_SUB: BIN_LOOPS (int64_t, (int64_t) ((uint64_t) x - (uint64_t) y)); break;
         case BIN_MUL: BIN_LOOPS (int64_t, (int64_t) ((uint64_t) x * (uint64_t) y)); break;
         case BIN_DIV: BIN_LOOPS (int64_t, INT_DIV (int64_t, uint64_t, x, y)); break;
+        case BIN_MAX: BIN_LOOPS (int64_t, x > y ? x : y); break;
+        case BIN_MIN: BIN_LOOPS (int64_t, x < y ? x : y); break;
+        case BIN_POW: break;
       }
       break;
     case CNN_DTYPE_INT32:
@@ -198,6 +262,9 @@ bin_row (bin_kind kind, cnn_dtype dtype, void *ov, const void *av, int64_t sa, c
         case BIN_SUB: BIN_LOOPS (int32_t, (int32_t) ((uint32_t) x - (uint32_t) y)); break;
         case BIN_MUL: BIN_LOOPS (int32_t, (int32_t) ((uint32_t) x * (uint32_t) y)); break;
         case BIN_DIV: BIN_LOOPS (int32_t, INT_DIV (int32_t, uint32_t, x, y)); break;
+        case BIN_MAX: BIN_LOOPS (int32_t, x > y ? x : y); break;
+        case BIN_MIN: BIN_LOOPS (int32_t, x < y ? x : y); break;
+        case BIN_POW: break;
       }
       break;
     default:
@@ -254,27 +321,26 @@ bin_range (void *arg, size_t begin, size_t end, int thread)
   }
 }
 
+/* out = a OP b over out's shape; a and b broadcast to it (strides 0 where they are 1). */
 static void
-binary_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
+bin_apply (const cnn_exec *exec, bin_kind kind, const cnn_value *a, int brank,
+    const int64_t *bdims, const void *bdata, const cnn_value *out, const cnn_node *n)
 {
-  const cnn_value *a = cnn_node_input (g, n, 0);
-  const cnn_value *b = cnn_node_input (g, n, 1);
-  const cnn_value *out = cnn_node_output (g, n, 0);
   uint64_t count;
   bin_plan p;
 
   if (!cnn_value_elements (out, &count) || count == 0)
     return;
-  bin_plan_build (&p, a, b, out);
+  bin_plan_build (&p, a, brank, bdims, out);
   p.kind = kind;
   p.dtype = out->dtype;
   p.a = a->ptr;
-  p.b = b->ptr;
+  p.b = bdata;
   p.out = out->ptr;
   /* Fused activations only make sense on float outputs. */
-  p.act = out->dtype == CNN_DTYPE_FLOAT32 ? n->act : CNN_ACTIVATION_NONE;
-  p.alpha = n->act_alpha;
-  p.beta = n->act_beta;
+  p.act = n != NULL && out->dtype == CNN_DTYPE_FLOAT32 ? n->act : CNN_ACTIVATION_NONE;
+  p.alpha = n != NULL ? n->act_alpha : 0.0f;
+  p.beta = n != NULL ? n->act_beta : 0.0f;
 
   size_t units, grain;
   if (p.rank == 1) {
@@ -286,6 +352,18 @@ binary_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
     grain = inner >= BIN_GRAIN ? 1 : BIN_GRAIN / inner;
   }
   cnn_parallel_for (exec != NULL ? exec->pool : NULL, units, grain, bin_range, &p);
+}
+
+static void
+binary_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
+{
+  const cnn_value *a = cnn_node_input (g, n, 0);
+  const cnn_value *b = cnn_node_input (g, n, 1);
+  int64_t bdims[CNN_MAX_RANK];
+  int brank;
+
+  binary_b_shape (g, n, a, b, &brank, bdims);   /* checked by infer */
+  bin_apply (exec, kind, a, brank, bdims, b->ptr, cnn_node_output (g, n, 0), n);
 }
 
 static void
@@ -312,6 +390,113 @@ div_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   binary_run (g, n, exec, BIN_DIV);
 }
 
+static void
+pow_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  binary_run (g, n, exec, BIN_POW);
+}
+
+/* Pow: float32 base and exponent (the integer forms do not occur in image classifiers). */
+static cnn_status
+pow_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
+{
+  const cnn_value *a = cnn_node_input (g, n, 0);
+  const cnn_value *b = cnn_node_input (g, n, 1);
+
+  if (a != NULL && b != NULL && (a->dtype != CNN_DTYPE_FLOAT32 || b->dtype != CNN_DTYPE_FLOAT32))
+    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+        "%s to the power %s is not supported (float32 base and exponent are)",
+        cnn_dtype_string (a->dtype), cnn_dtype_string (b->dtype));
+  return binary_infer (g, n, err);
+}
+
+/* ---- Sum, Mean, Max, Min: any number of inputs, broadcast together ----------------------- */
+
+static cnn_status
+variadic_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
+{
+  const cnn_value *x0 = cnn_node_input (g, n, 0);
+  int64_t dims[CNN_MAX_RANK];
+  int rank, bad;
+  char s0[160], si[160];
+
+  if (x0 == NULL || x0->rank < 0)
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input 0 has an unknown shape");
+  if (x0->dtype != CNN_DTYPE_FLOAT32 && x0->dtype != CNN_DTYPE_INT64
+      && x0->dtype != CNN_DTYPE_INT32)
+    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+        "input type %s is not supported (float32, int64, int32 are)",
+        cnn_dtype_string (x0->dtype));
+  if (strcmp (n->op_type, "Mean") == 0 && x0->dtype != CNN_DTYPE_FLOAT32)
+    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+        "input type %s is not supported (float32 is)", cnn_dtype_string (x0->dtype));
+  rank = x0->rank;
+  memcpy (dims, x0->dims, sizeof (int64_t) * (size_t) rank);
+  for (int i = 1; i < n->n_inputs; i++) {
+    const cnn_value *xi = cnn_node_input (g, n, i);
+    if (xi == NULL || xi->rank < 0)
+      return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+          "input %d is missing or has an unknown shape", i);
+    if (xi->dtype != x0->dtype)
+      return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+          "input %d is %s but input 0 is %s", i, cnn_dtype_string (xi->dtype),
+          cnn_dtype_string (x0->dtype));
+    if (!broadcast_shapes (&rank, dims, xi->rank, xi->dims, &bad)) {
+      cnn_format_dims (s0, sizeof (s0), rank, dims);
+      cnn_format_dims (si, sizeof (si), xi->rank, xi->dims);
+      return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
+          "input %d of shape %s cannot be broadcast with the others' %s (dim %d)", i, si, s0,
+          bad);
+    }
+  }
+  cnn_value_set_shape (cnn_node_output (g, n, 0), x0->dtype, rank, dims);
+  return CNN_STATUS_OK;
+}
+
+/* out = x0 OP x1, then out = out OP xk for the others: every step over out's whole shape. */
+static void
+variadic_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
+{
+  const cnn_value *x0 = cnn_node_input (g, n, 0);
+  const cnn_value *out = cnn_node_output (g, n, 0);
+  uint64_t count;
+
+  if (!cnn_value_elements (out, &count) || count == 0)
+    return;
+  if (n->n_inputs == 1) {
+    if (out->ptr != x0->ptr)
+      memcpy (out->ptr, x0->ptr, (size_t) count * cnn_dtype_size (out->dtype));
+    return;
+  }
+  for (int i = 1; i < n->n_inputs; i++) {
+    const cnn_value *xi = cnn_node_input (g, n, i);
+    bin_apply (exec, kind, i == 1 ? x0 : out, xi->rank, xi->dims, xi->ptr, out, NULL);
+  }
+  if (strcmp (n->op_type, "Mean") == 0) {
+    float *y = out->ptr, scale = 1.0f / (float) n->n_inputs;
+    for (uint64_t i = 0; i < count; i++)
+      y[i] *= scale;
+  }
+}
+
+static void
+sum_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  variadic_run (g, n, exec, BIN_ADD);
+}
+
+static void
+max_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  variadic_run (g, n, exec, BIN_MAX);
+}
+
+static void
+min_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  variadic_run (g, n, exec, BIN_MIN);
+}
+
 #define BINARY_DEF(NAME, RUN)   \
   {                             \
     .name = NAME,               \
@@ -328,3 +513,32 @@ const cnn_op_def cnn_op_add = BINARY_DEF ("Add", add_run);
 const cnn_op_def cnn_op_sub = BINARY_DEF ("Sub", sub_run);
 const cnn_op_def cnn_op_mul = BINARY_DEF ("Mul", mul_run);
 const cnn_op_def cnn_op_div = BINARY_DEF ("Div", div_run);
+
+const cnn_op_def cnn_op_pow = {
+  .name = "Pow",
+  .min_inputs = 2,
+  .max_inputs = 2,
+  .min_outputs = 1,
+  .max_outputs = 1,
+  .infer = pow_infer,
+  .run = pow_run,
+};
+
+/* Inputs beyond this many are refused at load: no classifier sums more. */
+#define VARIADIC_MAX_INPUTS 64
+
+#define VARIADIC_DEF(NAME, RUN)               \
+  {                                           \
+    .name = NAME,                             \
+    .min_inputs = 1,                          \
+    .max_inputs = VARIADIC_MAX_INPUTS,        \
+    .min_outputs = 1,                         \
+    .max_outputs = 1,                         \
+    .infer = variadic_infer,                  \
+    .run = RUN,                               \
+  }
+
+const cnn_op_def cnn_op_sum = VARIADIC_DEF ("Sum", sum_run);
+const cnn_op_def cnn_op_mean = VARIADIC_DEF ("Mean", sum_run);
+const cnn_op_def cnn_op_max = VARIADIC_DEF ("Max", max_run);
+const cnn_op_def cnn_op_min = VARIADIC_DEF ("Min", min_run);

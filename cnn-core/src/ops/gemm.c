@@ -1,4 +1,4 @@
-/* gemm.c — Gemm (opset 7–13) and MatMul (numpy semantics), float32, with fused activation.
+/* gemm.c — Gemm (opset 1–13) and MatMul (numpy semantics), float32, with fused activation.
  *
  * Both become one or more row-major products Y[M, N] = alpha · op(A) · op(B) (+ beta · C),
  * split into column blocks shared out among the threads (OpenBLAS single-threaded inside
@@ -214,10 +214,12 @@ gemm_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
 
   if (p == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
-  if (cnn_node_attr (n, "broadcast") != NULL) {
+  /* Before opset 7 C broadcasts only with broadcast = 1; numpy's unidirectional broadcasting
+   * below accepts both forms. */
+  if (g->opset >= 7 && cnn_node_attr (n, "broadcast") != NULL) {
     free (p);
-    return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "the 'broadcast' attribute (opset < 7) is not supported");
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+        "the 'broadcast' attribute exists only before opset 7");
   }
   p->trans_a = cnn_node_attr_int (n, "transA", 0) != 0;
   p->trans_b = cnn_node_attr_int (n, "transB", 0) != 0;

@@ -63,7 +63,23 @@ enum {
   X (SLICE, slice, 0)                                                               \
   X (CAST, cast, 0)                                                                 \
   X (CONSTANT_OF_SHAPE, constant_of_shape, 0)                                       \
-  X (LRN, lrn, 0)
+  X (LRN, lrn, 0)                                                                   \
+  X (POW, pow, 0)                                                                   \
+  X (SUM, sum, 0)                                                                   \
+  X (MEAN, mean, 0)                                                                 \
+  X (MAX, max, 0)                                                                   \
+  X (MIN, min, 0)                                                                   \
+  X (SQRT, sqrt, 0)                                                                 \
+  X (EXP, exp, 0)                                                                   \
+  X (LOG, log, 0)                                                                   \
+  X (ERF, erf, 0)                                                                   \
+  X (NEG, neg, 0)                                                                   \
+  X (ABS, abs, 0)                                                                   \
+  X (RECIPROCAL, reciprocal, 0)                                                     \
+  X (GELU, gelu, 0)                                                                 \
+  X (LAYER_NORMALIZATION, layer_normalization, 0)                                   \
+  X (SPLIT, split, 0)                                                               \
+  X (EXPAND, expand, 0)
 
 typedef enum cnn_op_kind {
 #define CNN_OP_ENUM(id, name, traits) CNN_OP_##id,

@@ -15,6 +15,13 @@ typedef struct {
   float value;                          /* `value` attribute before opset 11 */
 } pad_params;
 
+/* Before opset 11 the pads are an attribute, called `paddings` in opset 1. */
+static const char *
+pad_attr_name (const cnn_graph *g)
+{
+  return g->opset < 2 ? "paddings" : "pads";
+}
+
 static cnn_status
 pad_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
@@ -24,9 +31,9 @@ pad_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
   if (strcmp (mode, "constant") != 0)
     return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
         "mode '%s' is not supported (only 'constant' is)", mode);
-  if (g->opset < 11 && cnn_node_attr (n, "pads") == NULL)
+  if (g->opset < 11 && cnn_node_attr (n, pad_attr_name (g)) == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
-        "the 'pads' attribute is required before opset 11");
+        "the '%s' attribute is required before opset 11", pad_attr_name (g));
   if (g->opset >= 11 && n->n_inputs < 2)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
         "needs the pads input from opset 11");
@@ -52,7 +59,7 @@ pad_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
     return status;
   if (g->opset < 11) {
     const int64_t *a;
-    count = (int) cnn_node_attr_ints (n, "pads", &a);
+    count = (int) cnn_node_attr_ints (n, pad_attr_name (g), &a);
     if (count == 2 * x->rank)
       memcpy (p->pads, a, (size_t) count * sizeof (int64_t));
   } else {

@@ -1,8 +1,8 @@
 /* reshape.c — Flatten, Reshape, Squeeze and Unsqueeze: a new shape for the same bytes.
  *
  * Dtype-agnostic. Each computes its output shape at infer time and runs as a plain copy of
- * the bytes, skipped when input and output share storage. Reshape's shape and Squeeze's and
- * Unsqueeze's axes from opset 13 are inputs that must be constants by prepare time: after
+ * the bytes, skipped when input and output share storage. Reshape's shape (from opset 5) and Squeeze's
+ * and Unsqueeze's axes (from opset 13) are inputs that must be constants by prepare time: after
  * folding, exporters' shape sub-graphs are.
  */
 #include "helpers.h"
@@ -50,11 +50,13 @@ reshape_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 
   if (status != CNN_STATUS_OK)
     return status;
-  status = cnn_op_const_ints (g, n, 1, "shape", CNN_MAX_RANK, dims, &count, err);
+  /* Opsets 1–4: the shape is an attribute. */
+  status = cnn_op_ints (g, n, "shape", 1, 5, CNN_MAX_RANK, dims, &count, err);
   if (status != CNN_STATUS_OK)
     return status;
   if (count < 0)
-    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "the shape input is missing");
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, g->opset < 5
+        ? "the 'shape' attribute is missing" : "the shape input is missing");
   in_known = cnn_value_elements (x, &in_elems);
 
   bool has_zero = false;
@@ -202,7 +204,7 @@ const cnn_op_def cnn_op_flatten = {
 
 const cnn_op_def cnn_op_reshape = {
   .name = "Reshape",
-  .min_inputs = 2,
+  .min_inputs = 1,              /* opsets 1–4: shape attribute; checked by infer */
   .max_inputs = 2,
   .min_outputs = 1,
   .max_outputs = 1,

@@ -236,10 +236,25 @@ cast_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
   cast_params *p;
   cnn_dtype to;
 
-  if (a == NULL || a->type != CNN_ATTR_INT)
+  int64_t code = a != NULL && a->type == CNN_ATTR_INT ? a->i : -1;
+
+  /* Opsets 1–5 name the type as a string. */
+  if (a != NULL && a->type == CNN_ATTR_STRING && g->opset < 6) {
+    static const struct { const char *name; int64_t code; } names[] = {
+      { "FLOAT", 1 }, { "DOUBLE", 11 }, { "INT32", 6 }, { "INT64", 7 }, { "BOOL", 9 },
+      { "UINT8", 2 },
+    };
+    for (size_t i = 0; i < sizeof (names) / sizeof (names[0]); i++)
+      if (strcmp (a->s, names[i].name) == 0)
+        code = names[i].code;
+    if (code < 0)
+      return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
+          "cast to '%s' is not supported (FLOAT, DOUBLE, INT32, INT64, BOOL, UINT8 are)", a->s);
+  }
+  if (code < 0)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
-        "the integer attribute 'to' is missing");
-  switch (a->i) {
+        "the attribute 'to' is missing (an integer, or a type name before opset 6)");
+  switch (code) {
     case 1:                     /* FLOAT */
       to = CNN_DTYPE_FLOAT32;
       break;
@@ -255,10 +270,13 @@ cast_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
     case 9:
       to = CNN_DTYPE_BOOL;
       break;
+    case 2:
+      to = CNN_DTYPE_UINT8;
+      break;
     default:
       return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-          "cast to %s (%lld) is not supported (FLOAT, DOUBLE, INT32, INT64, BOOL are)",
-          onnx_type_name (a->i), (long long) a->i);
+          "cast to %s (%lld) is not supported (FLOAT, DOUBLE, INT32, INT64, BOOL, UINT8 are)",
+          onnx_type_name (code), (long long) code);
   }
   p = malloc (sizeof (*p));
   if (p == NULL)
@@ -337,6 +355,7 @@ cast_range (void *arg, size_t begin, size_t end, int thread)
         case CNN_DTYPE_INT64: CAST_LOOP (float, int64_t, float_to_int64 (x)); break;
         case CNN_DTYPE_INT32: CAST_LOOP (float, int32_t, float_to_int32 (x)); break;
         case CNN_DTYPE_BOOL: CAST_LOOP (float, uint8_t, x != 0.0f); break;
+        case CNN_DTYPE_UINT8: CAST_LOOP (float, uint8_t, (uint8_t) float_to_int32 (x)); break;
         default: break;
       }
       break;
@@ -353,6 +372,15 @@ cast_range (void *arg, size_t begin, size_t end, int thread)
         case CNN_DTYPE_FLOAT32: CAST_LOOP (int32_t, float, (float) x); break;
         case CNN_DTYPE_INT64: CAST_LOOP (int32_t, int64_t, x); break;
         case CNN_DTYPE_BOOL: CAST_LOOP (int32_t, uint8_t, x != 0); break;
+        default: break;
+      }
+      break;
+    case CNN_DTYPE_UINT8:
+      switch (t->to) {
+        case CNN_DTYPE_FLOAT32: CAST_LOOP (uint8_t, float, (float) x); break;
+        case CNN_DTYPE_INT64: CAST_LOOP (uint8_t, int64_t, x); break;
+        case CNN_DTYPE_INT32: CAST_LOOP (uint8_t, int32_t, x); break;
+        case CNN_DTYPE_BOOL: CAST_LOOP (uint8_t, uint8_t, x != 0); break;
         default: break;
       }
       break;
