@@ -35,6 +35,7 @@
 
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
+#include "gstcnnworker.h"
 
 /* Not static: gstcnnsettings.c and gstcnnresults.c log to it too. */
 GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
@@ -53,6 +54,9 @@ GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
 #define DEFAULT_PROP_PAD_VALUE GST_CNN_DEFAULT_PAD_VALUE
 #define DEFAULT_PROP_THREADS 1
 #define DEFAULT_PROP_POST_MESSAGES FALSE
+#define DEFAULT_PROP_ASYNC_INFERENCE FALSE
+#define DEFAULT_PROP_INFERENCE_INTERVAL 1
+#define DEFAULT_PROP_SMOOTHING 0.0
 
 enum
 {
@@ -71,6 +75,9 @@ enum
   PROP_THREADS,
   PROP_POST_MESSAGES,
   PROP_MODEL_NAME,
+  PROP_ASYNC_INFERENCE,
+  PROP_INFERENCE_INTERVAL,
+  PROP_SMOOTHING,
 };
 
 struct _GstCnnClassify
@@ -88,6 +95,9 @@ struct _GstCnnClassify
   gboolean post_messages;
   gboolean preprocess_dirty;    /* a preprocessing property changed since configure */
   gchar *model_name;            /* read-only property, set in start() */
+  gboolean async_inference;
+  guint interval;
+  gdouble smoothing;
 
   /* Model state: built in start(), used by the streaming thread, freed in stop(). */
   cnn_model *model;
@@ -100,6 +110,10 @@ struct _GstCnnClassify
    * refuses is warned about once, not tried again on every frame. */
   gint tried_threads;
   GstCnnPreprocess pre;
+  /* async-inference: the thread that runs the model (and alone uses it and results). */
+  GstCnnWorker *worker;
+  guint64 frame_count;          /* frames since start or flush, for inference-interval */
+  gboolean reset_smoothing;     /* start the average afresh with the next classification */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -189,6 +203,20 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
+    case PROP_ASYNC_INFERENCE:
+      if (GST_STATE (self) > GST_STATE_READY) {
+        GST_WARNING_OBJECT (self, "%s can only be changed in the NULL or READY state",
+            pspec->name);
+        break;
+      }
+      self->async_inference = g_value_get_boolean (value);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      self->interval = g_value_get_uint (value);
+      break;
+    case PROP_SMOOTHING:
+      self->smoothing = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -246,6 +274,15 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MODEL_NAME:
       g_value_set_string (value, self->model_name);
       break;
+    case PROP_ASYNC_INFERENCE:
+      g_value_set_boolean (value, self->async_inference);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      g_value_set_uint (value, self->interval);
+      break;
+    case PROP_SMOOTHING:
+      g_value_set_double (value, self->smoothing);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -256,6 +293,8 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
 static void
 free_model_state (GstCnnClassify * self)
 {
+  /* First: the worker runs the model. */
+  g_clear_pointer (&self->worker, gst_cnn_worker_free);
   g_clear_pointer (&self->model, cnn_model_destroy);
   g_clear_pointer (&self->model_source, g_free);
   g_clear_pointer (&self->input, g_free);
@@ -291,7 +330,8 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   GstElement *element = GST_ELEMENT (trans);
   gchar *model_path, *labels_path, *name;
   gchar **labels;
-  gsize n_classes;
+  gsize n_classes, tensor_len;
+  gboolean async;
   cnn_options options = cnn_options_default ();
   cnn_error err;
   cnn_status status;
@@ -301,6 +341,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   model_path = g_strdup (self->model_path);
   labels_path = g_strdup (self->labels_path);
   options.threads = self->threads;
+  async = self->async_inference;
   GST_OBJECT_UNLOCK (self);
 
   free_model_state (self);
@@ -348,8 +389,8 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   if (labels == NULL)
     goto done;
 
-  self->input = g_try_new (gfloat, (gsize) self->in_channels * self->in_height *
-      self->in_width);
+  tensor_len = (gsize) self->in_channels * self->in_height * self->in_width;
+  self->input = g_try_new (gfloat, tensor_len);
   if (!gst_cnn_results_init (&self->results, n_classes, labels) || self->input == NULL ||
       !gst_cnn_preprocess_init (&self->pre, self->in_channels, self->in_height,
           self->in_width)) {
@@ -357,6 +398,14 @@ gst_cnn_classify_start (GstBaseTransform * trans)
         ("Out of memory for model \"%s\".", model_path), (NULL));
     goto done;
   }
+  if (async && (self->worker = gst_cnn_worker_new (self->model, &self->results,
+              tensor_len, options.threads)) == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not start the inference thread for model \"%s\".", model_path), (NULL));
+    goto done;
+  }
+  self->frame_count = 0;
+  self->reset_smoothing = TRUE;
 
   name = gst_cnn_model_name (self->model, model_path);
   GST_OBJECT_LOCK (self);
@@ -434,33 +483,84 @@ apply_threads (GstCnnClassify * self, gint threads)
     GST_WARNING_OBJECT (self, "cannot use %d threads: %s", threads, err.message);
 }
 
+/* async-inference: the worker's latest result, if any, goes on @buf (the next outgoing
+ * buffer) and in a message; @buf NULL at EOS, where only the message goes out. */
+static GstFlowReturn
+deliver_async_result (GstCnnClassify * self, GstBuffer * buf)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  const GstCnnWorkerResult *r;
+  cnn_status status = CNN_STATUS_OK;
+  gchar *message = NULL, *warning = NULL, *model_name;
+  GstClockTime age = GST_CLOCK_TIME_NONE, rt;
+  gboolean post_messages;
+
+  if (!gst_cnn_worker_check (self->worker, &status, &message, &warning)) {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+        ("Inference with model \"%s\" failed (%s).", self->model_source,
+            cnn_status_string (status)), ("%s", message));
+    g_free (message);
+    g_free (warning);
+    return GST_FLOW_ERROR;
+  }
+  if (warning != NULL)
+    GST_WARNING_OBJECT (self, "%s", warning);
+  g_free (warning);
+
+  r = gst_cnn_worker_take (self->worker);
+  if (r == NULL)
+    return GST_FLOW_OK;
+
+  if (buf != NULL) {
+    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+    if (GST_CLOCK_TIME_IS_VALID (rt) && GST_CLOCK_TIME_IS_VALID (r->job.running_time))
+      age = rt >= r->job.running_time ? rt - r->job.running_time : 0;
+  }
+  GST_OBJECT_LOCK (self);
+  post_messages = self->post_messages;
+  model_name = g_strdup (self->model_name);
+  GST_OBJECT_UNLOCK (self);
+
+  GST_LOG_OBJECT (self, "result of %" GST_TIME_FORMAT " (age %" GST_TIME_FORMAT
+      ", inference %" GST_TIME_FORMAT ")", GST_TIME_ARGS (r->job.pts),
+      GST_TIME_ARGS (age), GST_TIME_ARGS (r->inference_time));
+  if (buf != NULL)
+    gst_cnn_results_attach (&r->results, buf, r->job.pts, age, model_name,
+        r->inference_time);
+  if (post_messages)
+    gst_cnn_results_post (&r->results, trans, buf, r->job.pts, age, model_name,
+        r->inference_time);
+  g_free (model_name);
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
 {
   GstVideoFilter *filter = GST_VIDEO_FILTER (self);
   GstCnnResults *res = &self->results;
   GstCnnPreprocessParams params;
+  GstCnnWorkerJob job;
   gboolean reconfigure;
-  guint top_k, n;
-  gdouble threshold;
+  guint n;
   gboolean post_messages;
-  gint threads;
-  GstCnnOutputActivation output;
   gchar *model_name;
   const void *inputs[1];
   void *outputs[1];
   cnn_error err;
   cnn_status status;
   gint64 t_pre, t0, t1;
-  GstClockTime inference_time;
+  GstClockTime inference_time, pts = GST_BUFFER_PTS (buf);
 
   /* Settings to locals; the network runs without the lock. */
   GST_OBJECT_LOCK (self);
-  top_k = self->top_k;
-  threshold = self->threshold;
+  job.top_k = self->top_k;
+  job.threshold = self->threshold;
+  job.smoothing = self->smoothing;
+  job.threads = self->threads;
+  job.output = gst_cnn_settings_resolve_output (&self->settings, &self->metadata);
   post_messages = self->post_messages;
-  threads = self->threads;
-  output = gst_cnn_settings_resolve_output (&self->settings, &self->metadata);
   reconfigure = self->preprocess_dirty;
   if (reconfigure) {
     gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
@@ -468,13 +568,31 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   }
   model_name = g_strdup (self->model_name);
   GST_OBJECT_UNLOCK (self);
+  job.reset_smoothing = self->reset_smoothing;
+  self->reset_smoothing = FALSE;
 
   if (reconfigure && !gst_cnn_preprocess_configure (&self->pre, &filter->in_info, &params)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("preprocessing setup failed"));
     g_free (model_name);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  apply_threads (self, threads);
+
+  if (self->worker != NULL) {
+    /* The worker runs the network; the frame goes on at once. */
+    job.pts = pts;
+    job.running_time = gst_segment_to_running_time (&GST_BASE_TRANSFORM (self)->segment,
+        GST_FORMAT_TIME, pts);
+    gst_cnn_preprocess_run (&self->pre, frame, gst_cnn_worker_staging (self->worker));
+    if (gst_cnn_worker_submit (self->worker, &job))
+      GST_LOG_OBJECT (self, "worker busy: %" GST_TIME_FORMAT " replaces the waiting frame",
+          GST_TIME_ARGS (pts));
+    g_free (model_name);
+    return GST_FLOW_OK;
+  }
+
+  apply_threads (self, job.threads);
+  if (job.reset_smoothing)
+    gst_cnn_results_reset_smoothing (res);
 
   t_pre = g_get_monotonic_time ();
   gst_cnn_preprocess_run (&self->pre, frame, self->input);
@@ -493,16 +611,17 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   }
   inference_time = (GstClockTime) (t1 - t0) * GST_USECOND;
 
-  n = gst_cnn_results_select (res, output, top_k, threshold);
-  gst_cnn_results_attach (res, buf, model_name, inference_time);
+  n = gst_cnn_results_select_smoothed (res, job.output, job.top_k, job.threshold,
+      job.smoothing);
+  gst_cnn_results_attach (res, buf, pts, 0, model_name, inference_time);
 
   GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %s (%.3f), preprocessing %"
       G_GINT64_FORMAT " us, inference %" G_GINT64_FORMAT " us",
-      GST_TIME_ARGS (GST_BUFFER_PTS (buf)), n ? res->labels[res->top[0]] : "-",
+      GST_TIME_ARGS (pts), n ? res->labels[res->top[0]] : "-",
       n ? res->probs[res->top[0]] : 0.0f, t0 - t_pre, t1 - t0);
 
   if (post_messages)
-    gst_cnn_results_post (res, GST_BASE_TRANSFORM (self), buf, model_name,
+    gst_cnn_results_post (res, GST_BASE_TRANSFORM (self), buf, pts, 0, model_name,
         inference_time);
   g_free (model_name);
   return GST_FLOW_OK;
@@ -517,12 +636,25 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
   GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
   GstVideoFrame frame;
-  GstFlowReturn ret;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint interval;
 
   if (G_UNLIKELY (!filter->negotiated || !self->pre.configured)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps negotiated"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    self->reset_smoothing = TRUE;
+  if (self->worker != NULL && (ret = deliver_async_result (self, buf)) != GST_FLOW_OK)
+    return ret;
+
+  /* inference-interval: frames in between pass with nothing attached. */
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  GST_OBJECT_UNLOCK (self);
+  if (self->frame_count++ % interval != 0)
+    return GST_FLOW_OK;
+
   /* NO_REF: a mapped frame's extra reference would make the buffer read-only for the meta. */
   if (!gst_video_frame_map (&frame, &filter->in_info, buf,
           GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
@@ -533,6 +665,33 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   ret = classify_frame (self, &frame, buf);
   gst_video_frame_unmap (&frame);
   return ret;
+}
+
+static gboolean
+gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+      /* Results of frames from before the seek must not land on frames after it. */
+      if (self->worker != NULL)
+        gst_cnn_worker_flush (self->worker);
+      self->frame_count = 0;
+      self->reset_smoothing = TRUE;
+      break;
+    case GST_EVENT_EOS:
+      /* The last frames' result: no buffer follows to carry it, so a message only. */
+      if (self->worker != NULL) {
+        gst_cnn_worker_drain (self->worker);
+        deliver_async_result (self, NULL);
+      }
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->sink_event (trans,
+      event);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -617,6 +776,23 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post a \"cnnclassify\" element message on the bus for every frame",
           DEFAULT_PROP_POST_MESSAGES, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_ASYNC_INFERENCE,
+      g_param_spec_boolean ("async-inference", "Asynchronous inference",
+          "Run the network on the element's own thread: video passes without waiting, "
+          "the newest frame is classified whenever the thread is free, and each result "
+          "goes on the next outgoing buffer (its meta's source-pts names the frame)",
+          DEFAULT_PROP_ASYNC_INFERENCE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_uint ("inference-interval", "Inference interval",
+          "Classify every Nth frame (the first after start or a flush, then every Nth); "
+          "frames in between carry no meta and post no message",
+          1, G_MAXINT, DEFAULT_PROP_INFERENCE_INTERVAL, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING,
+      g_param_spec_double ("smoothing", "Smoothing",
+          "Exponential moving average of class confidences over classified frames: the "
+          "share of the history kept (0 = none); reset on flush, discontinuity and new "
+          "model. The top-k comes from the smoothed confidences",
+          0.0, 1.0, DEFAULT_PROP_SMOOTHING, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODEL_NAME,
       g_param_spec_string ("model-name", "Model name",
           "Name of the loaded model (cnn.model_name metadata, else the file name)",
@@ -634,6 +810,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_classify_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_cnn_classify_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_sink_event);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cnn_classify_set_info);
 
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_COLOR_ORDER, 0);
@@ -650,6 +827,9 @@ gst_cnn_classify_init (GstCnnClassify * self)
   gst_cnn_settings_init (&self->metadata);
   self->threads = DEFAULT_PROP_THREADS;
   self->post_messages = DEFAULT_PROP_POST_MESSAGES;
+  self->async_inference = DEFAULT_PROP_ASYNC_INFERENCE;
+  self->interval = DEFAULT_PROP_INFERENCE_INTERVAL;
+  self->smoothing = DEFAULT_PROP_SMOOTHING;
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }
