@@ -35,6 +35,7 @@
 
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
+#include "gstcnntiming.h"
 #include "gstcnnworker.h"
 
 /* Not static: gstcnnsettings.c and gstcnnresults.c log to it too. */
@@ -114,6 +115,7 @@ struct _GstCnnClassify
   GstCnnWorker *worker;
   guint64 frame_count;          /* frames since start or flush, for inference-interval */
   gboolean reset_smoothing;     /* start the average afresh with the next classification */
+  GstCnnTiming timing;          /* latency and QoS, under the object lock */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -323,6 +325,30 @@ gst_cnn_classify_finalize (GObject * object)
 /* ------------------------------------------------------------------------------------ */
 /* start / stop: load and check the model */
 
+/* One run on a blank tensor: what the latency query announces before the first frame. */
+static gboolean
+warm_up (GstCnnClassify * self)
+{
+  const void *inputs[1] = { self->input };
+  void *outputs[1] = { self->results.scores };
+  cnn_error err;
+  cnn_status status;
+  gint64 t0 = g_get_monotonic_time ();
+
+  status = cnn_model_run (self->model, inputs, outputs, &err);
+  if (status != CNN_STATUS_OK) {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+        ("Inference with model \"%s\" failed (%s).", self->model_source,
+            cnn_status_string (status)), ("%s", err.message));
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  gst_cnn_timing_reset (&self->timing);
+  gst_cnn_timing_record (&self->timing, (g_get_monotonic_time () - t0) * GST_USECOND);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
 static gboolean
 gst_cnn_classify_start (GstBaseTransform * trans)
 {
@@ -390,7 +416,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
     goto done;
 
   tensor_len = (gsize) self->in_channels * self->in_height * self->in_width;
-  self->input = g_try_new (gfloat, tensor_len);
+  self->input = g_try_new0 (gfloat, tensor_len);
   if (!gst_cnn_results_init (&self->results, n_classes, labels) || self->input == NULL ||
       !gst_cnn_preprocess_init (&self->pre, self->in_channels, self->in_height,
           self->in_width)) {
@@ -398,6 +424,8 @@ gst_cnn_classify_start (GstBaseTransform * trans)
         ("Out of memory for model \"%s\".", model_path), (NULL));
     goto done;
   }
+  if (!warm_up (self))
+    goto done;
   if (async && (self->worker = gst_cnn_worker_new (self->model, &self->results,
               tensor_len, options.threads)) == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
@@ -542,7 +570,7 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   GstCnnResults *res = &self->results;
   GstCnnPreprocessParams params;
   GstCnnWorkerJob job;
-  gboolean reconfigure;
+  gboolean reconfigure, reannounce;
   guint n;
   gboolean post_messages;
   gchar *model_name;
@@ -610,6 +638,12 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
   inference_time = (GstClockTime) (t1 - t0) * GST_USECOND;
+  GST_OBJECT_LOCK (self);
+  reannounce = gst_cnn_timing_record (&self->timing, inference_time);
+  GST_OBJECT_UNLOCK (self);
+  if (reannounce)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
 
   n = gst_cnn_results_select_smoothed (res, job.output, job.top_k, job.threshold,
       job.smoothing);
@@ -637,6 +671,8 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
   GstVideoFrame frame;
   GstFlowReturn ret = GST_FLOW_OK;
+  GstClockTime running_time;
+  gboolean late;
   guint interval;
 
   if (G_UNLIKELY (!filter->negotiated || !self->pre.configured)) {
@@ -648,12 +684,22 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   if (self->worker != NULL && (ret = deliver_async_result (self, buf)) != GST_FLOW_OK)
     return ret;
 
-  /* inference-interval: frames in between pass with nothing attached. */
+  /* inference-interval: frames in between pass with nothing attached. QoS: a frame
+   * that is already late passes at once, unclassified. */
+  running_time = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
   GST_OBJECT_LOCK (self);
   interval = self->interval;
+  late = self->frame_count % interval == 0 &&
+      gst_cnn_timing_is_late (&self->timing, running_time);
   GST_OBJECT_UNLOCK (self);
   if (self->frame_count++ % interval != 0)
     return GST_FLOW_OK;
+  if (late) {
+    GST_DEBUG_OBJECT (self, "late (QoS): %" GST_TIME_FORMAT " passes unclassified",
+        GST_TIME_ARGS (running_time));
+    return GST_FLOW_OK;
+  }
 
   /* NO_REF: a mapped frame's extra reference would make the buffer read-only for the meta. */
   if (!gst_video_frame_map (&frame, &filter->in_info, buf,
@@ -665,6 +711,51 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   ret = classify_frame (self, &frame, buf);
   gst_video_frame_unmap (&frame);
   return ret;
+}
+
+/* QoS events from downstream: remember from when on frames are late. */
+static gboolean
+gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS) {
+    GstClockTimeDiff jitter;
+    GstClockTime timestamp;
+
+    gst_event_parse_qos (event, NULL, NULL, &jitter, &timestamp);
+    GST_OBJECT_LOCK (self);
+    gst_cnn_timing_qos (&self->timing, jitter, timestamp);
+    GST_OBJECT_UNLOCK (self);
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->src_event (trans,
+      event);
+}
+
+/* The latency upstream, plus the inference time each frame waits for (synchronous mode). */
+static gboolean
+gst_cnn_classify_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstClockTime min, max, ours;
+  gboolean live;
+
+  if (!GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->query (trans, direction,
+          query))
+    return FALSE;
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return TRUE;
+
+  gst_query_parse_latency (query, &live, &min, &max);
+  GST_OBJECT_LOCK (self);
+  ours = self->async_inference ? 0 : gst_cnn_timing_latency (&self->timing);
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "latency: upstream %" GST_TIME_FORMAT ", ours %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min), GST_TIME_ARGS (ours));
+  gst_query_set_latency (query, live, min + ours,
+      GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
+  return TRUE;
 }
 
 static gboolean
@@ -679,6 +770,9 @@ gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
         gst_cnn_worker_flush (self->worker);
       self->frame_count = 0;
       self->reset_smoothing = TRUE;
+      GST_OBJECT_LOCK (self);
+      self->timing.earliest = GST_CLOCK_TIME_NONE;
+      GST_OBJECT_UNLOCK (self);
       break;
     case GST_EVENT_EOS:
       /* The last frames' result: no buffer follows to carry it, so a message only. */
@@ -811,6 +905,8 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_classify_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_cnn_classify_transform_ip);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_cnn_classify_query);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cnn_classify_set_info);
 
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_COLOR_ORDER, 0);
@@ -832,4 +928,7 @@ gst_cnn_classify_init (GstCnnClassify * self)
   self->smoothing = DEFAULT_PROP_SMOOTHING;
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  /* GstVideoFilter turns QoS on, and GstBaseTransform would then drop late frames: here
+   * a late frame only skips inference (src_event, transform_ip). */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }

@@ -381,6 +381,59 @@ GST_START_TEST (test_interval_async)
 
 GST_END_TEST;
 
+/* ---- latency and QoS -------------------------------------------------------------- */
+
+/* Synchronous mode adds the inference time it expects (with margin) to the upstream
+ * latency; async mode adds nothing. */
+GST_START_TEST (test_latency)
+{
+  const GstClockTime upstream = 40 * GST_MSECOND;
+  GstBus *bus;
+  GstHarness *h;
+  GstClockTime lat;
+
+  h = live_harness (MODEL ("slow.onnx"), "", &bus);
+  gst_harness_set_upstream_latency (h, upstream);
+  fail_unless (push_frame (h, 0).has_meta);
+  lat = gst_harness_query_latency (h);
+  fail_unless (lat >= upstream + 2 * GST_MSECOND, "latency %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (lat));
+  teardown (h, bus);
+
+  h = live_harness (MODEL ("slow.onnx"), "async-inference=true", &bus);
+  gst_harness_set_upstream_latency (h, upstream);
+  push_frame (h, 0);
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), upstream);
+  teardown (h, bus);
+}
+
+GST_END_TEST;
+
+/* Late frames (QoS) pass at once without inference; the video is never dropped. */
+GST_START_TEST (test_qos_skips_inference)
+{
+  GstBus *bus;
+  GstHarness *h = live_harness (MODEL ("color.onnx"), "", &bus);
+  guint64 i;
+
+  fail_unless (push_frame (h, 0).has_meta);
+  /* Frame 10 was 5 frames late: frames up to 10 + 2 × 5 are late. */
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW,
+              1.5, 5 * FRAME, 10 * FRAME)));
+  for (i = 1; i < 26; i++) {
+    Out o = push_frame (h, i);
+
+    fail_unless_equals_uint64 (o.pts, i * FRAME);
+    fail_unless_equals_int (o.has_meta, i > 20);
+  }
+  /* A flush forgets it. */
+  flush (h, TRUE);
+  fail_unless (push_frame (h, 0).has_meta);
+  teardown (h, bus);
+}
+
+GST_END_TEST;
+
 /* ---- properties in PLAYING --------------------------------------------------------- */
 
 /* The result for a @w × @h frame of colour @c with the settings of now: in async mode,
@@ -568,6 +621,8 @@ live_suite (void)
   tcase_add_test (tc, test_async_flush_eos_state);
   tcase_add_test (tc, test_interval);
   tcase_add_test (tc, test_interval_async);
+  tcase_add_test (tc, test_latency);
+  tcase_add_test (tc, test_qos_skips_inference);
   tcase_add_test (tc, test_mutable_in_playing);
   tcase_add_test (tc, test_mutable_in_playing_async);
   tcase_add_test (tc, test_smoothing);
