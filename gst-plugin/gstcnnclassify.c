@@ -36,6 +36,8 @@
 #include "gstcnnmodelio.h"
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
+#include "gstcnntiming.h"
+#include "gstcnnworker.h"
 
 /* Not static: gstcnnsettings.c and gstcnnresults.c log to it too. */
 GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
@@ -57,6 +59,9 @@ GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
 #define DEFAULT_PROP_INPUT_SIZE NULL
 #define DEFAULT_PROP_OUTPUT_NAME NULL
 #define DEFAULT_PROP_KEEP_ASPECT_RATIO FALSE
+#define DEFAULT_PROP_ASYNC_INFERENCE FALSE
+#define DEFAULT_PROP_INFERENCE_INTERVAL 1
+#define DEFAULT_PROP_SMOOTHING 0.0
 
 enum
 {
@@ -78,6 +83,9 @@ enum
   PROP_INPUT_SIZE,
   PROP_OUTPUT_NAME,
   PROP_KEEP_ASPECT_RATIO,
+  PROP_ASYNC_INFERENCE,
+  PROP_INFERENCE_INTERVAL,
+  PROP_SMOOTHING,
 };
 
 struct _GstCnnClassify
@@ -98,6 +106,9 @@ struct _GstCnnClassify
   gchar *input_size;            /* "WxH" for dynamic models, NULL = metadata or default */
   gchar *output_name;           /* the class-vector output, NULL = the first one */
   gboolean keep_aspect_ratio;   /* dynamic models: input width follows the frame's shape */
+  gboolean async_inference;
+  guint interval;
+  gdouble smoothing;
 
   /* Model state: built in start(), used by the streaming thread, freed in stop(). */
   cnn_model *model;
@@ -109,6 +120,11 @@ struct _GstCnnClassify
    * refuses is warned about once, not tried again on every frame. */
   gint tried_threads;
   GstCnnPreprocess pre;
+  /* async-inference: the thread that runs the model (and alone uses it and results). */
+  GstCnnWorker *worker;
+  guint64 frame_count;          /* frames since start or flush, for inference-interval */
+  gboolean reset_smoothing;     /* start the average afresh with the next classification */
+  GstCnnTiming timing;          /* latency and QoS, under the object lock */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -218,6 +234,20 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
+    case PROP_ASYNC_INFERENCE:
+      if (GST_STATE (self) > GST_STATE_READY) {
+        GST_WARNING_OBJECT (self, "%s can only be changed in the NULL or READY state",
+            pspec->name);
+        break;
+      }
+      self->async_inference = g_value_get_boolean (value);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      self->interval = g_value_get_uint (value);
+      break;
+    case PROP_SMOOTHING:
+      self->smoothing = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -284,6 +314,15 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MODEL_NAME:
       g_value_set_string (value, self->model_name);
       break;
+    case PROP_ASYNC_INFERENCE:
+      g_value_set_boolean (value, self->async_inference);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      g_value_set_uint (value, self->interval);
+      break;
+    case PROP_SMOOTHING:
+      g_value_set_double (value, self->smoothing);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -294,6 +333,8 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
 static void
 free_model_state (GstCnnClassify * self)
 {
+  /* First: the worker runs the model. */
+  g_clear_pointer (&self->worker, gst_cnn_worker_free);
   g_clear_pointer (&self->model, cnn_model_destroy);
   g_clear_pointer (&self->model_source, g_free);
   gst_cnn_model_io_clear (&self->io);
@@ -323,6 +364,34 @@ gst_cnn_classify_finalize (GObject * object)
 /* ------------------------------------------------------------------------------------ */
 /* start / stop: load and check the model */
 
+/* Two runs on a blank tensor (the first one pays for cold caches): the second is what
+ * the latency query announces before the first frame. */
+static gboolean
+warm_up (GstCnnClassify * self)
+{
+  cnn_error err;
+  cnn_status status;
+  gint64 t0 = 0;
+  gint i;
+
+  for (i = 0, status = CNN_STATUS_OK; i < 2 && status == CNN_STATUS_OK; i++) {
+    t0 = g_get_monotonic_time ();
+    status = gst_cnn_model_io_run (&self->io, self->model, self->io.nchw,
+        self->results.scores, &err);
+  }
+  if (status != CNN_STATUS_OK) {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+        ("Inference with model \"%s\" failed (%s).", self->model_source,
+            cnn_status_string (status)), ("%s", err.message));
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  gst_cnn_timing_reset (&self->timing);
+  gst_cnn_timing_record (&self->timing, (g_get_monotonic_time () - t0) * GST_USECOND);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
 static gboolean
 gst_cnn_classify_start (GstBaseTransform * trans)
 {
@@ -332,6 +401,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   gboolean keep_aspect;
   gchar **labels;
   gsize n_classes;
+  gboolean async;
   cnn_options options = cnn_options_default ();
   cnn_error err;
   cnn_status status;
@@ -344,6 +414,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   output_name = g_strdup (self->output_name);
   keep_aspect = self->keep_aspect_ratio;
   options.threads = self->threads;
+  async = self->async_inference;
   GST_OBJECT_UNLOCK (self);
 
   free_model_state (self);
@@ -407,6 +478,16 @@ gst_cnn_classify_start (GstBaseTransform * trans)
         ("Out of memory for model \"%s\".", model_path), (NULL));
     goto done;
   }
+  if (!warm_up (self))
+    goto done;
+  if (async && (self->worker = gst_cnn_worker_new (self->model, &self->io,
+              &self->results)) == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not start the inference thread for model \"%s\".", model_path), (NULL));
+    goto done;
+  }
+  self->frame_count = 0;
+  self->reset_smoothing = TRUE;
 
   name = gst_cnn_model_name (self->model, model_path);
   GST_OBJECT_LOCK (self);
@@ -470,11 +551,23 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
     width = gst_cnn_model_io_aspect_width (&self->io, disp_w,
         GST_VIDEO_INFO_HEIGHT (in_info));
     if (width != self->io.width) {
+      /* The async worker's tensors have the old size: it finishes its run and goes, and a
+       * new one starts at the new size. */
+      gboolean async = self->worker != NULL;
+
       GST_DEBUG_OBJECT (self, "keep-aspect-ratio: input width %d -> %d", self->io.width,
           width);
+      g_clear_pointer (&self->worker, gst_cnn_worker_free);
       if (!gst_cnn_model_io_set_width (&self->io, GST_ELEMENT (self), self->model,
               self->model_source, width))
         return FALSE;
+      if (async && (self->worker = gst_cnn_worker_new (self->model, &self->io,
+                  &self->results)) == NULL) {
+        GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+            ("Could not restart the inference thread for model \"%s\".",
+                self->model_source), (NULL));
+        return FALSE;
+      }
       gst_cnn_preprocess_clear (&self->pre);
       if (!gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
               self->io.width)) {
@@ -511,32 +604,82 @@ apply_threads (GstCnnClassify * self, gint threads)
     GST_WARNING_OBJECT (self, "cannot use %d threads: %s", threads, err.message);
 }
 
+/* async-inference: the worker's latest result, if any, goes on @buf (the next outgoing
+ * buffer) and in a message; @buf NULL at EOS, where only the message goes out. */
+static GstFlowReturn
+deliver_async_result (GstCnnClassify * self, GstBuffer * buf)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  const GstCnnWorkerResult *r;
+  cnn_status status = CNN_STATUS_OK;
+  gchar *message = NULL, *warning = NULL, *model_name;
+  GstClockTime age = GST_CLOCK_TIME_NONE, rt;
+  gboolean post_messages;
+
+  if (!gst_cnn_worker_check (self->worker, &status, &message, &warning)) {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+        ("Inference with model \"%s\" failed (%s).", self->model_source,
+            cnn_status_string (status)), ("%s", message));
+    g_free (message);
+    g_free (warning);
+    return GST_FLOW_ERROR;
+  }
+  if (warning != NULL)
+    GST_WARNING_OBJECT (self, "%s", warning);
+  g_free (warning);
+
+  r = gst_cnn_worker_take (self->worker);
+  if (r == NULL)
+    return GST_FLOW_OK;
+
+  if (buf != NULL) {
+    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+    if (GST_CLOCK_TIME_IS_VALID (rt) && GST_CLOCK_TIME_IS_VALID (r->job.running_time))
+      age = rt >= r->job.running_time ? rt - r->job.running_time : 0;
+  }
+  GST_OBJECT_LOCK (self);
+  post_messages = self->post_messages;
+  model_name = g_strdup (self->model_name);
+  GST_OBJECT_UNLOCK (self);
+
+  GST_LOG_OBJECT (self, "result of %" GST_TIME_FORMAT " (age %" GST_TIME_FORMAT
+      ", inference %" GST_TIME_FORMAT ")", GST_TIME_ARGS (r->job.pts),
+      GST_TIME_ARGS (age), GST_TIME_ARGS (r->inference_time));
+  if (buf != NULL)
+    gst_cnn_results_attach (&r->results, buf, r->job.pts, age, model_name,
+        r->inference_time);
+  if (post_messages)
+    gst_cnn_results_post (&r->results, trans, buf, r->job.pts, age, model_name,
+        r->inference_time);
+  g_free (model_name);
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
 {
   GstVideoFilter *filter = GST_VIDEO_FILTER (self);
   GstCnnResults *res = &self->results;
   GstCnnPreprocessParams params;
-  gboolean reconfigure;
-  guint top_k, n;
-  gdouble threshold;
+  GstCnnWorkerJob job;
+  gboolean reconfigure, reannounce;
+  guint n;
   gboolean post_messages;
-  gint threads;
-  GstCnnOutputActivation output;
   gchar *model_name;
-  const void *inputs[1];
   cnn_error err;
   cnn_status status;
   gint64 t_pre, t0, t1;
-  GstClockTime inference_time;
+  GstClockTime inference_time, pts = GST_BUFFER_PTS (buf);
 
   /* Settings to locals; the network runs without the lock. */
   GST_OBJECT_LOCK (self);
-  top_k = self->top_k;
-  threshold = self->threshold;
+  job.top_k = self->top_k;
+  job.threshold = self->threshold;
+  job.smoothing = self->smoothing;
+  job.threads = self->threads;
+  job.output = gst_cnn_settings_resolve_output (&self->settings, &self->metadata);
   post_messages = self->post_messages;
-  threads = self->threads;
-  output = gst_cnn_settings_resolve_output (&self->settings, &self->metadata);
   reconfigure = self->preprocess_dirty;
   if (reconfigure) {
     gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
@@ -544,6 +687,8 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   }
   model_name = g_strdup (self->model_name);
   GST_OBJECT_UNLOCK (self);
+  job.reset_smoothing = self->reset_smoothing;
+  self->reset_smoothing = FALSE;
 
   if (reconfigure)
     gst_cnn_model_io_adjust_params (&self->io, &params);
@@ -552,15 +697,29 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     g_free (model_name);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  apply_threads (self, threads);
+
+  if (self->worker != NULL) {
+    /* The worker runs the network; the frame goes on at once. */
+    job.pts = pts;
+    job.running_time = gst_segment_to_running_time (&GST_BASE_TRANSFORM (self)->segment,
+        GST_FORMAT_TIME, pts);
+    gst_cnn_preprocess_run (&self->pre, frame, gst_cnn_worker_staging (self->worker));
+    if (gst_cnn_worker_submit (self->worker, &job))
+      GST_LOG_OBJECT (self, "worker busy: %" GST_TIME_FORMAT " replaces the waiting frame",
+          GST_TIME_ARGS (pts));
+    g_free (model_name);
+    return GST_FLOW_OK;
+  }
+
+  apply_threads (self, job.threads);
+  if (job.reset_smoothing)
+    gst_cnn_results_reset_smoothing (res);
 
   t_pre = g_get_monotonic_time ();
   gst_cnn_preprocess_run (&self->pre, frame, self->io.nchw);
 
-  inputs[0] = gst_cnn_model_io_feed (&self->io);
-  self->io.outputs[self->io.output] = res->scores;
   t0 = g_get_monotonic_time ();
-  status = cnn_model_run (self->model, inputs, self->io.outputs, &err);
+  status = gst_cnn_model_io_run (&self->io, self->model, self->io.nchw, res->scores, &err);
   t1 = g_get_monotonic_time ();
   if (status != CNN_STATUS_OK) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
@@ -570,17 +729,24 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
   inference_time = (GstClockTime) (t1 - t0) * GST_USECOND;
+  GST_OBJECT_LOCK (self);
+  reannounce = gst_cnn_timing_record (&self->timing, inference_time);
+  GST_OBJECT_UNLOCK (self);
+  if (reannounce)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
 
-  n = gst_cnn_results_select (res, output, top_k, threshold);
-  gst_cnn_results_attach (res, buf, model_name, inference_time);
+  n = gst_cnn_results_select_smoothed (res, job.output, job.top_k, job.threshold,
+      job.smoothing);
+  gst_cnn_results_attach (res, buf, pts, 0, model_name, inference_time);
 
   GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %s (%.3f), preprocessing %"
       G_GINT64_FORMAT " us, inference %" G_GINT64_FORMAT " us",
-      GST_TIME_ARGS (GST_BUFFER_PTS (buf)), n ? res->labels[res->top[0]] : "-",
+      GST_TIME_ARGS (pts), n ? res->labels[res->top[0]] : "-",
       n ? res->probs[res->top[0]] : 0.0f, t0 - t_pre, t1 - t0);
 
   if (post_messages)
-    gst_cnn_results_post (res, GST_BASE_TRANSFORM (self), buf, model_name,
+    gst_cnn_results_post (res, GST_BASE_TRANSFORM (self), buf, pts, 0, model_name,
         inference_time);
   g_free (model_name);
   return GST_FLOW_OK;
@@ -595,12 +761,37 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
   GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
   GstVideoFrame frame;
-  GstFlowReturn ret;
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstClockTime running_time;
+  gboolean late;
+  guint interval;
 
   if (G_UNLIKELY (!filter->negotiated || !self->pre.configured)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps negotiated"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    self->reset_smoothing = TRUE;
+  if (self->worker != NULL && (ret = deliver_async_result (self, buf)) != GST_FLOW_OK)
+    return ret;
+
+  /* inference-interval: frames in between pass with nothing attached. QoS: a frame
+   * that is already late passes at once, unclassified. */
+  running_time = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  late = self->frame_count % interval == 0 &&
+      gst_cnn_timing_is_late (&self->timing, running_time);
+  GST_OBJECT_UNLOCK (self);
+  if (self->frame_count++ % interval != 0)
+    return GST_FLOW_OK;
+  if (late) {
+    GST_DEBUG_OBJECT (self, "late (QoS): %" GST_TIME_FORMAT " passes unclassified",
+        GST_TIME_ARGS (running_time));
+    return GST_FLOW_OK;
+  }
+
   /* NO_REF: a mapped frame's extra reference would make the buffer read-only for the meta. */
   if (!gst_video_frame_map (&frame, &filter->in_info, buf,
           GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
@@ -611,6 +802,81 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   ret = classify_frame (self, &frame, buf);
   gst_video_frame_unmap (&frame);
   return ret;
+}
+
+/* QoS events from downstream: remember from when on frames are late. */
+static gboolean
+gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS) {
+    GstClockTimeDiff jitter;
+    GstClockTime timestamp;
+
+    gst_event_parse_qos (event, NULL, NULL, &jitter, &timestamp);
+    GST_OBJECT_LOCK (self);
+    gst_cnn_timing_qos (&self->timing, jitter, timestamp);
+    GST_OBJECT_UNLOCK (self);
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->src_event (trans,
+      event);
+}
+
+/* The latency upstream, plus the inference time each frame waits for (synchronous mode). */
+static gboolean
+gst_cnn_classify_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstClockTime min, max, ours;
+  gboolean live;
+
+  if (!GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->query (trans, direction,
+          query))
+    return FALSE;
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return TRUE;
+
+  gst_query_parse_latency (query, &live, &min, &max);
+  GST_OBJECT_LOCK (self);
+  ours = self->async_inference ? 0 : gst_cnn_timing_latency (&self->timing);
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "latency: upstream %" GST_TIME_FORMAT ", ours %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min), GST_TIME_ARGS (ours));
+  gst_query_set_latency (query, live, min + ours,
+      GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
+  return TRUE;
+}
+
+static gboolean
+gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+      /* Results of frames from before the seek must not land on frames after it. */
+      if (self->worker != NULL)
+        gst_cnn_worker_flush (self->worker);
+      self->frame_count = 0;
+      self->reset_smoothing = TRUE;
+      GST_OBJECT_LOCK (self);
+      self->timing.earliest = GST_CLOCK_TIME_NONE;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_EVENT_EOS:
+      /* The last frames' result: no buffer follows to carry it, so a message only. */
+      if (self->worker != NULL) {
+        gst_cnn_worker_drain (self->worker);
+        deliver_async_result (self, NULL);
+      }
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->sink_event (trans,
+      event);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -711,6 +977,23 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
           "Name of the model output holding the class scores (default: the first output "
           "shaped [K], [1, K] or [1, K, 1, 1])",
           DEFAULT_PROP_OUTPUT_NAME, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_ASYNC_INFERENCE,
+      g_param_spec_boolean ("async-inference", "Asynchronous inference",
+          "Run the network on the element's own thread: video passes without waiting, "
+          "the newest frame is classified whenever the thread is free, and each result "
+          "goes on the next outgoing buffer (its meta's source-pts names the frame)",
+          DEFAULT_PROP_ASYNC_INFERENCE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_uint ("inference-interval", "Inference interval",
+          "Classify every Nth frame (the first after start or a flush, then every Nth); "
+          "frames in between carry no meta and post no message",
+          1, G_MAXINT, DEFAULT_PROP_INFERENCE_INTERVAL, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING,
+      g_param_spec_double ("smoothing", "Smoothing",
+          "Exponential moving average of class confidences over classified frames: the "
+          "share of the history kept (0 = none); reset on flush, discontinuity and new "
+          "model. The top-k comes from the smoothed confidences",
+          0.0, 1.0, DEFAULT_PROP_SMOOTHING, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODEL_NAME,
       g_param_spec_string ("model-name", "Model name",
           "Name of the loaded model (cnn.model_name metadata, else the file name)",
@@ -728,6 +1011,9 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_classify_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_cnn_classify_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_cnn_classify_query);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cnn_classify_set_info);
 
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_COLOR_ORDER, 0);
@@ -744,6 +1030,12 @@ gst_cnn_classify_init (GstCnnClassify * self)
   gst_cnn_settings_init (&self->metadata);
   self->threads = DEFAULT_PROP_THREADS;
   self->post_messages = DEFAULT_PROP_POST_MESSAGES;
+  self->async_inference = DEFAULT_PROP_ASYNC_INFERENCE;
+  self->interval = DEFAULT_PROP_INFERENCE_INTERVAL;
+  self->smoothing = DEFAULT_PROP_SMOOTHING;
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  /* GstVideoFilter turns QoS on, and GstBaseTransform would then drop late frames: here
+   * a late frame only skips inference (src_event, transform_ip). */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }

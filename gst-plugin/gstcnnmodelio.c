@@ -205,7 +205,7 @@ alloc_buffers (GstCnnModelIO * io, const cnn_model * model)
   g_free (io->bytes);
   io->nhwc = NULL;
   io->bytes = NULL;
-  io->nchw = g_try_new (gfloat, elements);
+  io->nchw = g_try_new0 (gfloat, elements);   /* warm-up runs read it before a frame */
   if (io->layout == GST_CNN_LAYOUT_NHWC)
     io->nhwc = g_try_new (gfloat, elements);
   if (io->dtype == CNN_DTYPE_UINT8)
@@ -352,15 +352,15 @@ gst_cnn_model_io_adjust_params (const GstCnnModelIO * io, GstCnnPreprocessParams
 
 /* The transposed (NHWC) or plain (NCHW) floats as the model's input. */
 static const gfloat *
-layout_floats (GstCnnModelIO * io)
+layout_floats (GstCnnModelIO * io, const gfloat * nchw)
 {
   gint c, y, x;
   const gint C = io->channels, HW = io->height * io->width;
 
   if (io->layout == GST_CNN_LAYOUT_NCHW)
-    return io->nchw;
+    return nchw;
   for (c = 0; c < C; c++) {
-    const gfloat *plane = io->nchw + (gsize) c * HW;
+    const gfloat *plane = nchw + (gsize) c * HW;
 
     for (y = 0; y < io->height; y++)
       for (x = 0; x < io->width; x++) {
@@ -372,11 +372,17 @@ layout_floats (GstCnnModelIO * io)
   return io->nhwc;
 }
 
-const void *
-gst_cnn_model_io_feed (GstCnnModelIO * io)
+gsize
+gst_cnn_model_io_tensor_len (const GstCnnModelIO * io)
 {
-  const gfloat *f = layout_floats (io);
-  gsize i, n = (gsize) io->channels * io->height * io->width;
+  return (gsize) io->channels * io->height * io->width;
+}
+
+const void *
+gst_cnn_model_io_feed (GstCnnModelIO * io, const gfloat * nchw)
+{
+  const gfloat *f = layout_floats (io, nchw);
+  gsize i, n = gst_cnn_model_io_tensor_len (io);
 
   if (io->dtype != CNN_DTYPE_UINT8)
     return f;
@@ -386,6 +392,16 @@ gst_cnn_model_io_feed (GstCnnModelIO * io)
     io->bytes[i] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (guint8) v;
   }
   return io->bytes;
+}
+
+cnn_status
+gst_cnn_model_io_run (GstCnnModelIO * io, cnn_model * model, const gfloat * nchw,
+    gfloat * scores, cnn_error * err)
+{
+  const void *inputs[1] = { gst_cnn_model_io_feed (io, nchw) };
+
+  io->outputs[io->output] = scores;
+  return cnn_model_run (model, inputs, io->outputs, err);
 }
 
 void

@@ -84,8 +84,17 @@ gboolean gst_cnn_model_io_set_width (GstCnnModelIO * io, GstElement * element,
 void gst_cnn_model_io_adjust_params (const GstCnnModelIO * io,
     GstCnnPreprocessParams * params);
 
-/* The model's input for the tensor preprocessing wrote to io->nchw. */
-const void *gst_cnn_model_io_feed (GstCnnModelIO * io);
+/* Floats in the NCHW tensor at the model's current input size. */
+gsize gst_cnn_model_io_tensor_len (const GstCnnModelIO * io);
+
+/* The model's input for @nchw, a preprocessed NCHW tensor (io->nchw, or another buffer of
+ * gst_cnn_model_io_tensor_len() floats, as the async worker's). */
+const void *gst_cnn_model_io_feed (GstCnnModelIO * io, const gfloat * nchw);
+
+/* Runs @model on @nchw, the class vector into @scores and the other outputs into io's
+ * buffers. Only one thread at a time: the streaming thread, or the async worker. */
+cnn_status gst_cnn_model_io_run (GstCnnModelIO * io, cnn_model * model,
+    const gfloat * nchw, gfloat * scores, cnn_error * err);
 
 void gst_cnn_model_io_clear (GstCnnModelIO * io);
 

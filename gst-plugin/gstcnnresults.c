@@ -21,7 +21,9 @@ gst_cnn_results_init (GstCnnResults * res, gsize n_classes, gchar ** labels)
   res->scores = g_try_new (gfloat, n_classes);
   res->probs = g_try_new (gfloat, n_classes);
   res->top = g_try_new (guint, n_classes);
-  return res->scores != NULL && res->probs != NULL && res->top != NULL;
+  res->smoothed = g_try_new (gfloat, n_classes);
+  return res->scores != NULL && res->probs != NULL && res->top != NULL &&
+      res->smoothed != NULL;
 }
 
 void
@@ -31,6 +33,7 @@ gst_cnn_results_clear (GstCnnResults * res)
   g_free (res->scores);
   g_free (res->probs);
   g_free (res->top);
+  g_free (res->smoothed);
   memset (res, 0, sizeof (*res));
 }
 
@@ -120,10 +123,58 @@ guint
 gst_cnn_results_select (GstCnnResults * res, GstCnnOutputActivation output, guint top_k,
     gdouble threshold)
 {
+  return gst_cnn_results_select_smoothed (res, output, top_k, threshold, 0.0);
+}
+
+/* probs become the moving average: s·history + (1 − s)·probs. */
+static void
+smooth (GstCnnResults * res, gdouble smoothing)
+{
+  gfloat keep = (gfloat) smoothing, take = 1.0f - keep;
+  gsize i;
+
+  if (!res->smoothed_valid) {
+    memcpy (res->smoothed, res->probs, res->n_classes * sizeof (gfloat));
+    res->smoothed_valid = TRUE;
+    return;
+  }
+  for (i = 0; i < res->n_classes; i++) {
+    res->smoothed[i] = keep * res->smoothed[i] + take * res->probs[i];
+    res->probs[i] = res->smoothed[i];
+  }
+}
+
+guint
+gst_cnn_results_select_smoothed (GstCnnResults * res, GstCnnOutputActivation output,
+    guint top_k, gdouble threshold, gdouble smoothing)
+{
   apply_activation (output, res->scores, res->probs, res->n_classes);
+  if (smoothing > 0.0)
+    smooth (res, smoothing);
+  else
+    res->smoothed_valid = FALSE;
   res->n_top = select_top (res->probs, res->n_classes, MIN (top_k, res->n_classes),
       threshold, res->top);
   return res->n_top;
+}
+
+void
+gst_cnn_results_reset_smoothing (GstCnnResults * res)
+{
+  res->smoothed_valid = FALSE;
+}
+
+void
+gst_cnn_results_copy_selection (GstCnnResults * dst, const GstCnnResults * src)
+{
+  guint i;
+
+  dst->labels = src->labels;
+  dst->n_top = src->n_top;
+  for (i = 0; i < src->n_top; i++) {
+    dst->top[i] = src->top[i];
+    dst->probs[src->top[i]] = src->probs[src->top[i]];
+  }
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -131,12 +182,14 @@ gst_cnn_results_select (GstCnnResults * res, GstCnnOutputActivation output, guin
 
 void
 gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
-    const gchar * model_name, GstClockTime inference_time)
+    GstClockTime source_pts, GstClockTime age, const gchar * model_name,
+    GstClockTime inference_time)
 {
   GstCnnClassificationMeta *meta;
   guint i;
 
   meta = gst_buffer_add_cnn_classification_meta (buf, model_name, inference_time);
+  gst_cnn_classification_meta_set_source (meta, source_pts, age);
   for (i = 0; i < res->n_top; i++)
     gst_cnn_classification_meta_add_entry (meta, (gint) res->top[i],
         res->labels[res->top[i]], res->probs[res->top[i]]);
@@ -159,9 +212,10 @@ append_to_array (GValue * array, GType type, gconstpointer data)
 
 void
 gst_cnn_results_post (const GstCnnResults * res, GstBaseTransform * trans,
-    GstBuffer * buf, const gchar * model_name, GstClockTime inference_time)
+    GstBuffer * buf, GstClockTime source_pts, GstClockTime age, const gchar * model_name,
+    GstClockTime inference_time)
 {
-  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime pts = buf ? GST_BUFFER_PTS (buf) : source_pts;
   GstStructure *s;
   GValue ids = G_VALUE_INIT, labels = G_VALUE_INIT, confidences = G_VALUE_INIT;
   guint i;
@@ -172,7 +226,9 @@ gst_cnn_results_post (const GstCnnResults * res, GstBaseTransform * trans,
       gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, pts),
       "running-time", G_TYPE_UINT64,
       gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
-      "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buf),
+      "duration", G_TYPE_UINT64, buf ? GST_BUFFER_DURATION (buf) : GST_CLOCK_TIME_NONE,
+      "source-timestamp", G_TYPE_UINT64, source_pts,
+      "age", G_TYPE_UINT64, age,
       "model-name", G_TYPE_STRING, model_name,
       "inference-time", G_TYPE_UINT64, inference_time, NULL);
 

@@ -32,6 +32,8 @@ typedef struct
   gfloat *probs;                /* n_classes, after the output activation */
   guint *top;                   /* the best classes, best first */
   guint n_top;                  /* how many of them, for the last select */
+  gfloat *smoothed;             /* n_classes, moving average of probs across frames */
+  gboolean smoothed_valid;      /* FALSE until the first frame after a reset */
 } GstCnnResults;
 
 /* Takes @labels (n_classes of them, NULL-terminated). FALSE when out of memory; then
@@ -44,14 +46,35 @@ void gst_cnn_results_clear (GstCnnResults * res);
 guint gst_cnn_results_select (GstCnnResults * res, GstCnnOutputActivation output,
     guint top_k, gdouble threshold);
 
-/* The selected classes as a GstCnnClassificationMeta on @buf. */
+/* The same, after smoothing the confidences over the frames selected so far: an
+ * exponential moving average that keeps @smoothing (0 – 1) of the history, so 0 is
+ * gst_cnn_results_select(). The top-k, the reported confidences and the threshold all
+ * use the smoothed values. */
+guint gst_cnn_results_select_smoothed (GstCnnResults * res, GstCnnOutputActivation output,
+    guint top_k, gdouble threshold, gdouble smoothing);
+
+/* Forget the history: the next frame starts the average afresh (flush, discontinuity,
+ * model swap). */
+void gst_cnn_results_reset_smoothing (GstCnnResults * res);
+
+/* Copies the last selection of @src (confidences, top-k, labels borrowed) into @dst,
+ * made by gst_cnn_results_init() for the same number of classes with NULL labels. */
+void gst_cnn_results_copy_selection (GstCnnResults * dst, const GstCnnResults * src);
+
+/* The selected classes as a GstCnnClassificationMeta on @buf, computed from the frame
+ * with PTS @source_pts that is @age older than @buf (@buf's own PTS and 0 when the result
+ * is @buf's). */
 void gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
-    const gchar * model_name, GstClockTime inference_time);
+    GstClockTime source_pts, GstClockTime age, const gchar * model_name,
+    GstClockTime inference_time);
 
 /* The selected classes as a `cnnclassify` element message from @trans, with @buf's
- * timestamps in @trans's segment. */
+ * timestamps in @trans's segment, and the @source_pts and @age as in the meta. @buf may
+ * be NULL (a result that no buffer carries, at EOS): then the timestamps are the source
+ * frame's. */
 void gst_cnn_results_post (const GstCnnResults * res, GstBaseTransform * trans,
-    GstBuffer * buf, const gchar * model_name, GstClockTime inference_time);
+    GstBuffer * buf, GstClockTime source_pts, GstClockTime age, const gchar * model_name,
+    GstClockTime inference_time);
 
 G_END_DECLS
 

@@ -28,6 +28,8 @@ gst_cnn_classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * b
   cmeta->n_entries = 0;
   cmeta->n_allocated = 0;
   cmeta->entries = NULL;
+  cmeta->source_pts = GST_CLOCK_TIME_NONE;
+  cmeta->age = GST_CLOCK_TIME_NONE;
   return TRUE;
 }
 
@@ -63,6 +65,8 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuff
   dmeta = gst_buffer_add_cnn_classification_meta (dest, src->model_name, src->inference_time);
   if (dmeta == NULL)
     return FALSE;
+  dmeta->source_pts = src->source_pts;
+  dmeta->age = src->age;
   for (i = 0; i < src->n_entries; i++)
     gst_cnn_classification_meta_add_entry (dmeta, src->entries[i].class_id,
         src->entries[i].label, src->entries[i].confidence);
@@ -185,4 +189,30 @@ gst_cnn_classification_meta_get_inference_time (const GstCnnClassificationMeta *
   g_return_val_if_fail (meta != NULL, GST_CLOCK_TIME_NONE);
 
   return meta->inference_time;
+}
+
+void
+gst_cnn_classification_meta_set_source (GstCnnClassificationMeta * meta,
+    GstClockTime source_pts, GstClockTime age)
+{
+  g_return_if_fail (meta != NULL);
+
+  meta->source_pts = source_pts;
+  meta->age = age;
+}
+
+GstClockTime
+gst_cnn_classification_meta_get_source_pts (const GstCnnClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, GST_CLOCK_TIME_NONE);
+
+  return meta->source_pts;
+}
+
+GstClockTime
+gst_cnn_classification_meta_get_age (const GstCnnClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, GST_CLOCK_TIME_NONE);
+
+  return meta->age;
 }

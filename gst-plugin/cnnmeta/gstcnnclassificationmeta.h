@@ -55,6 +55,11 @@ struct _GstCnnClassificationEntry
  * @inference_time: wall-clock time of the network run, in nanoseconds
  * @n_entries: number of valid @entries
  * @entries: results sorted by confidence, highest first
+ * @source_pts: PTS of the frame the result was computed from. It is the buffer's own PTS
+ *   unless cnnclassify runs with async-inference=true, where a result rides on a later
+ *   buffer (%GST_CLOCK_TIME_NONE if unknown)
+ * @age: how much later (in running time) the carrying buffer is than that frame: 0 when
+ *   the result belongs to the buffer itself (%GST_CLOCK_TIME_NONE if unknown)
  *
  * Treat the fields as read-only; add entries with gst_cnn_classification_meta_add_entry().
  */
@@ -69,6 +74,14 @@ struct _GstCnnClassificationMeta
 
   /*< private >*/
   guint n_allocated;
+
+  /*< public >*/
+  /* Added after the first release, at the end so that older fields keep their offsets.
+   * The library allocates the meta, so applications never depend on its size. */
+  GstClockTime source_pts;
+  GstClockTime age;
+
+  /*< private >*/
   gpointer _gst_reserved[GST_PADDING];
 };
 
@@ -107,6 +120,18 @@ const gchar *gst_cnn_classification_meta_get_model_name (const GstCnnClassificat
 GST_CNN_META_API
 GstClockTime gst_cnn_classification_meta_get_inference_time (
     const GstCnnClassificationMeta * meta);
+
+/* Which frame the result was computed from, and how long before the carrying buffer. */
+GST_CNN_META_API
+void gst_cnn_classification_meta_set_source (GstCnnClassificationMeta * meta,
+    GstClockTime source_pts, GstClockTime age);
+
+GST_CNN_META_API
+GstClockTime gst_cnn_classification_meta_get_source_pts (
+    const GstCnnClassificationMeta * meta);
+
+GST_CNN_META_API
+GstClockTime gst_cnn_classification_meta_get_age (const GstCnnClassificationMeta * meta);
 
 G_END_DECLS
 

@@ -212,6 +212,36 @@ def main():
          numpy_helper.from_array(COLOR_W, "W"), numpy_helper.from_array(COLOR_B, "B")])
     save(make_model(graph, {"cnn.labels": labels}), "color-top-half.onnx")
 
+    # The colour model behind a slow, exact identity: Conv 3→32 (each channel copies input
+    # channel c % 3), Conv 32→32 3×3 (identity: centre tap only), Conv 32→3 (averages the
+    # copies back). About 10 MMAC at 32×32: a run takes ten times as long as pushing a
+    # small frame, and the async-inference tests need a worker that is busy while frames
+    # arrive (yet fast enough under valgrind).
+    ch = 32
+    expand = np.zeros((ch, 3, 1, 1), np.float32)
+    expand[np.arange(ch), np.arange(ch) % 3, 0, 0] = 1
+    ident = np.zeros((ch, ch, 3, 3), np.float32)
+    ident[np.arange(ch), np.arange(ch), 1, 1] = 1
+    merge = np.zeros((3, ch, 1, 1), np.float32)
+    for o in range(ch):
+        merge[o % 3, o, 0, 0] = 1.0 / len(range(o % 3, ch, 3))
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["image", "E"], ["wide"], name="expand", kernel_shape=[1, 1]),
+         helper.make_node("Conv", ["wide", "I"], ["same"], name="identity", kernel_shape=[3, 3],
+                          pads=[1, 1, 1, 1]),
+         helper.make_node("Conv", ["same", "M"], ["rgb"], name="merge", kernel_shape=[1, 1]),
+         helper.make_node("GlobalAveragePool", ["rgb"], ["pooled"], name="pool"),
+         helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+         helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], name="fc", transB=1)],
+        "slow",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 32, 32])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(expand, "E"), numpy_helper.from_array(ident, "I"),
+         numpy_helper.from_array(merge, "M"), numpy_helper.from_array(COLOR_W, "W"),
+         numpy_helper.from_array(COLOR_B, "B")])
+    save(make_model(graph, {"cnn.labels": labels, "cnn.model_name": "colour-slow"}),
+         "slow.onnx")
+
     # Not an image: rank-2 input.
     graph = helper.make_graph(
         [helper.make_node("Gemm", ["x", "W", "B"], ["y"], name="fc", transB=1)], "rank2",

@@ -1,0 +1,58 @@
+/* gstcnntiming.c — latency and QoS bookkeeping for cnnclassify. See gstcnntiming.h.
+ *
+ * Copyright (C) 2025 gst-cnn authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "gstcnntiming.h"
+
+#define MARGIN_NUM 5            /* × 5/4 */
+#define MARGIN_DEN 4
+#define MARGIN_FIXED (2 * GST_MSECOND)
+
+void
+gst_cnn_timing_reset (GstCnnTiming * t)
+{
+  t->expected = 0;
+  t->announced = 0;
+  t->earliest = GST_CLOCK_TIME_NONE;
+  t->qos_skipped = 0;
+}
+
+gboolean
+gst_cnn_timing_record (GstCnnTiming * t, GstClockTime inference_time)
+{
+  /* A slower run counts at once; faster ones lower the expectation slowly (1/16). */
+  if (inference_time >= t->expected)
+    t->expected = inference_time;
+  else
+    t->expected -= (t->expected - inference_time) / 16;
+  return t->announced != 0 && t->expected > t->announced;
+}
+
+GstClockTime
+gst_cnn_timing_latency (GstCnnTiming * t)
+{
+  t->announced = t->expected * MARGIN_NUM / MARGIN_DEN + MARGIN_FIXED;
+  return t->announced;
+}
+
+void
+gst_cnn_timing_qos (GstCnnTiming * t, GstClockTimeDiff jitter, GstClockTime timestamp)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (timestamp))
+    return;
+  if (jitter > 0)
+    t->earliest = timestamp + 2 * jitter;
+  else
+    t->earliest = timestamp > (GstClockTime) (-jitter) ? timestamp + jitter : 0;
+}
+
+gboolean
+gst_cnn_timing_is_late (GstCnnTiming * t, GstClockTime running_time)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (running_time) || !GST_CLOCK_TIME_IS_VALID (t->earliest) ||
+      running_time > t->earliest)
+    return FALSE;
+  t->qos_skipped++;
+  return TRUE;
+}
