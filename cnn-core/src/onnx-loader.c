@@ -8,6 +8,7 @@
 #include "onnx-loader.h"
 
 #include "onnx-skeleton.h"
+#include "onnx-tensor.h"
 #include "onnx.pb-c.h"
 
 #include <inttypes.h>
@@ -18,35 +19,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define DEFAULT_MAX_MEMORY_BYTES (UINT64_C (4) << 30)
-#define DEFAULT_MAX_FILE_BYTES (UINT64_C (2) << 30)
-/* Far beyond any image classifier; keeps later int / size arithmetic safe. */
-#define MAX_DIM (INT64_C (1) << 31)
-#define MAX_ELEMENTS (UINT64_C (1) << 32)
 #define MAX_COUNT (1 << 24)
 
 typedef struct loader {
   cnn_graph *g;
-  ProtobufCAllocator *allocator;        /* the one that decoded the model */
-  uint64_t const_bytes;         /* constant data so far */
-  uint64_t max_const_bytes;
+  cnn_onnx_tensors tensors;     /* file, allocator and budget for constant data */
   int *producer;                /* per value id: the node writing it, or -1 */
   int n_producer;
   int *ids;                     /* scratch: a node's input and output ids */
   size_t cap_ids;
-  /* The file bytes: raw_data pointing there was cut out of the skeleton and is not
-   * protobuf-c's to free; with release_file, its pages are returned once decoded. */
-  const uint8_t *file;
-  size_t file_size;
-  bool release_file;
 } loader;
-
-typedef struct tensor_data {
-  cnn_dtype dtype;
-  int rank;
-  int64_t dims[CNN_MAX_RANK];
-  cnn_blob *blob;
-} tensor_data;
 
 /* protobuf-c returns NULL for both corrupt input and failed allocations: tell them apart. */
 typedef struct alloc_state {
@@ -91,18 +73,6 @@ is_default_domain (const char *domain)
   return !domain || !*domain || strcmp (domain, "ai.onnx") == 0;
 }
 
-static const char *
-data_type_name (int32_t type)
-{
-  static const char *const names[] = {
-    "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64", "STRING",
-    "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16",
-  };
-  if (type >= 0 && type < (int32_t) (sizeof names / sizeof names[0]))
-    return names[type];
-  return "unknown";
-}
-
 /* ONNX TensorProto.DataType → our element type for graph inputs and outputs. */
 static cnn_dtype
 elem_type_dtype (int32_t type)
@@ -115,31 +85,6 @@ elem_type_dtype (int32_t type)
     case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8: return CNN_DTYPE_UINT8;
     default: return CNN_DTYPE_UNDEFINED;
   }
-}
-
-/* "36 bytes" or "12.5 MiB", for size limits in messages. */
-static const char *
-format_bytes (char *buf, size_t size, uint64_t bytes)
-{
-  if (bytes < 1024 * 1024)
-    snprintf (buf, size, "%" PRIu64 " bytes", bytes);
-  else
-    snprintf (buf, size, "%.1f MiB", (double) bytes / (1024.0 * 1024.0));
-  return buf;
-}
-
-/* ONNX raw_data is little-endian whatever the host. */
-static void
-copy_le (void *dst, const uint8_t *src, size_t count, size_t elsize)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  uint8_t *d = dst;
-  for (size_t i = 0; i < count; i++)
-    for (size_t b = 0; b < elsize; b++)
-      d[i * elsize + b] = src[i * elsize + elsize - 1 - b];
-#else
-  memcpy (dst, src, count * elsize);
-#endif
 }
 
 static cnn_status
@@ -161,259 +106,12 @@ loader_track_values (loader *l, cnn_error *err)
   return CNN_STATUS_OK;
 }
 
-/* Frees a decoded tensor's data as soon as it is copied, so that loading peaks at about one
- * copy of the weights beside the file, not two. protobuf-c's free_unpacked skips NULL. */
-static bool
-in_file (const loader *l, const void *p)
-{
-  return l->file != NULL && (const uint8_t *) p >= l->file
-      && (const uint8_t *) p < l->file + l->file_size;
-}
-
-/* The whole pages inside a decoded payload of the loader's own copy of the file go back to
- * the system: the file's bytes and the weights are then not both resident. */
-static void
-release_file_pages (const loader *l, const uint8_t *p, size_t len)
-{
-  long page = sysconf (_SC_PAGESIZE);
-
-  if (!l->release_file || page <= 0)
-    return;
-  uintptr_t lo = ((uintptr_t) p + (uintptr_t) page - 1) & ~((uintptr_t) page - 1);
-  uintptr_t hi = ((uintptr_t) p + len) & ~((uintptr_t) page - 1);
-  if (hi > lo)
-    madvise ((void *) lo, hi - lo, MADV_DONTNEED);
-}
-
-static void
-release_tensor_data (loader *l, Onnx__TensorProto *t)
-{
-  void *arrays[] = { t->raw_data.data, t->float_data, t->int32_data, t->int64_data,
-    t->double_data };
-
-  if (in_file (l, t->raw_data.data)) {
-    release_file_pages (l, t->raw_data.data, t->raw_data.len);
-    arrays[0] = NULL;
-  }
-  for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
-    if (arrays[i])
-      l->allocator->free (l->allocator->allocator_data, arrays[i]);
-  t->raw_data.data = NULL;
-  t->raw_data.len = 0;
-  t->float_data = NULL;
-  t->n_float_data = 0;
-  t->int32_data = NULL;
-  t->n_int32_data = 0;
-  t->int64_data = NULL;
-  t->n_int64_data = 0;
-  t->double_data = NULL;
-  t->n_double_data = 0;
-}
-
-/* Decodes a TensorProto into a new blob, then releases the tensor's data. `label` names it in
- * messages, e.g. "initializer 'w'". Sizes are checked against the data actually present before
- * allocating. */
-static cnn_status
-decode_tensor (loader *l, Onnx__TensorProto *t, const char *label, tensor_data *out,
-    cnn_error *err)
-{
-  cnn_graph *g = l->g;
-  char shape[256];
-  size_t src_size, dst_size, typed_count;
-  const char *typed_field;
-  uint64_t count = 1, need, bytes, total;
-  cnn_status status = CNN_STATUS_OK;
-
-  out->blob = NULL;
-
-  if ((t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-      || t->n_external_data > 0) {
-    const char *location = "?";
-    for (size_t i = 0; i < t->n_external_data; i++)
-      if (t->external_data[i]->key && strcmp (t->external_data[i]->key, "location") == 0)
-        location = str_or_empty (t->external_data[i]->value);
-    status = cnn_graph_error (err, g, CNN_STATUS_UNSUPPORTED,
-        "%s: data is stored in an external file ('%s'), which is not supported; save the model "
-        "as one self-contained .onnx file", label, location);
-    goto error;
-  }
-
-  if (t->n_dims > CNN_MAX_RANK) {
-    status = cnn_graph_error (err, g, CNN_STATUS_UNSUPPORTED,
-        "%s has %zu dimensions, at most %d are supported", label, t->n_dims, CNN_MAX_RANK);
-    goto error;
-  }
-  cnn_format_dims (shape, sizeof shape, (int) t->n_dims, t->dims);
-  for (size_t i = 0; i < t->n_dims; i++) {
-    if (t->dims[i] < 0) {
-      status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-          "%s has a negative dimension (%" PRId64 ") in its shape %s", label, t->dims[i],
-          shape);
-      goto error;
-    }
-    if (t->dims[i] > MAX_DIM) {
-      status = cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
-          "%s has shape %s: dimension %" PRId64 " is larger than 2^31", label, shape, t->dims[i]);
-      goto error;
-    }
-    if (cnn_mul_overflows (count, (uint64_t) t->dims[i], &count) || count > MAX_ELEMENTS) {
-      status = cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
-          "%s has shape %s: more than 2^32 elements", label, shape);
-      goto error;
-    }
-  }
-  out->rank = (int) t->n_dims;
-  for (size_t i = 0; i < t->n_dims; i++)
-    out->dims[i] = t->dims[i];
-
-  int32_t type = t->has_data_type ? t->data_type : 0;
-  switch (type) {
-    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
-      out->dtype = CNN_DTYPE_FLOAT32;
-      src_size = 4;
-      typed_field = "float_data";
-      typed_count = t->n_float_data;
-      break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:       /* narrowed: no op of ours runs doubles */
-      out->dtype = CNN_DTYPE_FLOAT32;
-      src_size = 8;
-      typed_field = "double_data";
-      typed_count = t->n_double_data;
-      break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-      out->dtype = CNN_DTYPE_INT64;
-      src_size = 8;
-      typed_field = "int64_data";
-      typed_count = t->n_int64_data;
-      break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
-      out->dtype = CNN_DTYPE_INT32;
-      src_size = 4;
-      typed_field = "int32_data";
-      typed_count = t->n_int32_data;
-      break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
-      out->dtype = CNN_DTYPE_BOOL;
-      src_size = 1;
-      typed_field = "int32_data";
-      typed_count = t->n_int32_data;
-      break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
-      out->dtype = CNN_DTYPE_UINT8;
-      src_size = 1;
-      typed_field = "int32_data";
-      typed_count = t->n_int32_data;
-      break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED:
-      status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL, "%s has no data type", label);
-      goto error;
-    default:
-      status = cnn_graph_error (err, g, CNN_STATUS_UNSUPPORTED,
-          "%s has element type %s (%" PRId32 "), which is not supported (float, double, int64, "
-          "int32, bool and uint8 are)", label, data_type_name (type), type);
-      goto error;
-  }
-  dst_size = cnn_dtype_size (out->dtype);
-
-  /* count <= 2^32 and element sizes <= 8: no overflow below. */
-  if (t->has_raw_data) {
-    need = count * src_size;
-    if (t->raw_data.len != need) {
-      status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-          "%s: raw_data has %zu bytes, but shape %s of type %s needs %" PRIu64, label,
-          t->raw_data.len, shape, data_type_name (type), need);
-      goto error;
-    }
-  } else if (typed_count != count) {
-    if (typed_count == 0)
-      status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-          "%s has no data, but shape %s needs %" PRIu64 " values", label, shape, count);
-    else
-      status = cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
-          "%s: %s has %zu values, but shape %s needs %" PRIu64, label, typed_field, typed_count,
-          shape, count);
-    goto error;
-  }
-
-  bytes = count * dst_size;
-  if (cnn_add_overflows (l->const_bytes, bytes, &total) || total > l->max_const_bytes) {
-    char need_s[32], limit_s[32];
-    status = cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
-        "%s: weights need %s, more than the limit of %s (max_memory_bytes)", label,
-        format_bytes (need_s, sizeof need_s, total), format_bytes (limit_s, sizeof limit_s,
-            l->max_const_bytes));
-    goto error;
-  }
-
-  out->blob = cnn_blob_new ((size_t) bytes);
-  if (!out->blob) {
-    status = cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY,
-        "%s: out of memory for %" PRIu64 " bytes", label, bytes);
-    goto error;
-  }
-
-  void *dst = out->blob->data;
-  size_t n = (size_t) count;
-  if (n == 0) {
-    /* Empty tensor: protobuf-c leaves the data pointers NULL. */
-  } else if (t->has_raw_data) {
-    const uint8_t *src = t->raw_data.data;
-    if (type == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE) {
-      float *f = dst;
-      for (size_t i = 0; i < n; i++) {
-        double d;
-        copy_le (&d, src + i * 8, 1, 8);
-        f[i] = (float) d;
-      }
-    } else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL) {
-      uint8_t *b = dst;
-      for (size_t i = 0; i < n; i++)
-        b[i] = src[i] != 0;
-    } else {
-      copy_le (dst, src, n, src_size);
-    }
-  } else {
-    switch (type) {
-      case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
-        memcpy (dst, t->float_data, n * sizeof (float));
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-        for (size_t i = 0; i < n; i++)
-          ((float *) dst)[i] = (float) t->double_data[i];
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-        memcpy (dst, t->int64_data, n * sizeof (int64_t));
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
-        memcpy (dst, t->int32_data, n * sizeof (int32_t));
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
-        for (size_t i = 0; i < n; i++)
-          ((uint8_t *) dst)[i] = (uint8_t) t->int32_data[i];
-        break;
-      default:  /* BOOL */
-        for (size_t i = 0; i < n; i++)
-          ((uint8_t *) dst)[i] = t->int32_data[i] != 0;
-        break;
-    }
-  }
-  l->const_bytes = total;
-  release_tensor_data (l, t);
-  return CNN_STATUS_OK;
-
-error:
-  if (out->blob)
-    cnn_blob_unref (out->blob);
-  out->blob = NULL;
-  return status;
-}
-
 static cnn_status
 load_initializers (loader *l, const Onnx__GraphProto *gp, cnn_error *err)
 {
   cnn_graph *g = l->g;
   char label[320];
-  tensor_data td;
+  cnn_onnx_tensor td;
   cnn_status status;
 
   for (size_t i = 0; i < gp->n_initializer; i++) {
@@ -425,7 +123,7 @@ load_initializers (loader *l, const Onnx__GraphProto *gp, cnn_error *err)
     if (id >= 0 && g->values[id].blob)
       return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL,
           "%s is defined twice", label);
-    status = decode_tensor (l, t, label, &td, err);
+    status = cnn_onnx_decode_tensor (&l->tensors, t, label, &td, err);
     if (status != CNN_STATUS_OK)
       return status;
     id = cnn_graph_value (g, t->name);
@@ -474,7 +172,7 @@ load_value_type (loader *l, int id, const Onnx__ValueInfoProto *vi, bool is_inpu
     if (v->dtype == CNN_DTYPE_UNDEFINED)
       return cnn_graph_error (err, g, CNN_STATUS_UNSUPPORTED,
           "%s '%s' has element type %s (%" PRId32 "), which is not supported (float, int64, "
-          "int32 and bool are)", what, v->name, data_type_name (elem), elem);
+          "int32 and bool are)", what, v->name, cnn_onnx_data_type_name (elem), elem);
   }
 
   if (!tt->shape)
@@ -487,7 +185,7 @@ load_value_type (loader *l, int id, const Onnx__ValueInfoProto *vi, bool is_inpu
     const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
     v->dims[i] = -1;
     if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
-      if (d->dim_value > MAX_DIM)
+      if (d->dim_value > CNN_ONNX_MAX_DIM)
         return cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
             "%s '%s': dimension %zu is %" PRId64 ", larger than 2^31", what, v->name, i,
             d->dim_value);
@@ -576,7 +274,7 @@ load_attr (loader *l, int node, const Onnx__AttributeProto *ap, cnn_error *err)
   cnn_graph *g = l->g;
   cnn_attr_type type;
   cnn_attr *a;
-  tensor_data td;
+  cnn_onnx_tensor td;
   char label[512];
   int tensor = -1;
   cnn_status status;
@@ -614,7 +312,7 @@ load_attr (loader *l, int node, const Onnx__AttributeProto *ap, cnn_error *err)
     if (!ap->t)
       return cnn_graph_error (err, g, CNN_STATUS_INVALID_MODEL, "%s has type TENSOR but no "
           "tensor", label);
-    status = decode_tensor (l, ap->t, label, &td, err);
+    status = cnn_onnx_decode_tensor (&l->tensors, ap->t, label, &td, err);
     if (status != CNN_STATUS_OK)
       return status;
     tensor = cnn_graph_value (g, "");
@@ -846,7 +544,7 @@ attach_cut_payloads (loader *l, Onnx__ModelProto *model, const cnn_onnx_skeleton
     if (t->has_raw_data)        /* it had one raw_data field, and that was cut */
       return false;
     t->has_raw_data = 1;
-    t->raw_data.data = (uint8_t *) l->file + skel->raw_offset[i];
+    t->raw_data.data = (uint8_t *) l->tensors.file + skel->raw_offset[i];
     t->raw_data.len = skel->raw_len[i];
   }
   return true;
@@ -859,7 +557,7 @@ detach_cut_payloads (const loader *l, Onnx__ModelProto *model)
   Onnx__GraphProto *gp = model->graph;
 
   for (size_t i = 0; gp != NULL && i < gp->n_initializer; i++)
-    if (in_file (l, gp->initializer[i]->raw_data.data)) {
+    if (cnn_onnx_in_file (&l->tensors, gp->initializer[i]->raw_data.data)) {
       gp->initializer[i]->raw_data.data = NULL;
       gp->initializer[i]->raw_data.len = 0;
     }
@@ -905,10 +603,9 @@ load_impl (const void *data, size_t size, const char *source, const cnn_options 
     status = cnn_set_error (err, CNN_STATUS_INVALID_ARGUMENT, "%s: no model data", source);
     goto error;
   }
-  max_file = options && options->max_file_bytes ? options->max_file_bytes
-      : DEFAULT_MAX_FILE_BYTES;
-  l.max_const_bytes = options && options->max_memory_bytes ? options->max_memory_bytes
-      : DEFAULT_MAX_MEMORY_BYTES;
+  cnn_options limits = cnn_options_resolve (options);
+  max_file = limits.max_file_bytes;
+  l.tensors.max_const_bytes = limits.max_memory_bytes;
   if (size == 0) {
     status = cnn_set_error (err, CNN_STATUS_PARSE_ERROR,
         "%s: not a valid ONNX model (the file is empty)", source);
@@ -918,14 +615,14 @@ load_impl (const void *data, size_t size, const char *source, const cnn_options 
     char size_s[32], limit_s[32];
     status = cnn_set_error (err, CNN_STATUS_LIMIT_EXCEEDED,
         "%s: the file has %s, more than the limit of %s (max_file_bytes)", source,
-        format_bytes (size_s, sizeof size_s, size), format_bytes (limit_s, sizeof limit_s,
+        cnn_onnx_format_bytes (size_s, sizeof size_s, size), cnn_onnx_format_bytes (limit_s, sizeof limit_s,
             max_file));
     goto error;
   }
 
-  l.file = data;
-  l.file_size = size;
-  l.release_file = release_file;
+  l.tensors.file = data;
+  l.tensors.file_size = size;
+  l.tensors.release_file = release_file;
   model = unpack_model (&l, &allocator, data, size);
   if (!model) {
     if (as.failed)
@@ -978,7 +675,8 @@ load_impl (const void *data, size_t size, const char *source, const cnn_options 
     status = cnn_set_error (err, CNN_STATUS_OUT_OF_MEMORY, "%s: out of memory", source);
     goto error;
   }
-  l.allocator = &allocator;
+  l.tensors.allocator = &allocator;
+  l.tensors.g = l.g;
   l.g->opset = opset;
   free (l.g->name);
   l.g->name = dup_string (str_or_empty (gp->name));
