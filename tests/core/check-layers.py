@@ -20,8 +20,9 @@ LAYERS = [
     ("graph and runtime services", [r"graph\.c", r"threadpool\.c", r"blas\.c"]),
     ("kernels", [r"kernels/.*"]),
     ("ops", [r"ops/.*"]),
-    ("graph stages", [r"onnx-loader\.c", r"onnx-skeleton\.c", r"onnx-tensor\.c", r"passes\.c", r"fusion\.c",
-                      r"planner\.c", r"receptive-field\.c", r"onnx\.pb-c\.c"]),
+    ("graph stages", [r"onnx-loader\.c", r"onnx-skeleton\.c", r"onnx-tensor\.c",
+                      r"passes\.c", r"fusion\.c", r"planner\.c", r"receptive-field\.c",
+                      r"onnx\.pb-c\.c"]),
     ("model", [r"model\.c", r"prepare\.c", r"executor\.c"]),
     ("builder", [r"builder\.c"]),
 ]
