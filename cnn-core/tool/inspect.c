@@ -120,6 +120,17 @@ inspect_json (const tool_args *args, cnn_model *model)
 
   printf ("{\"model\":");
   tool_json_string (stdout, cnn_model_source (model) ? cnn_model_source (model) : args->model);
+  /* How cnnclassify reads input 0 (null: not an image it accepts). */
+  tool_image_form form = tool_image_form_of (model);
+  printf (",\n\"opset\":%" PRId64 ",\n\"element_input\":", cnn_model_opset (model));
+  if (form.image) {
+    cnn_tensor_info info;
+    cnn_model_input_info (model, 0, &info);
+    printf ("{\"layout\":\"%s\",\"dtype\":\"%s\"}", form.nhwc ? "NHWC" : "NCHW",
+        cnn_dtype_string (info.dtype));
+  } else {
+    printf ("null");
+  }
   for (int output = 0; output <= 1; output++) {
     size_t n = tool_tensor_count (model, output);
 

@@ -279,6 +279,16 @@ expect 0 '' "$CNN" inspect "$GST_MODELS/color-nhwc.onnx"
 expect_stdout '^element input: NHWC float32$'
 expect 0 '' "$CNN" inspect "$GST_MODELS/color-uint8.onnx"
 expect_stdout '^element input: NCHW uint8'
+expect 0 '' "$CNN" inspect "$GST_MODELS/color-nhwc.onnx" --json
+check_py 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["opset"] == 13 and d["element_input"] == {"layout": "NHWC", "dtype": "float32"}, d
+' "$TMP/stdout"
+expect 0 '' "$CNN" inspect "$GST_MODELS/bad-input-rank2.onnx" --json
+check_py 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["element_input"] is None, d
+' "$TMP/stdout"
 expect 0 '' "$CNN" inspect "$GST_MODELS/bad-input-rank2.onnx"
 expect_stdout '^element input: not an image'
 # A dynamic model: inspect no longer needs --shape; it lists the sizes that prepare and

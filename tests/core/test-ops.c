@@ -1161,15 +1161,44 @@ pad_opset2_attrs_nchw (tcase *t)
 }
 
 static bool
-pad_rejects_reflect (tcase *t)
+pad_reflect (tcase *t)
+{
+  /* [1,2,3] padded 2 before, 4 after: mirrored without repeating the edge (period 4). */
+  int in[2] = {
+    tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (1, 3), F32 (1, 2, 3)),
+    tc_const (t, "pads", CNN_DTYPE_INT64, DIMS (4), I64 (0, 2, 0, 4)),
+  };
+  int node = tc_node (t, CNN_OP_PAD, in, 2, 1);
+  tc_attr_string (t, node, "mode", "reflect");
+  RUN (node);
+  EXPECT_F32 (DIMS (1, 9), F32 (3, 2, 1, 2, 3, 2, 1, 2, 3));
+  return true;
+}
+
+static bool
+pad_edge_2d (tcase *t)
+{
+  int in[2] = {
+    tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (2, 2), F32 (1, 2, 3, 4)),
+    tc_const (t, "pads", CNN_DTYPE_INT64, DIMS (4), I64 (1, 0, 0, 1)),
+  };
+  int node = tc_node (t, CNN_OP_PAD, in, 2, 1);
+  tc_attr_string (t, node, "mode", "edge");
+  RUN (node);
+  EXPECT_F32 (DIMS (3, 3), F32 (1, 2, 2, 1, 2, 2, 3, 4, 4));
+  return true;
+}
+
+static bool
+pad_rejects_wrap (tcase *t)
 {
   int in[2] = {
     tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (2), F32 (1, 2)),
     tc_const (t, "pads", CNN_DTYPE_INT64, DIMS (2), I64 (1, 1)),
   };
   int node = tc_node (t, CNN_OP_PAD, in, 2, 1);
-  tc_attr_string (t, node, "mode", "reflect");
-  RUN_FAILS (node, CNN_STATUS_UNSUPPORTED, "'reflect'");
+  tc_attr_string (t, node, "mode", "wrap");
+  RUN_FAILS (node, CNN_STATUS_UNSUPPORTED, "'wrap'");
   return true;
 }
 
@@ -1436,7 +1465,9 @@ static const test_entry tests[] = {
   ENTRY (gather_rejects_out_of_range),
   ENTRY (pad_constant_and_crop),
   ENTRY (pad_opset2_attrs_nchw),
-  ENTRY (pad_rejects_reflect),
+  ENTRY (pad_reflect),
+  ENTRY (pad_edge_2d),
+  ENTRY (pad_rejects_wrap),
   ENTRY (identity_copies),
   ENTRY (dropout_mask_all_true),
   ENTRY (dropout_rejects_training),

@@ -64,6 +64,11 @@ TESTDATA_MODELS = [
     'pytorch-converted/test_MaxPool2d_stride_padding_dilation',
     'pytorch-converted/test_PReLU_2d',
     'pytorch-converted/test_Softmax',
+    # Opset 6 forms (legacy broadcast, per-channel PRelu slope, reflect Pad) and newer ops.
+    'pytorch-converted/test_PReLU_2d_multiparam',
+    'pytorch-converted/test_ReflectionPad2d',
+    'node/test_layer_normalization_4d_axis0',
+    'node/test_split_equal_parts_2d',
 ]
 
 # ---- a minimal protobuf walker --------------------------------------------------------------

@@ -191,6 +191,47 @@ def main():
         weights('bb', 4), weights('bm', 4), const('bv', np.full(4, 2.0, np.float32)),
         const('slope', np.full(4, 0.1, np.float32)), weights('scale', 8),
         weights('fw', 3, 8), weights('fb', 3)], opset=3)
+    # What the other people's classifiers brought (issue 11): PyTorch's GELU and pre-17
+    # LayerNorm chains (fused at load), LayerNormalization, Split, Expand, the variadic and
+    # unary math ops, Pow with an integer exponent, reflect Pad.
+    xl = info('x', [1, 4, 6, 8])
+    save('convnext-ops', [
+        node('ReduceMean', ['x'], ['m'], axes=[-1]),
+        node('Sub', ['x', 'm'], ['d']),
+        node('Pow', ['d', 'two_f'], ['sq']),
+        node('ReduceMean', ['sq'], ['var'], axes=[-1]),
+        node('Add', ['var', 'eps'], ['ve']),
+        node('Sqrt', ['ve'], ['sd']),
+        node('Div', ['d', 'sd'], ['nrm']),
+        node('Mul', ['nrm', 'gamma'], ['sc']),
+        node('Add', ['sc', 'beta'], ['ln']),
+        node('Div', ['ln', 'sqrt2'], ['g1']),
+        node('Erf', ['g1'], ['g2']),
+        node('Add', ['g2', 'one_f'], ['g3']),
+        node('Mul', ['ln', 'g3'], ['g4']),
+        node('Mul', ['g4', 'half'], ['gelu']),
+        node('Split', ['gelu'], ['s0', 's1'], axis=1),
+        node('Sum', ['s0', 's1', 's0'], ['sum']),
+        node('Max', ['sum', 's1'], ['mx']),
+        node('Min', ['mx', 'sum'], ['mn']),
+        node('Mean', ['mn', 'mx'], ['mean']),
+        node('Abs', ['mean'], ['ab']),
+        node('Neg', ['ab'], ['ng']),
+        node('Exp', ['ng'], ['ex']),
+        node('Log', ['ex'], ['lg']),
+        node('Reciprocal', ['ex'], ['rc']),
+        node('Pow', ['rc', 'three_i'], ['pw']),
+        node('Expand', ['pw', 'eshape'], ['ep']),
+        node('Pad', ['ep', 'pads'], ['pd'], mode='reflect'),
+        node('LayerNormalization', ['pd', 'g8'], ['y'], axis=-1, epsilon=1e-5),
+    ], [xl], [info('y', None), info('lg', None)], [
+        const('two_f', np.float32(2)), const('eps', np.float32(1e-6)),
+        weights('gamma', 8), weights('beta', 8), const('sqrt2', np.float32(1.4142135)),
+        const('one_f', np.float32(1)), const('half', np.float32(0.5)),
+        const('three_i', np.array(3, np.int64)), const('eshape', np.array([2, 2, 6, 8], np.int64)),
+        const('pads', np.array([0, 0, 1, 2, 0, 0, 1, 2], np.int64)), weights('g8', 12)],
+        opset=17)
+
 
 if __name__ == '__main__':
     main()

@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef enum {
@@ -390,24 +391,78 @@ div_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   binary_run (g, n, exec, BIN_DIV);
 }
 
-static void
-pow_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+/* Pow: a float32 base; the exponent float32, or an int64/int32 constant (converted to
+ * float32 once, at prepare, into node->packed). Integer bases do not occur in image
+ * classifiers. */
+static bool
+pow_int_exponent (const cnn_value *b)
 {
-  binary_run (g, n, exec, BIN_POW);
+  return b->dtype == CNN_DTYPE_INT64 || b->dtype == CNN_DTYPE_INT32;
 }
 
-/* Pow: float32 base and exponent (the integer forms do not occur in image classifiers). */
 static cnn_status
 pow_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
   const cnn_value *a = cnn_node_input (g, n, 0);
   const cnn_value *b = cnn_node_input (g, n, 1);
+  int64_t bdims[CNN_MAX_RANK];
+  int brank, rank, bad;
+  int64_t dims[CNN_MAX_RANK];
+  char sa[160], sb[160];
 
-  if (a != NULL && b != NULL && (a->dtype != CNN_DTYPE_FLOAT32 || b->dtype != CNN_DTYPE_FLOAT32))
+  if (a == NULL || b == NULL || a->rank < 0 || b->rank < 0)
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shapes are unknown");
+  if (a->dtype != CNN_DTYPE_FLOAT32
+      || (b->dtype != CNN_DTYPE_FLOAT32 && !(pow_int_exponent (b) && b->blob != NULL)))
     return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "%s to the power %s is not supported (float32 base and exponent are)",
-        cnn_dtype_string (a->dtype), cnn_dtype_string (b->dtype));
-  return binary_infer (g, n, err);
+        "%s to the power %s%s is not supported (a float32 base with a float32 exponent or a "
+        "constant integer one is)", cnn_dtype_string (a->dtype), cnn_dtype_string (b->dtype),
+        a->dtype == CNN_DTYPE_FLOAT32 && b->blob == NULL ? " computed at run time" : "");
+  if (b->dtype == CNN_DTYPE_FLOAT32)
+    return binary_infer (g, n, err);
+  binary_b_shape (g, n, a, b, &brank, bdims);
+  rank = a->rank;
+  memcpy (dims, a->dims, sizeof (int64_t) * (size_t) a->rank);
+  if (!broadcast_shapes (&rank, dims, brank, bdims, &bad)) {
+    cnn_format_dims (sa, sizeof (sa), a->rank, a->dims);
+    cnn_format_dims (sb, sizeof (sb), b->rank, b->dims);
+    return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
+        "shapes %s and %s cannot be broadcast together (dim %d)", sa, sb, bad);
+  }
+  cnn_value_set_shape (cnn_node_output (g, n, 0), CNN_DTYPE_FLOAT32, rank, dims);
+  return CNN_STATUS_OK;
+}
+
+static cnn_status
+pow_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
+{
+  const cnn_value *b = cnn_node_input (g, n, 1);
+  uint64_t count;
+  (void) threads;
+
+  if (!pow_int_exponent (b) || !cnn_value_elements (b, &count))
+    return CNN_STATUS_OK;
+  float *f = malloc ((size_t) (count > 0 ? count : 1) * sizeof (float));
+  if (f == NULL)
+    return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+  for (uint64_t i = 0; i < count; i++)
+    f[i] = b->dtype == CNN_DTYPE_INT64 ? (float) ((const int64_t *) b->blob->data)[i]
+        : (float) ((const int32_t *) b->blob->data)[i];
+  n->packed = f;
+  return CNN_STATUS_OK;
+}
+
+static void
+pow_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+{
+  const cnn_value *a = cnn_node_input (g, n, 0);
+  const cnn_value *b = cnn_node_input (g, n, 1);
+  int64_t bdims[CNN_MAX_RANK];
+  int brank;
+
+  binary_b_shape (g, n, a, b, &brank, bdims);
+  bin_apply (exec, BIN_POW, a, brank, bdims, n->packed != NULL ? n->packed : b->ptr,
+      cnn_node_output (g, n, 0), n);
 }
 
 /* ---- Sum, Mean, Max, Min: any number of inputs, broadcast together ----------------------- */
@@ -521,6 +576,7 @@ const cnn_op_def cnn_op_pow = {
   .min_outputs = 1,
   .max_outputs = 1,
   .infer = pow_infer,
+  .prepare = pow_prepare,
   .run = pow_run,
 };
 

@@ -1,6 +1,7 @@
-/* pad.c — Pad in constant mode (pads as an attribute before opset 11, a constant input from
- * it; negative pads crop), dtype-agnostic: fill with the constant, then one strided copy of
- * the input's surviving part.
+/* pad.c — Pad (pads as an attribute before opset 11, a constant input from it; negative pads
+ * crop), dtype-agnostic. Constant mode fills with the constant, then makes one strided copy
+ * of the input's surviving part; reflect and edge modes (ReflectionPad / ReplicationPad in
+ * PyTorch exports) map every output element to its mirrored or clamped source element.
  */
 #include "helpers.h"
 #include "ops.h"
@@ -10,9 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef enum {
+  PAD_CONSTANT,
+  PAD_REFLECT,
+  PAD_EDGE,
+} pad_mode;
+
 typedef struct {
   int64_t pads[2 * CNN_MAX_RANK];       /* begin for each dim, then end; resolved by infer */
   float value;                          /* `value` attribute before opset 11 */
+  pad_mode mode;
 } pad_params;
 
 /* Before opset 11 the pads are an attribute, called `paddings` in opset 1. */
@@ -28,9 +36,13 @@ pad_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
   const char *mode = cnn_node_attr_string (n, "mode", "constant");
   pad_params *p;
 
-  if (strcmp (mode, "constant") != 0)
+  pad_mode kind = strcmp (mode, "constant") == 0 ? PAD_CONSTANT
+      : strcmp (mode, "reflect") == 0 ? PAD_REFLECT : strcmp (mode, "edge") == 0 ? PAD_EDGE
+      : (pad_mode) -1;
+
+  if ((int) kind < 0)
     return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
-        "mode '%s' is not supported (only 'constant' is)", mode);
+        "mode '%s' is not supported ('constant', 'reflect' and 'edge' are)", mode);
   if (g->opset < 11 && cnn_node_attr (n, pad_attr_name (g)) == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
         "the '%s' attribute is required before opset 11", pad_attr_name (g));
@@ -41,6 +53,7 @@ pad_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
   if (p == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
   p->value = cnn_node_attr_float (n, "value", 0.0f);
+  p->mode = kind;
   n->params = p;
   return CNN_STATUS_OK;
 }
@@ -85,6 +98,9 @@ pad_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
           "pads %lld and %lld for dim %d are out of range (at most 2^31)", (long long) b,
           (long long) e, d);
     dims[d] = x->dims[d] < 0 ? -1 : x->dims[d] + b + e;
+    if (p->mode != PAD_CONSTANT && x->dims[d] == 0 && (b > 0 || e > 0))
+      return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+          "%s padding of dim %d, which is empty", p->mode == PAD_EDGE ? "edge" : "reflect", d);
     if (x->dims[d] >= 0 && dims[d] < 0)
       return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
           "pads %lld and %lld crop more than dim %d's %lld elements", (long long) b,
@@ -92,6 +108,46 @@ pad_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
   }
   cnn_value_set_shape (cnn_node_output (g, n, 0), x->dtype, x->rank, dims);
   return CNN_STATUS_OK;
+}
+
+/* Reflect and edge modes: where output index i (in input coordinates, i.e. minus the
+ * begin pad) reads along a dim of n elements. Reflection repeats with period 2(n - 1), as
+ * numpy's 'reflect' does for pads longer than the dim. */
+static int64_t
+pad_source (int64_t i, int64_t n, pad_mode mode)
+{
+  if (n <= 1)
+    return 0;
+  if (mode == PAD_EDGE)
+    return i < 0 ? 0 : i >= n ? n - 1 : i;
+  int64_t period = 2 * (n - 1);
+  i %= period;
+  if (i < 0)
+    i += period;
+  return i < n ? i : period - i;
+}
+
+static void
+pad_run_mirror (const pad_params *pp, const cnn_value *x, const cnn_value *y, uint64_t count)
+{
+  size_t es = cnn_dtype_size (y->dtype);
+  int rank = x->rank;
+  int64_t in_strides[CNN_MAX_RANK], idx[CNN_MAX_RANK] = { 0 };
+  const unsigned char *in = x->ptr;
+  unsigned char *out = y->ptr;
+
+  cnn_contiguous_strides (rank, x->dims, in_strides);
+  for (uint64_t i = 0; i < count; i++) {
+    int64_t off = 0;
+    for (int d = 0; d < rank; d++)
+      off += pad_source (idx[d] - pp->pads[d], x->dims[d], pp->mode) * in_strides[d];
+    memcpy (out + i * es, in + off * (int64_t) es, es);
+    for (int d = rank - 1; d >= 0; d--) {
+      if (++idx[d] < y->dims[d])
+        break;
+      idx[d] = 0;
+    }
+  }
 }
 
 static void
@@ -108,6 +164,10 @@ pad_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
 
   if (!cnn_value_elements (y, &count) || count == 0)
     return;
+  if (pp->mode != PAD_CONSTANT) {
+    pad_run_mirror (pp, x, y, count);
+    return;
+  }
 
   /* Fill with the constant, then copy the input's surviving part inside. */
   if (cv != NULL) {
