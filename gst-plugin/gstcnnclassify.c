@@ -35,6 +35,7 @@
 
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
+#include "gstcnnswap.h"
 #include "gstcnntiming.h"
 #include "gstcnnworker.h"
 
@@ -116,6 +117,7 @@ struct _GstCnnClassify
   guint64 frame_count;          /* frames since start or flush, for inference-interval */
   gboolean reset_smoothing;     /* start the average afresh with the next classification */
   GstCnnTiming timing;          /* latency and QoS, under the object lock */
+  GstCnnSwap *swap;             /* model hot-swap: a model set in PAUSED/PLAYING loads here */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -134,6 +136,8 @@ GST_STATIC_PAD_TEMPLATE ("src",
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
 
 G_DEFINE_TYPE (GstCnnClassify, gst_cnn_classify, GST_TYPE_VIDEO_FILTER);
+
+static gboolean gst_cnn_classify_start (GstBaseTransform * trans);
 GST_ELEMENT_REGISTER_DEFINE (cnnclassify, "cnnclassify", GST_RANK_NONE,
     GST_TYPE_CNN_CLASSIFY);
 
@@ -142,6 +146,8 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
     GParamSpec * pspec)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
+  gchar *swap_model = NULL, *swap_labels = NULL;
+  gint swap_threads = 0;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -149,14 +155,15 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
     case PROP_LABELS:{
       gchar **target = prop_id == PROP_MODEL ? &self->model_path : &self->labels_path;
 
-      /* Read in start(): a change while running would silently do nothing. */
-      if (GST_STATE (self) > GST_STATE_READY) {
-        GST_WARNING_OBJECT (self, "%s can only be changed in the NULL or READY state",
-            pspec->name);
-        break;
-      }
       g_free (*target);
       *target = g_value_dup_string (value);
+      /* Running: load it off the streaming thread (below, without the lock: a load in
+       * progress is waited for); swapped in between frames. */
+      if (GST_STATE (self) > GST_STATE_READY) {
+        swap_model = g_strdup (self->model_path);
+        swap_labels = g_strdup (self->labels_path);
+        swap_threads = self->threads;
+      }
       break;
     }
     case PROP_TOP_K:
@@ -224,6 +231,13 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
       break;
   }
   GST_OBJECT_UNLOCK (self);
+
+  if (swap_model != NULL) {
+    gst_cnn_swap_request (self->swap, GST_TYPE_CNN_CLASSIFY, gst_cnn_classify_start,
+        swap_model, swap_labels, swap_threads);
+    g_free (swap_model);
+    g_free (swap_labels);
+  }
 }
 
 static void
@@ -311,6 +325,7 @@ gst_cnn_classify_finalize (GObject * object)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
 
+  gst_cnn_swap_free (self->swap);
   free_model_state (self);
   g_free (self->model_path);
   g_free (self->labels_path);
@@ -466,6 +481,7 @@ gst_cnn_classify_stop (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
 
+  gst_cnn_swap_cancel (self->swap);
   free_model_state (self);
   return TRUE;
 }
@@ -666,6 +682,81 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   return GST_FLOW_OK;
 }
 
+#define SWAP(a, b) G_STMT_START { __typeof__ (a) _t = (a); (a) = (b); (b) = _t; } G_STMT_END
+
+/* A model loaded by gstcnnswap.c: its state and ours change places between two frames
+ * (the old state leaves with @loaded), or the old model keeps running with a warning. */
+static gboolean
+swap_in_model (GstCnnClassify * self)
+{
+  GstVideoFilter *filter = GST_VIDEO_FILTER (self);
+  GstCnnClassify *loaded;
+  GstElement *element = NULL;
+  GstCnnPreprocessParams params;
+  gchar *path = NULL, *error = NULL, **warnings = NULL, **w;
+  gboolean ok = TRUE;
+  gint threads;
+
+  if (!gst_cnn_swap_take (self->swap, &element, &path, &error, &warnings))
+    return TRUE;
+  for (w = warnings; w && *w; w++)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("New model \"%s\": %s", path, *w),
+        (NULL));
+  if (element == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Could not switch to model \"%s\"; keeping \"%s\".", path, self->model_source),
+        ("%s", error));
+    /* The properties name the model that runs. */
+    GST_OBJECT_LOCK (self);
+    g_free (self->model_path);
+    self->model_path = g_strdup (self->model_source);
+    GST_OBJECT_UNLOCK (self);
+    goto done;
+  }
+
+  loaded = GST_CNN_CLASSIFY (element);
+  g_clear_pointer (&self->worker, gst_cnn_worker_free);     /* a run in flight ends */
+  SWAP (self->model, loaded->model);
+  SWAP (self->model_source, loaded->model_source);
+  SWAP (self->in_channels, loaded->in_channels);
+  SWAP (self->in_height, loaded->in_height);
+  SWAP (self->in_width, loaded->in_width);
+  SWAP (self->input, loaded->input);
+  SWAP (self->metadata, loaded->metadata);
+  SWAP (self->results, loaded->results);
+  SWAP (self->tried_threads, loaded->tried_threads);
+  SWAP (self->pre, loaded->pre);
+  self->reset_smoothing = TRUE;
+
+  GST_OBJECT_LOCK (self);
+  SWAP (self->model_name, loaded->model_name);
+  self->timing.expected = loaded->timing.expected;
+  gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
+  self->preprocess_dirty = FALSE;
+  threads = self->threads;
+  GST_OBJECT_UNLOCK (self);
+
+  ok = gst_cnn_preprocess_configure (&self->pre, &filter->in_info, &params);
+  if (ok && self->async_inference) {
+    self->worker = gst_cnn_worker_new (self->model, &self->results,
+        (gsize) self->in_channels * self->in_height * self->in_width, threads);
+    ok = self->worker != NULL;
+  }
+  if (!ok)
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("cannot run model \"%s\" on this stream", path));
+  else
+    GST_INFO_OBJECT (self, "switched to model \"%s\"", path);
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+  gst_object_unref (element);
+
+done:
+  g_free (path);
+  g_free (error);
+  g_strfreev (warnings);
+  return ok;
+}
+
 /* Like GstVideoFilter's transform_ip, but the frame is mapped read-only: the element never
  * writes pixels, and a writable map of memory shared with another buffer (tee, decoder
  * references) would copy the whole frame. The buffer itself is writable for the meta. */
@@ -684,6 +775,8 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps negotiated"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  if (G_UNLIKELY (!swap_in_model (self)))
+    return GST_FLOW_NOT_NEGOTIATED;
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     self->reset_smoothing = TRUE;
   if (self->worker != NULL && (ret = deliver_async_result (self, buf)) != GST_FLOW_OK)
@@ -815,13 +908,16 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
       g_param_spec_string ("model", "Model",
           "Path of the ONNX image classifier (required). Input: one float32 "
           "[1, C, H, W] tensor, C = 1 or 3 (dynamic H/W run at 224x224); output: "
-          "class scores [K], [1, K] or [1, K, 1, 1]",
-          DEFAULT_PROP_MODEL, rw | GST_PARAM_MUTABLE_READY));
+          "class scores [K], [1, K] or [1, K, 1, 1]. Set while running, the new model is "
+          "loaded in the background and swapped in between frames; a model that fails "
+          "to load is warned about and the old one kept",
+          DEFAULT_PROP_MODEL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LABELS,
       g_param_spec_string ("labels", "Labels",
           "Path of a text file with one class label per line (default: the model's "
-          "cnn.labels metadata, else class numbers)",
-          DEFAULT_PROP_LABELS, rw | GST_PARAM_MUTABLE_READY));
+          "cnn.labels metadata, else class numbers); set while running, the model is "
+          "loaded again with them",
+          DEFAULT_PROP_LABELS, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_TOP_K,
       g_param_spec_uint ("top-k", "Top K",
           "Number of best classes reported per frame", 1, 1000, DEFAULT_PROP_TOP_K,
@@ -931,6 +1027,7 @@ gst_cnn_classify_init (GstCnnClassify * self)
   self->async_inference = DEFAULT_PROP_ASYNC_INFERENCE;
   self->interval = DEFAULT_PROP_INFERENCE_INTERVAL;
   self->smoothing = DEFAULT_PROP_SMOOTHING;
+  self->swap = gst_cnn_swap_new ();
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* GstVideoFilter turns QoS on, and GstBaseTransform would then drop late frames: here
