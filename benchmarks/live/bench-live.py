@@ -152,7 +152,8 @@ def part_live(Gst, args):
         sys.exit(f"{args.model} is missing: /usr/bin/python3 ../shared/anchors/"
                  "gen-torchvision-onnx.py /tmp/tv resnet50")
     print(f"## Live {args.frames} frames 640x480 I420 @ 30 fps, {os.path.basename(args.model)},"
-          f" threads={args.threads}; CPU: {cpu_name()}, {os.cpu_count()} vCPUs\n")
+          f" threads={args.threads}; CPU: {cpu_name()}, {os.cpu_count()} vCPUs,"
+          f" load average before: {os.getloadavg()[0]:.1f}\n")
     print("| mode | frames out | dropped late by sink | rendered late | on time | results/s |"
           " wall s | real s | wall/real | latency ms | result age mean / max ms |"
           " inference ms |")
