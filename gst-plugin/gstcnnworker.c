@@ -139,6 +139,18 @@ clear_result (GstCnnWorkerResult * r)
   gst_cnn_results_clear (&r->results);
 }
 
+/* The tensors, the result copies and @w itself. */
+static void
+free_memory (GstCnnWorker * w)
+{
+  clear_result (&w->published);
+  clear_result (&w->taken);
+  g_free (w->staging);
+  g_free (w->waiting);
+  g_free (w->running);
+  g_free (w);
+}
+
 GstCnnWorker *
 gst_cnn_worker_new (cnn_model * model, GstCnnResults * results, gsize tensor_len,
     gint threads)
@@ -166,12 +178,7 @@ gst_cnn_worker_new (cnn_model * model, GstCnnResults * results, gsize tensor_len
   return w;
 
 error:
-  clear_result (&w->published);
-  clear_result (&w->taken);
-  g_free (w->staging);
-  g_free (w->waiting);
-  g_free (w->running);
-  g_free (w);
+  free_memory (w);
   return NULL;
 }
 
@@ -189,12 +196,7 @@ gst_cnn_worker_free (GstCnnWorker * w)
 
   pthread_cond_destroy (&w->cond);
   pthread_mutex_destroy (&w->lock);
-  clear_result (&w->published);
-  clear_result (&w->taken);
-  g_free (w->staging);
-  g_free (w->waiting);
-  g_free (w->running);
-  g_free (w);
+  free_memory (w);
 }
 
 gfloat *
