@@ -789,7 +789,7 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GST_OBJECT_LOCK (self);
   interval = self->interval;
   late = self->frame_count % interval == 0 &&
-      gst_cnn_timing_is_late (&self->timing, running_time);
+      gst_cnn_timing_is_late (&self->timing, running_time, self->worker == NULL);
   GST_OBJECT_UNLOCK (self);
   if (self->frame_count++ % interval != 0)
     return GST_FLOW_OK;
@@ -870,6 +870,7 @@ gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->reset_smoothing = TRUE;
       GST_OBJECT_LOCK (self);
       self->timing.earliest = GST_CLOCK_TIME_NONE;
+      self->timing.have_qos = FALSE;
       GST_OBJECT_UNLOCK (self);
       break;
     case GST_EVENT_EOS:

@@ -15,6 +15,8 @@ gst_cnn_timing_reset (GstCnnTiming * t)
   t->expected = 0;
   t->announced = 0;
   t->earliest = GST_CLOCK_TIME_NONE;
+  t->jitter = 0;
+  t->have_qos = FALSE;
   t->qos_skipped = 0;
 }
 
@@ -41,6 +43,8 @@ gst_cnn_timing_qos (GstCnnTiming * t, GstClockTimeDiff jitter, GstClockTime time
 {
   if (!GST_CLOCK_TIME_IS_VALID (timestamp))
     return;
+  t->jitter = jitter;
+  t->have_qos = TRUE;
   if (jitter > 0)
     t->earliest = timestamp + 2 * jitter;
   else
@@ -48,11 +52,14 @@ gst_cnn_timing_qos (GstCnnTiming * t, GstClockTimeDiff jitter, GstClockTime time
 }
 
 gboolean
-gst_cnn_timing_is_late (GstCnnTiming * t, GstClockTime running_time)
+gst_cnn_timing_is_late (GstCnnTiming * t, GstClockTime running_time, gboolean look_ahead)
 {
-  if (!GST_CLOCK_TIME_IS_VALID (running_time) || !GST_CLOCK_TIME_IS_VALID (t->earliest) ||
-      running_time > t->earliest)
-    return FALSE;
-  t->qos_skipped++;
-  return TRUE;
+  gboolean late = GST_CLOCK_TIME_IS_VALID (running_time) &&
+      GST_CLOCK_TIME_IS_VALID (t->earliest) && running_time <= t->earliest;
+
+  if (!late && look_ahead && t->have_qos)
+    late = t->jitter <= 0 && (GstClockTime) (-t->jitter) < t->expected;
+  if (late)
+    t->qos_skipped++;
+  return late;
 }

@@ -8,8 +8,15 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <string.h>
 #include <time.h>
+
+#define WORKER_NICE 5
 
 struct _GstCnnWorker
 {
@@ -84,6 +91,12 @@ worker_main (void *data)
 {
   GstCnnWorker *w = data;
 
+#ifdef __linux__
+  /* Below the streaming thread: on a busy CPU the video goes first, the network waits.
+   * (Linux nice values are per thread; the model's own pool threads, created later on
+   * this thread's behalf, inherit it.) Best effort: failure changes nothing else. */
+  (void) setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), WORKER_NICE);
+#endif
   pthread_mutex_lock (&w->lock);
   for (;;) {
     GstCnnWorkerJob job;

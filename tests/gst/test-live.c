@@ -416,6 +416,7 @@ GST_START_TEST (test_qos_skips_inference)
 {
   GstBus *bus;
   GstHarness *h = live_harness (MODEL ("color.onnx"), "", &bus);
+  GstMessage *msg;
   guint64 i;
 
   fail_unless (push_frame (h, 0).has_meta);
@@ -428,9 +429,30 @@ GST_START_TEST (test_qos_skips_inference)
     fail_unless_equals_uint64 (o.pts, i * FRAME);
     fail_unless_equals_int (o.has_meta, i > 20);
   }
-  /* A flush forgets it. */
+  /* Looking ahead: frames arrive 1 ns early, less than an inference takes, so
+   * classifying would make them late; half a second early is plenty. */
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW,
+              1.0, -1, 30 * FRAME)));
+  fail_if (push_frame (h, 31).has_meta);
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_OVERFLOW,
+              1.0, -(GstClockTimeDiff) GST_SECOND / 2, 31 * FRAME)));
+  fail_unless (push_frame (h, 32).has_meta);
+  /* A flush forgets it all. */
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW,
+              1.0, -1, 32 * FRAME)));
   flush (h, TRUE);
   fail_unless (push_frame (h, 0).has_meta);
+  teardown (h, bus);
+
+  /* With async-inference, frames do not wait for the network: no looking ahead. */
+  h = live_harness (MODEL ("color.onnx"), "async-inference=true post-messages=true", &bus);
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW,
+              1.0, -1, FRAME)));
+  push_frame (h, 1);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL, "frame 1 was not classified");
+  gst_message_unref (msg);
   teardown (h, bus);
 }
 
