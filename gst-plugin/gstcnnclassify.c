@@ -537,51 +537,18 @@ apply_threads (GstCnnClassify * self, gint threads)
 static GstFlowReturn
 deliver_async_result (GstCnnClassify * self, GstBuffer * buf)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  const GstCnnWorkerResult *r;
-  cnn_status status = CNN_STATUS_OK;
-  gchar *message = NULL, *warning = NULL, *model_name;
-  GstClockTime age = GST_CLOCK_TIME_NONE, rt;
   gboolean post_messages;
+  gchar *model_name;
+  GstFlowReturn ret;
 
-  if (!gst_cnn_worker_check (self->worker, &status, &message, &warning)) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("Inference with model \"%s\" failed (%s).", self->model_source,
-            cnn_status_string (status)), ("%s", message));
-    g_free (message);
-    g_free (warning);
-    return GST_FLOW_ERROR;
-  }
-  if (warning != NULL)
-    GST_WARNING_OBJECT (self, "%s", warning);
-  g_free (warning);
-
-  r = gst_cnn_worker_take (self->worker);
-  if (r == NULL)
-    return GST_FLOW_OK;
-
-  if (buf != NULL) {
-    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
-        GST_BUFFER_PTS (buf));
-    if (GST_CLOCK_TIME_IS_VALID (rt) && GST_CLOCK_TIME_IS_VALID (r->job.running_time))
-      age = rt >= r->job.running_time ? rt - r->job.running_time : 0;
-  }
   GST_OBJECT_LOCK (self);
   post_messages = self->post_messages;
   model_name = g_strdup (self->model_name);
   GST_OBJECT_UNLOCK (self);
-
-  GST_LOG_OBJECT (self, "result of %" GST_TIME_FORMAT " (age %" GST_TIME_FORMAT
-      ", inference %" GST_TIME_FORMAT ")", GST_TIME_ARGS (r->job.pts),
-      GST_TIME_ARGS (age), GST_TIME_ARGS (r->inference_time));
-  if (buf != NULL)
-    gst_cnn_results_attach (&r->results, buf, r->job.pts, age, model_name,
-        r->inference_time);
-  if (post_messages)
-    gst_cnn_results_post (&r->results, trans, buf, r->job.pts, age, model_name,
-        r->inference_time);
+  ret = gst_cnn_worker_deliver (self->worker, GST_BASE_TRANSFORM (self), buf,
+      self->model_source, model_name, post_messages);
   g_free (model_name);
-  return GST_FLOW_OK;
+  return ret;
 }
 
 static GstFlowReturn
@@ -817,15 +784,8 @@ gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS) {
-    GstClockTimeDiff jitter;
-    GstClockTime timestamp;
-
-    gst_event_parse_qos (event, NULL, NULL, &jitter, &timestamp);
-    GST_OBJECT_LOCK (self);
-    gst_cnn_timing_qos (&self->timing, jitter, timestamp);
-    GST_OBJECT_UNLOCK (self);
-  }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS)
+    gst_cnn_timing_qos_event (&self->timing, GST_OBJECT (self), event);
   return GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->src_event (trans,
       event);
 }
@@ -836,23 +796,13 @@ gst_cnn_classify_query (GstBaseTransform * trans, GstPadDirection direction,
     GstQuery * query)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
-  GstClockTime min, max, ours;
-  gboolean live;
 
   if (!GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->query (trans, direction,
           query))
     return FALSE;
-  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
-    return TRUE;
-
-  gst_query_parse_latency (query, &live, &min, &max);
-  GST_OBJECT_LOCK (self);
-  ours = self->async_inference ? 0 : gst_cnn_timing_latency (&self->timing);
-  GST_OBJECT_UNLOCK (self);
-  GST_DEBUG_OBJECT (self, "latency: upstream %" GST_TIME_FORMAT ", ours %" GST_TIME_FORMAT,
-      GST_TIME_ARGS (min), GST_TIME_ARGS (ours));
-  gst_query_set_latency (query, live, min + ours,
-      GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY)
+    gst_cnn_timing_latency_query (&self->timing, GST_OBJECT (self), query,
+        self->worker != NULL);
   return TRUE;
 }
 

@@ -5,6 +5,9 @@
  */
 #include "gstcnntiming.h"
 
+GST_DEBUG_CATEGORY_EXTERN (gst_cnn_classify_debug);
+#define GST_CAT_DEFAULT gst_cnn_classify_debug
+
 #define MARGIN_NUM 5            /* × 5/4 */
 #define MARGIN_DEN 4
 #define MARGIN_FIXED (2 * GST_MSECOND)
@@ -62,4 +65,33 @@ gst_cnn_timing_is_late (GstCnnTiming * t, GstClockTime running_time, gboolean lo
   if (late)
     t->qos_skipped++;
   return late;
+}
+
+void
+gst_cnn_timing_qos_event (GstCnnTiming * t, GstObject * lock, GstEvent * event)
+{
+  GstClockTimeDiff jitter;
+  GstClockTime timestamp;
+
+  gst_event_parse_qos (event, NULL, NULL, &jitter, &timestamp);
+  GST_OBJECT_LOCK (lock);
+  gst_cnn_timing_qos (t, jitter, timestamp);
+  GST_OBJECT_UNLOCK (lock);
+}
+
+void
+gst_cnn_timing_latency_query (GstCnnTiming * t, GstObject * lock, GstQuery * query,
+    gboolean async)
+{
+  GstClockTime min, max, ours;
+  gboolean live;
+
+  gst_query_parse_latency (query, &live, &min, &max);
+  GST_OBJECT_LOCK (lock);
+  ours = async ? 0 : gst_cnn_timing_latency (t);
+  GST_OBJECT_UNLOCK (lock);
+  GST_DEBUG_OBJECT (lock, "latency: upstream %" GST_TIME_FORMAT ", ours %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min), GST_TIME_ARGS (ours));
+  gst_query_set_latency (query, live, min + ours,
+      GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
 }

@@ -52,6 +52,13 @@ void gst_cnn_timing_qos (GstCnnTiming * t, GstClockTimeDiff jitter, GstClockTime
 gboolean gst_cnn_timing_is_late (GstCnnTiming * t, GstClockTime running_time,
     gboolean look_ahead);
 
+/* The element's side, each under @lock (the element's object lock): a QoS event's
+ * values; a LATENCY query answered upstream, plus what the element adds (nothing when
+ * @async). */
+void gst_cnn_timing_qos_event (GstCnnTiming * t, GstObject * lock, GstEvent * event);
+void gst_cnn_timing_latency_query (GstCnnTiming * t, GstObject * lock, GstQuery * query,
+    gboolean async);
+
 G_END_DECLS
 
 #endif /* GST_CNN_TIMING_H */
