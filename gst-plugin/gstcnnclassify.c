@@ -36,6 +36,7 @@
 #include "gstcnnmodelio.h"
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
+#include "gstcnnswap.h"
 #include "gstcnntiming.h"
 #include "gstcnnworker.h"
 
@@ -125,6 +126,7 @@ struct _GstCnnClassify
   guint64 frame_count;          /* frames since start or flush, for inference-interval */
   gboolean reset_smoothing;     /* start the average afresh with the next classification */
   GstCnnTiming timing;          /* latency and QoS, under the object lock */
+  GstCnnSwap *swap;             /* model hot-swap: a model set in PAUSED/PLAYING loads here */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -143,6 +145,8 @@ GST_STATIC_PAD_TEMPLATE ("src",
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
 
 G_DEFINE_TYPE (GstCnnClassify, gst_cnn_classify, GST_TYPE_VIDEO_FILTER);
+
+static gboolean gst_cnn_classify_start (GstBaseTransform * trans);
 GST_ELEMENT_REGISTER_DEFINE (cnnclassify, "cnnclassify", GST_RANK_NONE,
     GST_TYPE_CNN_CLASSIFY);
 
@@ -151,6 +155,7 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
     GParamSpec * pspec)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
+  gchar *swap_model = NULL;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -164,20 +169,27 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
       const gchar *str = g_value_get_string (value);
       gint w, h;
 
-      /* Read in start(): a change while running would silently do nothing. */
-      if (GST_STATE (self) > GST_STATE_READY) {
-        GST_WARNING_OBJECT (self, "%s can only be changed in the NULL or READY state",
-            pspec->name);
-        break;
-      }
       if (prop_id == PROP_INPUT_SIZE && str != NULL && *str != '\0'
           && !gst_cnn_parse_input_size (str, &w, &h)) {
         GST_WARNING_OBJECT (self, "invalid input-size \"%s\" (expected \"WxH\", e.g. "
             "\"320x48\"), keeping the previous value", str);
         break;
       }
+      /* Read in start(): a change while running would silently do nothing. */
+      if ((prop_id == PROP_OUTPUT_NAME || prop_id == PROP_INPUT_SIZE)
+          && GST_STATE (self) > GST_STATE_READY) {
+        GST_WARNING_OBJECT (self, "%s can only be changed in the NULL or READY state",
+            pspec->name);
+        break;
+      }
       g_free (*target);
       *target = str != NULL && *str != '\0' ? g_strdup (str) : NULL;
+      /* A new model or labels while running: loaded off the streaming thread (below,
+       * without the lock: a load in progress is waited for), swapped in between frames. */
+      if ((prop_id == PROP_MODEL || prop_id == PROP_LABELS)
+          && GST_STATE (self) > GST_STATE_READY) {
+        swap_model = g_strdup (self->model_path);
+      }
       break;
     }
     case PROP_TOP_K:
@@ -253,6 +265,12 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
       break;
   }
   GST_OBJECT_UNLOCK (self);
+
+  if (swap_model != NULL) {
+    gst_cnn_swap_request (self->swap, GST_ELEMENT (self), gst_cnn_classify_start,
+        swap_model);
+    g_free (swap_model);
+  }
 }
 
 static void
@@ -348,6 +366,7 @@ gst_cnn_classify_finalize (GObject * object)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
 
+  gst_cnn_swap_free (self->swap);
   free_model_state (self);
   g_free (self->model_path);
   g_free (self->labels_path);
@@ -517,6 +536,7 @@ gst_cnn_classify_stop (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
 
+  gst_cnn_swap_cancel (self->swap);
   free_model_state (self);
   return TRUE;
 }
@@ -524,15 +544,14 @@ gst_cnn_classify_stop (GstBaseTransform * trans)
 /* ------------------------------------------------------------------------------------ */
 /* Streaming */
 
+/* Everything that depends on the frame: preprocessing for @in_info and, with
+ * keep-aspect-ratio, the model's input width (prepared again, no reload). The async worker
+ * passes tensors of the input's size: it is (re)started at the size that results when
+ * @async. FALSE after an error. */
 static gboolean
-gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
-    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+configure_for_frame (GstCnnClassify * self, const GstVideoInfo * in_info, gboolean async)
 {
-  GstCnnClassify *self = GST_CNN_CLASSIFY (filter);
   GstCnnPreprocessParams params;
-
-  if (self->model == NULL)
-    return FALSE;
 
   GST_OBJECT_LOCK (self);
   gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
@@ -540,8 +559,6 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GST_OBJECT_UNLOCK (self);
   gst_cnn_model_io_adjust_params (&self->io, &params);
 
-  /* keep-aspect-ratio: the model is prepared again at the width the frame's shape asks
-   * for (same model, no reload); otherwise only the scaler tables depend on the frame. */
   if (self->io.max_width > 0) {
     gdouble disp_w = GST_VIDEO_INFO_WIDTH (in_info);
     gint width;
@@ -551,23 +568,12 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
     width = gst_cnn_model_io_aspect_width (&self->io, disp_w,
         GST_VIDEO_INFO_HEIGHT (in_info));
     if (width != self->io.width) {
-      /* The async worker's tensors have the old size: it finishes its run and goes, and a
-       * new one starts at the new size. */
-      gboolean async = self->worker != NULL;
-
       GST_DEBUG_OBJECT (self, "keep-aspect-ratio: input width %d -> %d", self->io.width,
           width);
-      g_clear_pointer (&self->worker, gst_cnn_worker_free);
+      g_clear_pointer (&self->worker, gst_cnn_worker_free);     /* a run in flight ends */
       if (!gst_cnn_model_io_set_width (&self->io, GST_ELEMENT (self), self->model,
               self->model_source, width))
         return FALSE;
-      if (async && (self->worker = gst_cnn_worker_new (self->model, &self->io,
-                  &self->results)) == NULL) {
-        GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-            ("Could not restart the inference thread for model \"%s\".",
-                self->model_source), (NULL));
-        return FALSE;
-      }
       gst_cnn_preprocess_clear (&self->pre);
       if (!gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
               self->io.width)) {
@@ -578,13 +584,35 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   }
 
   if (!gst_cnn_preprocess_configure (&self->pre, in_info, &params)) {
-    GST_ERROR_OBJECT (self, "cannot preprocess %" GST_PTR_FORMAT, incaps);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("cannot preprocess %s %dx%d for model \"%s\"", GST_VIDEO_INFO_NAME (in_info),
+            GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
+            self->model_source));
+    return FALSE;
+  }
+  if (async && self->worker == NULL
+      && (self->worker = gst_cnn_worker_new (self->model, &self->io,
+              &self->results)) == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not start the inference thread for model \"%s\".", self->model_source),
+        (NULL));
     return FALSE;
   }
   GST_DEBUG_OBJECT (self, "%s %dx%d -> %dx%dx%d", GST_VIDEO_INFO_NAME (in_info),
       GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info), self->io.channels,
       self->io.height, self->io.width);
   return TRUE;
+}
+
+static gboolean
+gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (filter);
+
+  if (self->model == NULL)
+    return FALSE;
+  return configure_for_frame (self, in_info, self->worker != NULL);
 }
 
 /* The threads property is mutable in PLAYING: hand a changed value to the model, which
@@ -609,51 +637,18 @@ apply_threads (GstCnnClassify * self, gint threads)
 static GstFlowReturn
 deliver_async_result (GstCnnClassify * self, GstBuffer * buf)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  const GstCnnWorkerResult *r;
-  cnn_status status = CNN_STATUS_OK;
-  gchar *message = NULL, *warning = NULL, *model_name;
-  GstClockTime age = GST_CLOCK_TIME_NONE, rt;
   gboolean post_messages;
+  gchar *model_name;
+  GstFlowReturn ret;
 
-  if (!gst_cnn_worker_check (self->worker, &status, &message, &warning)) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("Inference with model \"%s\" failed (%s).", self->model_source,
-            cnn_status_string (status)), ("%s", message));
-    g_free (message);
-    g_free (warning);
-    return GST_FLOW_ERROR;
-  }
-  if (warning != NULL)
-    GST_WARNING_OBJECT (self, "%s", warning);
-  g_free (warning);
-
-  r = gst_cnn_worker_take (self->worker);
-  if (r == NULL)
-    return GST_FLOW_OK;
-
-  if (buf != NULL) {
-    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
-        GST_BUFFER_PTS (buf));
-    if (GST_CLOCK_TIME_IS_VALID (rt) && GST_CLOCK_TIME_IS_VALID (r->job.running_time))
-      age = rt >= r->job.running_time ? rt - r->job.running_time : 0;
-  }
   GST_OBJECT_LOCK (self);
   post_messages = self->post_messages;
   model_name = g_strdup (self->model_name);
   GST_OBJECT_UNLOCK (self);
-
-  GST_LOG_OBJECT (self, "result of %" GST_TIME_FORMAT " (age %" GST_TIME_FORMAT
-      ", inference %" GST_TIME_FORMAT ")", GST_TIME_ARGS (r->job.pts),
-      GST_TIME_ARGS (age), GST_TIME_ARGS (r->inference_time));
-  if (buf != NULL)
-    gst_cnn_results_attach (&r->results, buf, r->job.pts, age, model_name,
-        r->inference_time);
-  if (post_messages)
-    gst_cnn_results_post (&r->results, trans, buf, r->job.pts, age, model_name,
-        r->inference_time);
+  ret = gst_cnn_worker_deliver (self->worker, GST_BASE_TRANSFORM (self), buf,
+      self->model_source, model_name, post_messages);
   g_free (model_name);
-  return GST_FLOW_OK;
+  return ret;
 }
 
 static GstFlowReturn
@@ -752,6 +747,66 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   return GST_FLOW_OK;
 }
 
+#define SWAP(a, b) G_STMT_START { __typeof__ (a) _t = (a); (a) = (b); (b) = _t; } G_STMT_END
+
+/* A model loaded by gstcnnswap.c: its state and ours change places between two frames
+ * (the old state leaves with @loaded), or the old model keeps running with a warning. */
+static gboolean
+swap_in_model (GstCnnClassify * self)
+{
+  GstVideoFilter *filter = GST_VIDEO_FILTER (self);
+  GstCnnClassify *loaded;
+  GstElement *element = NULL;
+  gchar *path = NULL, *error = NULL, **warnings = NULL, **w;
+  gboolean ok = TRUE, async;
+
+  if (!gst_cnn_swap_take (self->swap, &element, &path, &error, &warnings))
+    return TRUE;
+  for (w = warnings; w && *w; w++)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("New model \"%s\": %s", path, *w),
+        (NULL));
+  if (element == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Could not switch to model \"%s\"; keeping \"%s\".", path, self->model_source),
+        ("%s", error));
+    /* The properties name the model that runs. */
+    GST_OBJECT_LOCK (self);
+    g_free (self->model_path);
+    self->model_path = g_strdup (self->model_source);
+    GST_OBJECT_UNLOCK (self);
+    goto done;
+  }
+
+  loaded = GST_CNN_CLASSIFY (element);
+  async = self->worker != NULL;
+  g_clear_pointer (&self->worker, gst_cnn_worker_free);     /* a run in flight ends */
+  SWAP (self->model, loaded->model);
+  SWAP (self->model_source, loaded->model_source);
+  SWAP (self->io, loaded->io);
+  SWAP (self->metadata, loaded->metadata);
+  SWAP (self->results, loaded->results);
+  SWAP (self->tried_threads, loaded->tried_threads);
+  SWAP (self->pre, loaded->pre);
+  self->reset_smoothing = TRUE;
+
+  GST_OBJECT_LOCK (self);
+  SWAP (self->model_name, loaded->model_name);
+  self->timing.expected = loaded->timing.expected;
+  GST_OBJECT_UNLOCK (self);
+
+  ok = configure_for_frame (self, &filter->in_info, async);
+  if (ok)
+    GST_INFO_OBJECT (self, "switched to model \"%s\"", path);
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+  gst_object_unref (element);
+
+done:
+  g_free (path);
+  g_free (error);
+  g_strfreev (warnings);
+  return ok;
+}
+
 /* Like GstVideoFilter's transform_ip, but the frame is mapped read-only: the element never
  * writes pixels, and a writable map of memory shared with another buffer (tee, decoder
  * references) would copy the whole frame. The buffer itself is writable for the meta. */
@@ -770,6 +825,8 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps negotiated"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  if (G_UNLIKELY (!swap_in_model (self)))
+    return GST_FLOW_NOT_NEGOTIATED;
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     self->reset_smoothing = TRUE;
   if (self->worker != NULL && (ret = deliver_async_result (self, buf)) != GST_FLOW_OK)
@@ -782,7 +839,7 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GST_OBJECT_LOCK (self);
   interval = self->interval;
   late = self->frame_count % interval == 0 &&
-      gst_cnn_timing_is_late (&self->timing, running_time);
+      gst_cnn_timing_is_late (&self->timing, running_time, self->worker == NULL);
   GST_OBJECT_UNLOCK (self);
   if (self->frame_count++ % interval != 0)
     return GST_FLOW_OK;
@@ -810,15 +867,8 @@ gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS) {
-    GstClockTimeDiff jitter;
-    GstClockTime timestamp;
-
-    gst_event_parse_qos (event, NULL, NULL, &jitter, &timestamp);
-    GST_OBJECT_LOCK (self);
-    gst_cnn_timing_qos (&self->timing, jitter, timestamp);
-    GST_OBJECT_UNLOCK (self);
-  }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS)
+    gst_cnn_timing_qos_event (&self->timing, GST_OBJECT (self), event);
   return GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->src_event (trans,
       event);
 }
@@ -829,23 +879,13 @@ gst_cnn_classify_query (GstBaseTransform * trans, GstPadDirection direction,
     GstQuery * query)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
-  GstClockTime min, max, ours;
-  gboolean live;
 
   if (!GST_BASE_TRANSFORM_CLASS (gst_cnn_classify_parent_class)->query (trans, direction,
           query))
     return FALSE;
-  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
-    return TRUE;
-
-  gst_query_parse_latency (query, &live, &min, &max);
-  GST_OBJECT_LOCK (self);
-  ours = self->async_inference ? 0 : gst_cnn_timing_latency (&self->timing);
-  GST_OBJECT_UNLOCK (self);
-  GST_DEBUG_OBJECT (self, "latency: upstream %" GST_TIME_FORMAT ", ours %" GST_TIME_FORMAT,
-      GST_TIME_ARGS (min), GST_TIME_ARGS (ours));
-  gst_query_set_latency (query, live, min + ours,
-      GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY)
+    gst_cnn_timing_latency_query (&self->timing, GST_OBJECT (self), query,
+        self->worker != NULL);
   return TRUE;
 }
 
@@ -863,6 +903,7 @@ gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->reset_smoothing = TRUE;
       GST_OBJECT_LOCK (self);
       self->timing.earliest = GST_CLOCK_TIME_NONE;
+      self->timing.have_qos = FALSE;
       GST_OBJECT_UNLOCK (self);
       break;
     case GST_EVENT_EOS:
@@ -901,13 +942,16 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
       g_param_spec_string ("model", "Model",
           "Path of the ONNX image classifier (required). Input: one float32 "
           "[1, C, H, W] or [1, H, W, C] tensor, C = 1 or 3 (dynamic H/W: see "
-          "input-size); output: class scores [K], [1, K] or [1, K, 1, 1] (see output-name)",
-          DEFAULT_PROP_MODEL, rw | GST_PARAM_MUTABLE_READY));
+          "input-size); output: class scores [K], [1, K] or [1, K, 1, 1] (see output-name). "
+          "Set while running, the new model is loaded in the background and swapped in "
+          "between frames; a model that fails to load is warned about and the old one kept",
+          DEFAULT_PROP_MODEL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LABELS,
       g_param_spec_string ("labels", "Labels",
           "Path of a text file with one class label per line (default: the model's "
-          "cnn.labels metadata, else class numbers)",
-          DEFAULT_PROP_LABELS, rw | GST_PARAM_MUTABLE_READY));
+          "cnn.labels metadata, else class numbers); set while running, the model is "
+          "loaded again with them",
+          DEFAULT_PROP_LABELS, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_TOP_K,
       g_param_spec_uint ("top-k", "Top K",
           "Number of best classes reported per frame", 1, 1000, DEFAULT_PROP_TOP_K,
@@ -1033,6 +1077,7 @@ gst_cnn_classify_init (GstCnnClassify * self)
   self->async_inference = DEFAULT_PROP_ASYNC_INFERENCE;
   self->interval = DEFAULT_PROP_INFERENCE_INTERVAL;
   self->smoothing = DEFAULT_PROP_SMOOTHING;
+  self->swap = gst_cnn_swap_new ();
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* GstVideoFilter turns QoS on, and GstBaseTransform would then drop late frames: here

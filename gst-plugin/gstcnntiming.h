@@ -8,7 +8,11 @@
  *
  * QoS: a QoS event from downstream says from which running time on frames are late
  * (timestamp + 2 × jitter, as GstBaseTransform computes it). A late frame is passed on at
- * once without inference — the video is never dropped here.
+ * once without inference — the video is never dropped here. In synchronous mode the
+ * element also looks ahead: while the sink's last report leaves less slack (how early
+ * frames arrive) than one inference takes, classifying would make the frame late, so it
+ * passes unclassified too; the skipped frames let the stream catch up, the slack grows
+ * back and the next frame is classified.
  *
  * All fields under the element's object lock.
  *
@@ -27,6 +31,8 @@ typedef struct
   GstClockTime expected;        /* decaying maximum of recent inference times */
   GstClockTime announced;       /* what the last LATENCY answer added */
   GstClockTime earliest;        /* QoS: frames before this running time are late */
+  GstClockTimeDiff jitter;      /* QoS: the last report's lateness (< 0: early) */
+  gboolean have_qos;
   guint64 qos_skipped;          /* frames passed on without inference, being late */
 } GstCnnTiming;
 
@@ -41,8 +47,17 @@ GstClockTime gst_cnn_timing_latency (GstCnnTiming * t);
 /* A QoS event's values. */
 void gst_cnn_timing_qos (GstCnnTiming * t, GstClockTimeDiff jitter, GstClockTime timestamp);
 
-/* Is a frame at @running_time late? Counts it if so. */
-gboolean gst_cnn_timing_is_late (GstCnnTiming * t, GstClockTime running_time);
+/* Should the frame at @running_time pass without inference: late, or (@look_ahead) would
+ * an inference make it late? Counts it if so. */
+gboolean gst_cnn_timing_is_late (GstCnnTiming * t, GstClockTime running_time,
+    gboolean look_ahead);
+
+/* The element's side, each under @lock (the element's object lock): a QoS event's
+ * values; a LATENCY query answered upstream, plus what the element adds (nothing when
+ * @async). */
+void gst_cnn_timing_qos_event (GstCnnTiming * t, GstObject * lock, GstEvent * event);
+void gst_cnn_timing_latency_query (GstCnnTiming * t, GstObject * lock, GstQuery * query,
+    gboolean async);
 
 G_END_DECLS
 

@@ -8,8 +8,18 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <string.h>
 #include <time.h>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_cnn_classify_debug);
+#define GST_CAT_DEFAULT gst_cnn_classify_debug
+
+#define WORKER_NICE 5
 
 struct _GstCnnWorker
 {
@@ -83,6 +93,12 @@ worker_main (void *data)
 {
   GstCnnWorker *w = data;
 
+#ifdef __linux__
+  /* Below the streaming thread: on a busy CPU the video goes first, the network waits.
+   * (Linux nice values are per thread; the model's own pool threads, created later on
+   * this thread's behalf, inherit it.) Best effort: failure changes nothing else. */
+  (void) setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), WORKER_NICE);
+#endif
   pthread_mutex_lock (&w->lock);
   for (;;) {
     GstCnnWorkerJob job;
@@ -138,6 +154,18 @@ clear_result (GstCnnWorkerResult * r)
   gst_cnn_results_clear (&r->results);
 }
 
+/* The tensors, the result copies and @w itself. */
+static void
+free_memory (GstCnnWorker * w)
+{
+  clear_result (&w->published);
+  clear_result (&w->taken);
+  g_free (w->staging);
+  g_free (w->waiting);
+  g_free (w->running);
+  g_free (w);
+}
+
 GstCnnWorker *
 gst_cnn_worker_new (cnn_model * model, GstCnnModelIO * io, GstCnnResults * results)
 {
@@ -166,12 +194,7 @@ gst_cnn_worker_new (cnn_model * model, GstCnnModelIO * io, GstCnnResults * resul
   return w;
 
 error:
-  clear_result (&w->published);
-  clear_result (&w->taken);
-  g_free (w->staging);
-  g_free (w->waiting);
-  g_free (w->running);
-  g_free (w);
+  free_memory (w);
   return NULL;
 }
 
@@ -189,12 +212,7 @@ gst_cnn_worker_free (GstCnnWorker * w)
 
   pthread_cond_destroy (&w->cond);
   pthread_mutex_destroy (&w->lock);
-  clear_result (&w->published);
-  clear_result (&w->taken);
-  g_free (w->staging);
-  g_free (w->waiting);
-  g_free (w->running);
-  g_free (w);
+  free_memory (w);
 }
 
 gfloat *
@@ -281,4 +299,50 @@ gst_cnn_worker_check (GstCnnWorker * w, cnn_status * status, gchar ** message,
   }
   pthread_mutex_unlock (&w->lock);
   return ok;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Streaming thread: results onto buffers and the bus */
+
+GstFlowReturn
+gst_cnn_worker_deliver (GstCnnWorker * w, GstBaseTransform * trans, GstBuffer * buf,
+    const gchar * model_source, const gchar * model_name, gboolean post_messages)
+{
+  const GstCnnWorkerResult *r;
+  cnn_status status = CNN_STATUS_OK;
+  gchar *message = NULL, *warning = NULL;
+  GstClockTime age = GST_CLOCK_TIME_NONE, rt;
+
+  if (!gst_cnn_worker_check (w, &status, &message, &warning)) {
+    GST_ELEMENT_ERROR (trans, LIBRARY, FAILED,
+        ("Inference with model \"%s\" failed (%s).", model_source,
+            cnn_status_string (status)), ("%s", message));
+    g_free (message);
+    g_free (warning);
+    return GST_FLOW_ERROR;
+  }
+  if (warning != NULL)
+    GST_WARNING_OBJECT (trans, "%s", warning);
+  g_free (warning);
+
+  r = gst_cnn_worker_take (w);
+  if (r == NULL)
+    return GST_FLOW_OK;
+
+  if (buf != NULL) {
+    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+    if (GST_CLOCK_TIME_IS_VALID (rt) && GST_CLOCK_TIME_IS_VALID (r->job.running_time))
+      age = rt >= r->job.running_time ? rt - r->job.running_time : 0;
+  }
+  GST_LOG_OBJECT (trans, "result of %" GST_TIME_FORMAT " (age %" GST_TIME_FORMAT
+      ", inference %" GST_TIME_FORMAT ")", GST_TIME_ARGS (r->job.pts),
+      GST_TIME_ARGS (age), GST_TIME_ARGS (r->inference_time));
+  if (buf != NULL)
+    gst_cnn_results_attach (&r->results, buf, r->job.pts, age, model_name,
+        r->inference_time);
+  if (post_messages)
+    gst_cnn_results_post (&r->results, trans, buf, r->job.pts, age, model_name,
+        r->inference_time);
+  return GST_FLOW_OK;
 }

@@ -23,7 +23,8 @@
  * The worker thread touches only the model, the results and this file's state, under a
  * pthread mutex and condition variable (not GLib's: helgrind and TSAN understand POSIX
  * threads, and the async tests run under helgrind). It never calls into GStreamer: errors
- * and warnings are handed to the streaming thread, which reports them.
+ * and warnings are handed to the streaming thread, which reports them
+ * (gst_cnn_worker_deliver(), the one function here that does call GStreamer).
  *
  * Copyright (C) 2025 gst-cnn authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -94,6 +95,15 @@ void gst_cnn_worker_drain (GstCnnWorker * w);
  * refused threads value (TRUE, @warning set), reported once each. */
 gboolean gst_cnn_worker_check (GstCnnWorker * w, cnn_status * status, gchar ** message,
     gchar ** warning);
+
+/* Streaming thread, per frame: reports what gst_cnn_worker_check() found on @trans
+ * (a failed run is GST_ELEMENT_ERROR naming @model_source, and GST_FLOW_ERROR), then the
+ * result published since the last call, if any, goes on @buf (the next outgoing buffer)
+ * as meta with its source PTS and age, and with @post_messages in a bus message. @buf is
+ * NULL at EOS: no buffer follows, so only the message goes out. */
+GstFlowReturn gst_cnn_worker_deliver (GstCnnWorker * w, GstBaseTransform * trans,
+    GstBuffer * buf, const gchar * model_source, const gchar * model_name,
+    gboolean post_messages);
 
 G_END_DECLS
 

@@ -70,6 +70,12 @@ GST_START_TEST (test_copy)
   GstCnnClassificationMeta *meta, *cmeta;
 
   meta = gst_buffer_add_cnn_classification_meta (buf, "net", 42);
+  /* Unknown until set: which frame the result came from and how long before. */
+  fail_unless_equals_uint64 (gst_cnn_classification_meta_get_source_pts (meta),
+      GST_CLOCK_TIME_NONE);
+  fail_unless_equals_uint64 (gst_cnn_classification_meta_get_age (meta),
+      GST_CLOCK_TIME_NONE);
+  gst_cnn_classification_meta_set_source (meta, 7 * GST_SECOND, 100 * GST_MSECOND);
   gst_cnn_classification_meta_add_entry (meta, 2, "two", 0.9f);
   gst_cnn_classification_meta_add_entry (meta, 5, "five", 0.1f);
 
@@ -80,6 +86,9 @@ GST_START_TEST (test_copy)
   fail_unless_equals_string (cmeta->model_name, "net");
   fail_unless (cmeta->model_name != meta->model_name);
   fail_unless_equals_uint64 (cmeta->inference_time, 42);
+  fail_unless_equals_uint64 (gst_cnn_classification_meta_get_source_pts (cmeta),
+      7 * GST_SECOND);
+  fail_unless_equals_uint64 (gst_cnn_classification_meta_get_age (cmeta), 100 * GST_MSECOND);
   fail_unless_equals_int (cmeta->n_entries, 2);
   fail_unless_equals_int (cmeta->entries[0].class_id, 2);
   fail_unless_equals_string (cmeta->entries[0].label, "two");

@@ -41,6 +41,7 @@ typedef struct
   GstClockTime pts, source_pts, age;
   guint n;
   gchar top1[32];
+  gchar model[32];
   gint ids[8];
   gfloat conf[8];
 } Out;
@@ -148,6 +149,7 @@ push_pull (GstHarness * h, GstBuffer * buf)
     o.source_pts = gst_cnn_classification_meta_get_source_pts (meta);
     o.age = gst_cnn_classification_meta_get_age (meta);
     o.n = meta->n_entries;
+    g_strlcpy (o.model, meta->model_name ? meta->model_name : "", sizeof (o.model));
     for (i = 0; i < MIN (o.n, G_N_ELEMENTS (o.ids)); i++) {
       o.ids[i] = meta->entries[i].class_id;
       o.conf[i] = meta->entries[i].confidence;
@@ -414,6 +416,7 @@ GST_START_TEST (test_qos_skips_inference)
 {
   GstBus *bus;
   GstHarness *h = live_harness (MODEL ("color.onnx"), "", &bus);
+  GstMessage *msg;
   guint64 i;
 
   fail_unless (push_frame (h, 0).has_meta);
@@ -426,9 +429,30 @@ GST_START_TEST (test_qos_skips_inference)
     fail_unless_equals_uint64 (o.pts, i * FRAME);
     fail_unless_equals_int (o.has_meta, i > 20);
   }
-  /* A flush forgets it. */
+  /* Looking ahead: frames arrive 1 ns early, less than an inference takes, so
+   * classifying would make them late; half a second early is plenty. */
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW,
+              1.0, -1, 30 * FRAME)));
+  fail_if (push_frame (h, 31).has_meta);
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_OVERFLOW,
+              1.0, -(GstClockTimeDiff) GST_SECOND / 2, 31 * FRAME)));
+  fail_unless (push_frame (h, 32).has_meta);
+  /* A flush forgets it all. */
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW,
+              1.0, -1, 32 * FRAME)));
   flush (h, TRUE);
   fail_unless (push_frame (h, 0).has_meta);
+  teardown (h, bus);
+
+  /* With async-inference, frames do not wait for the network: no looking ahead. */
+  h = live_harness (MODEL ("color.onnx"), "async-inference=true post-messages=true", &bus);
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW,
+              1.0, -1, FRAME)));
+  push_frame (h, 1);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL, "frame 1 was not classified");
+  gst_message_unref (msg);
   teardown (h, bus);
 }
 
@@ -546,6 +570,93 @@ GST_START_TEST (test_mutable_in_playing_async)
 
 GST_END_TEST;
 
+/* ---- model hot-swap ---------------------------------------------------------------- */
+
+/* Frames of colour @c until one carries a result of model @name; every frame comes out. */
+static Out
+wait_model (GstHarness * h, guint64 * pts, const gchar * name, guint c)
+{
+  guint i;
+
+  for (i = 0; i < MAX_WAIT_FRAMES; i++) {
+    Out o;
+
+    g_usleep (1000);
+    o = push_pull (h, make_rgb (WIDTH, HEIGHT, c, FALSE, (*pts)++ * FRAME));
+    if (o.has_meta && strcmp (o.model, name) == 0)
+      return o;
+  }
+  fail ("model %s never produced a result", name);
+  return push_pull (h, make_rgb (WIDTH, HEIGHT, c, FALSE, (*pts)++ * FRAME));
+}
+
+static void
+check_hot_swap (gboolean async)
+{
+  GstBus *bus;
+  GstHarness *h = live_harness (MODEL ("color.onnx"),
+      async ? "async-inference=true" : "", &bus);
+  GstMessage *msg = NULL;
+  GError *err = NULL;
+  gchar *debug = NULL, *model = NULL;
+  guint64 pts = 0;
+  guint i;
+  Out o;
+
+  o = result_now (h, async, &pts, WIDTH, HEIGHT, RED, FALSE);
+  fail_unless_equals_string (o.model, "colour-test");
+  fail_unless_equals_string (o.top1, "red");
+
+  /* A good model: its results (BGR order from its metadata: red reads as blue). */
+  g_object_set (h->element, "model", MODEL ("color-bgr.onnx"), NULL);
+  o = wait_model (h, &pts, "colour-bgr", RED);
+  fail_unless_equals_string (o.top1, "blue");
+  for (i = 0; i < 5; i++) {
+    o = push_frame (h, pts++);
+    fail_if (o.has_meta && strcmp (o.model, "colour-bgr") != 0, "old model's result");
+  }
+
+  /* A bad one: a warning naming the file, and the model that ran goes on. */
+  g_object_set (h->element, "model", MODEL ("corrupt.onnx"), NULL);
+  for (i = 0; i < MAX_WAIT_FRAMES && msg == NULL; i++) {
+    g_usleep (1000);
+    push_frame (h, pts++);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+  }
+  fail_unless (msg != NULL, "no warning");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (strstr (err->message, "corrupt.onnx") != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, "color-bgr.onnx") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  o = result_now (h, async, &pts, WIDTH, HEIGHT, RED, FALSE);
+  fail_unless_equals_string (o.model, "colour-bgr");
+  fail_unless_equals_string (o.top1, "blue");
+  g_object_get (h->element, "model", &model, NULL);
+  fail_unless_equals_string (model, MODEL ("color-bgr.onnx"));
+  g_free (model);
+
+  /* Torn down with a load in progress. */
+  g_object_set (h->element, "model", MODEL ("slow.onnx"), NULL);
+  teardown (h, bus);
+}
+
+GST_START_TEST (test_hot_swap)
+{
+  check_hot_swap (FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_hot_swap_async)
+{
+  check_hot_swap (TRUE);
+}
+
+GST_END_TEST;
+
 /* ---- smoothing --------------------------------------------------------------------- */
 
 static gfloat
@@ -626,6 +737,8 @@ live_suite (void)
   tcase_add_test (tc, test_mutable_in_playing);
   tcase_add_test (tc, test_mutable_in_playing_async);
   tcase_add_test (tc, test_smoothing);
+  tcase_add_test (tc, test_hot_swap);
+  tcase_add_test (tc, test_hot_swap_async);
   return s;
 }
 

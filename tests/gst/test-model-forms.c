@@ -326,6 +326,44 @@ GST_START_TEST (test_async_forms)
 
 GST_END_TEST;
 
+/* A model swapped in while running gets the element's settings: a dynamic model runs at
+ * the input-size set on the element, without the fallback warning. */
+GST_START_TEST (test_swap_keeps_settings)
+{
+  GstBus *bus = gst_bus_new ();
+  GstElement *e = element_new (MODEL ("color.onnx"), WIDE_PROPS " input-size=32x24", bus);
+  GstHarness *h = gst_harness_new_with_element (e, "sink", "src");
+  Scores want = classify_with (MODEL ("color-32x24.onnx"), WIDE_PROPS, 64, 16, RED, NULL);
+  Scores got;
+  gchar *name = NULL;
+  guint tries;
+
+  classify_in (h, "before the swap", 64, 16, RED);
+  bus_has_warning (bus, "");    /* drop "ignoring input-size" from the fixed-size model */
+  g_object_set (e, "model", MODEL ("color-dynamic.onnx"), NULL);
+  for (tries = 0; tries < 5000; tries++) {
+    got = classify_in (h, "swapping", 64, 16, RED);
+    g_free (name);
+    g_object_get (e, "model-name", &name, NULL);
+    if (strstr (name, "color-dynamic") != NULL)
+      break;
+    g_usleep (1000);
+  }
+  fail_unless (strstr (name, "color-dynamic") != NULL, "not swapped: %s", name);
+  got = classify_in (h, "after the swap", 64, 16, RED);
+  assert_same (&want, &got, "swapped-in dynamic model at input-size=32x24");
+  fail_if (bus_has_warning (bus, "\"input-size\""), "swapped-in model ignored input-size");
+
+  g_free (name);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_letterbox_top_left)
 {
   /* The model scores only the tensor's top half. A 64x16 red frame letterboxed into 16x16
@@ -421,6 +459,7 @@ model_forms_suite (void)
   tcase_add_test (tc, test_dynamic_input_size);
   tcase_add_test (tc, test_keep_aspect_ratio);
   tcase_add_test (tc, test_async_forms);
+  tcase_add_test (tc, test_swap_keeps_settings);
   tcase_add_test (tc, test_letterbox_top_left);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_input_size_property);

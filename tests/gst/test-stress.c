@@ -57,6 +57,7 @@ typedef struct
   const gchar *top1;
   gint buffers;                 /* atomics: written from streaming threads */
   gint good;
+  gint bad;                     /* async: a result that is not what was expected */
 } Expect;
 
 static GstPadProbeReturn
@@ -232,6 +233,54 @@ GST_START_TEST (test_state_cycles)
   /* Each PLAYING prerolled at least one buffer. */
   fail_unless (g_atomic_int_get (&e.buffers) >= (gint) cycles);
   assert_all_good (&e, "state cycles");
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Buffers in async mode carry a result of an earlier frame, or nothing. */
+static GstPadProbeReturn
+check_async_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Expect *e = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstCnnClassificationMeta *meta = gst_buffer_get_cnn_classification_meta (buf);
+
+  g_atomic_int_inc (&e->buffers);
+  if (meta == NULL)
+    return GST_PAD_PROBE_OK;
+  if (g_strcmp0 (meta->model_name, e->model_name) == 0 && meta->n_entries == e->n_entries &&
+      strcmp (meta->entries[0].label, e->top1) == 0 &&
+      meta->source_pts < GST_BUFFER_PTS (buf))
+    g_atomic_int_inc (&e->good);
+  else
+    g_atomic_int_inc (&e->bad);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The same cycles with async-inference: the worker thread starts and stops each time,
+ * often with a frame in flight. */
+GST_START_TEST (test_state_cycles_async)
+{
+  GstElement *pipeline = pipeline_new ("videotestsrc pattern=red ! "
+      "video/x-raw,format=I420,width=64,height=48,framerate=30/1 ! "
+      "cnnclassify async-inference=true model=\"" MODEL ("color.onnx") "\" ! "
+      "fakesink name=sink");
+  Expect e = { .model_name = "colour-test", .n_entries = 5, .top1 = "red" };
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  guint i, cycles = stress_cycles ();
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, check_async_buffer, &e, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  for (i = 0; i < cycles; i++) {
+    set_state_sync (pipeline, GST_STATE_PLAYING);
+    fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  fail_unless (g_atomic_int_get (&e.buffers) >= (gint) cycles);
+  fail_unless_equals_int (g_atomic_int_get (&e.bad), 0);
   gst_object_unref (pipeline);
 }
 
@@ -601,6 +650,7 @@ stress_suite (void)
   load_system_plugins ();
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_state_cycles_async);
   tcase_add_test (tc, test_caps_changes);
   tcase_add_test (tc, test_caps_changes_playing);
   tcase_add_test (tc, test_flushing_seeks);
