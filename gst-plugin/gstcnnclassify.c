@@ -33,6 +33,7 @@
 
 #include <cnn/cnn.h>
 
+#include "gstcnnregions.h"
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
 
@@ -71,6 +72,7 @@ enum
   PROP_THREADS,
   PROP_POST_MESSAGES,
   PROP_MODEL_NAME,
+  PROP_REGIONS_FIRST,           /* GST_CNN_REGION_N_PROPERTIES of them: gstcnnregions.c */
 };
 
 struct _GstCnnClassify
@@ -88,6 +90,7 @@ struct _GstCnnClassify
   gboolean post_messages;
   gboolean preprocess_dirty;    /* a preprocessing property changed since configure */
   gchar *model_name;            /* read-only property, set in start() */
+  GstCnnRegionSettings region_settings;
 
   /* Model state: built in start(), used by the streaming thread, freed in stop(). */
   cnn_model *model;
@@ -100,6 +103,7 @@ struct _GstCnnClassify
    * refuses is warned about once, not tried again on every frame. */
   gint tried_threads;
   GstCnnPreprocess pre;
+  GstCnnRegions regions;        /* inference-region=roi-list */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -190,7 +194,9 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
       self->post_messages = g_value_get_boolean (value);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_cnn_region_settings_set_property (&self->region_settings, object,
+              PROP_REGIONS_FIRST, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -247,7 +253,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, self->model_name);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_cnn_region_settings_get_property (&self->region_settings,
+              PROP_REGIONS_FIRST, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -261,6 +269,7 @@ free_model_state (GstCnnClassify * self)
   g_clear_pointer (&self->input, g_free);
   gst_cnn_results_clear (&self->results);
   gst_cnn_preprocess_clear (&self->pre);
+  gst_cnn_regions_clear (&self->regions);
   gst_cnn_settings_init (&self->metadata);
   self->in_channels = self->in_height = self->in_width = 0;
 }
@@ -277,6 +286,7 @@ gst_cnn_classify_finalize (GObject * object)
   g_free (self->std_str);
   g_free (self->range_str);
   g_free (self->model_name);
+  gst_cnn_region_settings_clear (&self->region_settings);
 
   G_OBJECT_CLASS (gst_cnn_classify_parent_class)->finalize (object);
 }
@@ -352,7 +362,8 @@ gst_cnn_classify_start (GstBaseTransform * trans)
       self->in_width);
   if (!gst_cnn_results_init (&self->results, n_classes, labels) || self->input == NULL ||
       !gst_cnn_preprocess_init (&self->pre, self->in_channels, self->in_height,
-          self->in_width)) {
+          self->in_width) || !gst_cnn_regions_init (&self->regions, self->in_channels,
+          self->in_height, self->in_width)) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
         ("Out of memory for model \"%s\".", model_path), (NULL));
     goto done;
@@ -447,12 +458,10 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   gint threads;
   GstCnnOutputActivation output;
   gchar *model_name;
-  const void *inputs[1];
-  void *outputs[1];
-  cnn_error err;
-  cnn_status status;
-  gint64 t_pre, t0, t1;
+  GstCnnRegionSettings regions;
+  gint64 t_pre, t0;
   GstClockTime inference_time;
+  GstFlowReturn ret = GST_FLOW_OK;
 
   /* Settings to locals; the network runs without the lock. */
   GST_OBJECT_LOCK (self);
@@ -467,45 +476,52 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     self->preprocess_dirty = FALSE;
   }
   model_name = g_strdup (self->model_name);
+  gst_cnn_region_settings_copy (&regions, &self->region_settings);
+  if (regions.inference_region == GST_CNN_INFERENCE_REGION_ROI_LIST)
+    gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
   GST_OBJECT_UNLOCK (self);
 
   if (reconfigure && !gst_cnn_preprocess_configure (&self->pre, &filter->in_info, &params)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("preprocessing setup failed"));
-    g_free (model_name);
-    return GST_FLOW_NOT_NEGOTIATED;
+    ret = GST_FLOW_NOT_NEGOTIATED;
+    goto done;
   }
   apply_threads (self, threads);
 
+  if (regions.inference_region == GST_CNN_INFERENCE_REGION_ROI_LIST) {
+    GstCnnRegionJob job = { GST_BASE_TRANSFORM (self), self->model, self->model_source,
+      self->input, res, output, top_k, threshold, post_messages, model_name, &params,
+      &regions
+    };
+
+    ret = gst_cnn_regions_classify (&self->regions, &job, frame, buf);
+    goto done;
+  }
+
   t_pre = g_get_monotonic_time ();
   gst_cnn_preprocess_run (&self->pre, frame, self->input);
-
-  inputs[0] = self->input;
-  outputs[0] = res->scores;
   t0 = g_get_monotonic_time ();
-  status = cnn_model_run (self->model, inputs, outputs, &err);
-  t1 = g_get_monotonic_time ();
-  if (status != CNN_STATUS_OK) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("Inference with model \"%s\" failed (%s).", self->model_source,
-            cnn_status_string (status)), ("%s", err.message));
-    g_free (model_name);
-    return GST_FLOW_ERROR;
+  if (!gst_cnn_results_run (res, GST_ELEMENT (self), self->model, self->model_source,
+          self->input, &inference_time)) {
+    ret = GST_FLOW_ERROR;
+    goto done;
   }
-  inference_time = (GstClockTime) (t1 - t0) * GST_USECOND;
 
   n = gst_cnn_results_select (res, output, top_k, threshold);
-  gst_cnn_results_attach (res, buf, model_name, inference_time);
+  gst_cnn_results_attach (res, buf, model_name, inference_time, -1);
 
   GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %s (%.3f), preprocessing %"
-      G_GINT64_FORMAT " us, inference %" G_GINT64_FORMAT " us",
+      G_GINT64_FORMAT " us, inference %" G_GUINT64_FORMAT " us",
       GST_TIME_ARGS (GST_BUFFER_PTS (buf)), n ? res->labels[res->top[0]] : "-",
-      n ? res->probs[res->top[0]] : 0.0f, t0 - t_pre, t1 - t0);
+      n ? res->probs[res->top[0]] : 0.0f, t0 - t_pre, inference_time / GST_USECOND);
 
   if (post_messages)
     gst_cnn_results_post (res, GST_BASE_TRANSFORM (self), buf, model_name,
         inference_time);
+done:
+  gst_cnn_region_settings_clear (&regions);
   g_free (model_name);
-  return GST_FLOW_OK;
+  return ret;
 }
 
 /* Like GstVideoFilter's transform_ip, but the frame is mapped read-only: the element never
@@ -621,6 +637,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
       g_param_spec_string ("model-name", "Model name",
           "Name of the loaded model (cnn.model_name metadata, else the file name)",
           NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  gst_cnn_region_settings_install_properties (gobject_class, PROP_REGIONS_FIRST);
 
   gst_element_class_set_static_metadata (element_class,
       "CNN image classifier", "Filter/Analyzer/Video",
@@ -639,6 +656,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_COLOR_ORDER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_RESIZE_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_OUTPUT_ACTIVATION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CNN_INFERENCE_REGION, 0);
 }
 
 static void
@@ -650,6 +668,7 @@ gst_cnn_classify_init (GstCnnClassify * self)
   gst_cnn_settings_init (&self->metadata);
   self->threads = DEFAULT_PROP_THREADS;
   self->post_messages = DEFAULT_PROP_POST_MESSAGES;
+  gst_cnn_region_settings_init (&self->region_settings);
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

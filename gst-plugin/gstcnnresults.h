@@ -20,6 +20,8 @@
 
 #include <gst/base/gstbasetransform.h>
 
+#include <cnn/cnn.h>
+
 #include "gstcnnsettings.h"
 
 G_BEGIN_DECLS
@@ -44,8 +46,23 @@ void gst_cnn_results_clear (GstCnnResults * res);
 guint gst_cnn_results_select (GstCnnResults * res, GstCnnOutputActivation output,
     guint top_k, gdouble threshold);
 
-/* The selected classes as a GstCnnClassificationMeta on @buf. */
+/* Runs @model on @input into the scores; *@inference_time is the network's wall-clock
+ * time. FALSE after an element error on @element naming @source. */
+gboolean gst_cnn_results_run (GstCnnResults * res, GstElement * element, cnn_model * model,
+    const gchar * source, const gfloat * input, GstClockTime * inference_time);
+
+/* The selected classes as a GstCnnClassificationMeta on @buf, for the region of
+ * interest @roi_id (-1: the whole frame). */
 void gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
+    const gchar * model_name, GstClockTime inference_time, gint roi_id);
+
+/* The selected classes as fields of @s: class-id, label, confidence (the best, if any)
+ * and the arrays class-ids, labels, confidences (best first). */
+void gst_cnn_results_set_fields (const GstCnnResults * res, GstStructure * s);
+
+/* A `cnnclassify` message structure with @buf's timestamps in @trans's segment, the
+ * model name and the inference time, and no results yet. */
+GstStructure *gst_cnn_results_message_new (GstBaseTransform * trans, GstBuffer * buf,
     const gchar * model_name, GstClockTime inference_time);
 
 /* The selected classes as a `cnnclassify` element message from @trans, with @buf's

@@ -28,6 +28,7 @@ gst_cnn_classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * b
   cmeta->n_entries = 0;
   cmeta->n_allocated = 0;
   cmeta->entries = NULL;
+  cmeta->roi_id = -1;
   return TRUE;
 }
 
@@ -60,7 +61,8 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuff
     return FALSE;
   }
 
-  dmeta = gst_buffer_add_cnn_classification_meta (dest, src->model_name, src->inference_time);
+  dmeta = gst_buffer_add_cnn_classification_meta_full (dest, src->model_name,
+      src->inference_time, src->roi_id);
   if (dmeta == NULL)
     return FALSE;
   for (i = 0; i < src->n_entries; i++)
@@ -103,6 +105,14 @@ GstCnnClassificationMeta *
 gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, const gchar * model_name,
     GstClockTime inference_time)
 {
+  return gst_buffer_add_cnn_classification_meta_full (buffer, model_name, inference_time,
+      -1);
+}
+
+GstCnnClassificationMeta *
+gst_buffer_add_cnn_classification_meta_full (GstBuffer * buffer, const gchar * model_name,
+    GstClockTime inference_time, gint roi_id)
+{
   GstCnnClassificationMeta *meta;
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
@@ -114,16 +124,58 @@ gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, const gchar * model_
     return NULL;
   meta->model_name = g_strdup (model_name);
   meta->inference_time = inference_time;
+  meta->roi_id = roi_id;
   return meta;
 }
 
 GstCnnClassificationMeta *
 gst_buffer_get_cnn_classification_meta (GstBuffer * buffer)
 {
+  return gst_buffer_get_cnn_classification_meta_for_region (buffer, -1, NULL);
+}
+
+GstCnnClassificationMeta *
+gst_buffer_get_cnn_classification_meta_for_region (GstBuffer * buffer, gint roi_id,
+    const gchar * model_name)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
 
-  return (GstCnnClassificationMeta *) gst_buffer_get_meta (buffer,
-      GST_CNN_CLASSIFICATION_META_API_TYPE);
+  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_CNN_CLASSIFICATION_META_API_TYPE))) {
+    GstCnnClassificationMeta *meta = (GstCnnClassificationMeta *) m;
+
+    if (meta->roi_id == roi_id && (model_name == NULL ||
+            g_strcmp0 (model_name, meta->model_name) == 0))
+      return meta;
+  }
+  return NULL;
+}
+
+guint
+gst_buffer_get_n_cnn_classification_metas (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
+
+  return gst_buffer_get_n_meta (buffer, GST_CNN_CLASSIFICATION_META_API_TYPE);
+}
+
+GstCnnClassificationMeta *
+gst_buffer_get_nth_cnn_classification_meta (GstBuffer * buffer, guint index)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+  guint i = 0;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_CNN_CLASSIFICATION_META_API_TYPE)))
+    if (i++ == index)
+      return (GstCnnClassificationMeta *) m;
+  return NULL;
 }
 
 void
@@ -185,4 +237,12 @@ gst_cnn_classification_meta_get_inference_time (const GstCnnClassificationMeta *
   g_return_val_if_fail (meta != NULL, GST_CLOCK_TIME_NONE);
 
   return meta->inference_time;
+}
+
+gint
+gst_cnn_classification_meta_get_roi_id (const GstCnnClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+
+  return meta->roi_id;
 }

@@ -55,8 +55,12 @@ struct _GstCnnClassificationEntry
  * @inference_time: wall-clock time of the network run, in nanoseconds
  * @n_entries: number of valid @entries
  * @entries: results sorted by confidence, highest first
+ * @roi_id: the id of the #GstVideoRegionOfInterestMeta whose picture was classified, or
+ *   -1 when the result is for the whole frame
  *
  * Treat the fields as read-only; add entries with gst_cnn_classification_meta_add_entry().
+ * A buffer carries one meta per classifier for the whole frame and one per classifier
+ * and classified region.
  */
 struct _GstCnnClassificationMeta
 {
@@ -66,10 +70,11 @@ struct _GstCnnClassificationMeta
   GstClockTime inference_time;
   guint n_entries;
   GstCnnClassificationEntry *entries;
+  gint roi_id;
 
   /*< private >*/
   guint n_allocated;
-  gpointer _gst_reserved[GST_PADDING];
+  gpointer _gst_reserved[GST_PADDING - 1];
 };
 
 GST_CNN_META_API
@@ -83,9 +88,30 @@ GST_CNN_META_API
 GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta (GstBuffer * buffer,
     const gchar * model_name, GstClockTime inference_time);
 
-/* The first classification meta on the buffer, or NULL. */
+/* Attaches an empty result for the region of interest @roi_id (-1: the whole frame). */
+GST_CNN_META_API
+GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta_full (GstBuffer * buffer,
+    const gchar * model_name, GstClockTime inference_time, gint roi_id);
+
+/* The first classification meta for the whole frame on the buffer, or NULL. */
 GST_CNN_META_API
 GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta (GstBuffer * buffer);
+
+/* The first classification meta of the region of interest @roi_id (-1: the whole frame)
+ * made by the model @model_name (NULL: any model), or NULL. */
+GST_CNN_META_API
+GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta_for_region (
+    GstBuffer * buffer, gint roi_id, const gchar * model_name);
+
+/* How many classification metas the buffer carries (whole frame and regions), and the
+ * @index-th of them (NULL when out of range), in the order gst_buffer_iterate_meta()
+ * gives. */
+GST_CNN_META_API
+guint gst_buffer_get_n_cnn_classification_metas (GstBuffer * buffer);
+
+GST_CNN_META_API
+GstCnnClassificationMeta *gst_buffer_get_nth_cnn_classification_meta (GstBuffer * buffer,
+    guint index);
 
 /* Inserts a result, keeping entries sorted by confidence (ties keep insertion order).
  * @label is copied; NULL stores the class number as the label. */
@@ -107,6 +133,9 @@ const gchar *gst_cnn_classification_meta_get_model_name (const GstCnnClassificat
 GST_CNN_META_API
 GstClockTime gst_cnn_classification_meta_get_inference_time (
     const GstCnnClassificationMeta * meta);
+
+GST_CNN_META_API
+gint gst_cnn_classification_meta_get_roi_id (const GstCnnClassificationMeta * meta);
 
 G_END_DECLS
 
