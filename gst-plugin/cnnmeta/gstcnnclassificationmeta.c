@@ -71,6 +71,11 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuff
   return TRUE;
 }
 
+/**
+ * gst_cnn_classification_meta_api_get_type:
+ *
+ * Returns: the #GType of the meta API, for gst_buffer_get_meta() and friends
+ */
 GType
 gst_cnn_classification_meta_api_get_type (void)
 {
@@ -86,6 +91,11 @@ gst_cnn_classification_meta_api_get_type (void)
   return type;
 }
 
+/**
+ * gst_cnn_classification_meta_get_info:
+ *
+ * Returns: (transfer none): the registered #GstMetaInfo of #GstCnnClassificationMeta
+ */
 const GstMetaInfo *
 gst_cnn_classification_meta_get_info (void)
 {
@@ -101,6 +111,16 @@ gst_cnn_classification_meta_get_info (void)
   return info;
 }
 
+/**
+ * gst_buffer_add_cnn_classification_meta:
+ * @buffer: a writable #GstBuffer
+ * @model_name: (nullable): name of the model that made the result
+ * @inference_time: time of the network run, in nanoseconds
+ *
+ * Attaches an empty result (no entries) for the whole frame.
+ *
+ * Returns: (transfer none) (nullable): the new meta
+ */
 GstCnnClassificationMeta *
 gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, const gchar * model_name,
     GstClockTime inference_time)
@@ -109,6 +129,17 @@ gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, const gchar * model_
       -1);
 }
 
+/**
+ * gst_buffer_add_cnn_classification_meta_full:
+ * @buffer: a writable #GstBuffer
+ * @model_name: (nullable): name of the model that made the result
+ * @inference_time: time of the network run, in nanoseconds
+ * @roi_id: id of the #GstVideoRegionOfInterestMeta classified, -1 for the whole frame
+ *
+ * Attaches an empty result (no entries) for a region of interest or the whole frame.
+ *
+ * Returns: (transfer none) (nullable): the new meta
+ */
 GstCnnClassificationMeta *
 gst_buffer_add_cnn_classification_meta_full (GstBuffer * buffer, const gchar * model_name,
     GstClockTime inference_time, gint roi_id)
@@ -128,12 +159,28 @@ gst_buffer_add_cnn_classification_meta_full (GstBuffer * buffer, const gchar * m
   return meta;
 }
 
+/**
+ * gst_buffer_get_cnn_classification_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the first classification meta for the whole
+ *   frame, or %NULL
+ */
 GstCnnClassificationMeta *
 gst_buffer_get_cnn_classification_meta (GstBuffer * buffer)
 {
   return gst_buffer_get_cnn_classification_meta_for_region (buffer, -1, NULL);
 }
 
+/**
+ * gst_buffer_get_cnn_classification_meta_for_region:
+ * @buffer: a #GstBuffer
+ * @roi_id: id of a #GstVideoRegionOfInterestMeta, -1 for the whole frame
+ * @model_name: (nullable): only a result of this model; %NULL for any
+ *
+ * Returns: (transfer none) (nullable): the first classification meta of that region
+ *   (and model), or %NULL
+ */
 GstCnnClassificationMeta *
 gst_buffer_get_cnn_classification_meta_for_region (GstBuffer * buffer, gint roi_id,
     const gchar * model_name)
@@ -154,6 +201,12 @@ gst_buffer_get_cnn_classification_meta_for_region (GstBuffer * buffer, gint roi_
   return NULL;
 }
 
+/**
+ * gst_buffer_get_n_cnn_classification_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: how many classification metas @buffer carries, whole frame and regions
+ */
 guint
 gst_buffer_get_n_cnn_classification_metas (GstBuffer * buffer)
 {
@@ -162,6 +215,14 @@ gst_buffer_get_n_cnn_classification_metas (GstBuffer * buffer)
   return gst_buffer_get_n_meta (buffer, GST_CNN_CLASSIFICATION_META_API_TYPE);
 }
 
+/**
+ * gst_buffer_get_nth_cnn_classification_meta:
+ * @buffer: a #GstBuffer
+ * @index: from 0 to gst_buffer_get_n_cnn_classification_metas() - 1
+ *
+ * Returns: (transfer none) (nullable): the @index-th classification meta in the order
+ *   gst_buffer_iterate_meta() gives, or %NULL when out of range
+ */
 GstCnnClassificationMeta *
 gst_buffer_get_nth_cnn_classification_meta (GstBuffer * buffer, guint index)
 {
@@ -178,6 +239,15 @@ gst_buffer_get_nth_cnn_classification_meta (GstBuffer * buffer, guint index)
   return NULL;
 }
 
+/**
+ * gst_cnn_classification_meta_add_entry:
+ * @meta: a #GstCnnClassificationMeta
+ * @class_id: index of the class in the model's output
+ * @label: (nullable): class name, copied; %NULL stores the class number
+ * @confidence: the class's confidence
+ *
+ * Inserts a result, keeping the entries sorted by confidence (ties keep insertion order).
+ */
 void
 gst_cnn_classification_meta_add_entry (GstCnnClassificationMeta * meta, gint class_id,
     const gchar * label, gfloat confidence)
@@ -205,6 +275,12 @@ gst_cnn_classification_meta_add_entry (GstCnnClassificationMeta * meta, gint cla
   meta->n_entries++;
 }
 
+/**
+ * gst_cnn_classification_meta_get_n_entries:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: the number of entries
+ */
 guint
 gst_cnn_classification_meta_get_n_entries (const GstCnnClassificationMeta * meta)
 {
@@ -213,6 +289,14 @@ gst_cnn_classification_meta_get_n_entries (const GstCnnClassificationMeta * meta
   return meta->n_entries;
 }
 
+/**
+ * gst_cnn_classification_meta_get_entry:
+ * @meta: a #GstCnnClassificationMeta
+ * @index: 0 for the most confident entry
+ *
+ * Returns: (transfer none) (nullable): entry @index, owned by @meta, or %NULL when out
+ *   of range
+ */
 const GstCnnClassificationEntry *
 gst_cnn_classification_meta_get_entry (const GstCnnClassificationMeta * meta, guint index)
 {
@@ -223,6 +307,12 @@ gst_cnn_classification_meta_get_entry (const GstCnnClassificationMeta * meta, gu
   return &meta->entries[index];
 }
 
+/**
+ * gst_cnn_classification_meta_get_model_name:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: (transfer none) (nullable): the name of the model that made the result
+ */
 const gchar *
 gst_cnn_classification_meta_get_model_name (const GstCnnClassificationMeta * meta)
 {
@@ -231,6 +321,12 @@ gst_cnn_classification_meta_get_model_name (const GstCnnClassificationMeta * met
   return meta->model_name;
 }
 
+/**
+ * gst_cnn_classification_meta_get_inference_time:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: the time of the network run, in nanoseconds
+ */
 GstClockTime
 gst_cnn_classification_meta_get_inference_time (const GstCnnClassificationMeta * meta)
 {
@@ -239,6 +335,13 @@ gst_cnn_classification_meta_get_inference_time (const GstCnnClassificationMeta *
   return meta->inference_time;
 }
 
+/**
+ * gst_cnn_classification_meta_get_roi_id:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: the id of the #GstVideoRegionOfInterestMeta classified, or -1 for the whole
+ *   frame
+ */
 gint
 gst_cnn_classification_meta_get_roi_id (const GstCnnClassificationMeta * meta)
 {

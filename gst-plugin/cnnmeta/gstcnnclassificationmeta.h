@@ -54,7 +54,7 @@ struct _GstCnnClassificationEntry
  * @model_name: name of the model that produced the result (may be %NULL)
  * @inference_time: wall-clock time of the network run, in nanoseconds
  * @n_entries: number of valid @entries
- * @entries: results sorted by confidence, highest first
+ * @entries: (array length=n_entries): results sorted by confidence, highest first
  * @roi_id: the id of the #GstVideoRegionOfInterestMeta whose picture was classified, or
  *   -1 when the result is for the whole frame
  *
