@@ -14,6 +14,7 @@ enum {
   TOOL_OPT_ITERATIONS = 1 << 5,
   TOOL_OPT_WARMUP = 1 << 6,
   TOOL_OPT_PROFILE = 1 << 7,
+  TOOL_OPT_CAM = 1 << 8,
 };
 
 /* --shape NAME=D0,D1,... */
@@ -41,6 +42,8 @@ typedef struct tool_args {
   int warmup;
   bool json;
   bool profile;
+  int cam_class;                /* --cam CLASS FILE: the class activation map to write */
+  const char *cam_output;       /* NULL unless --cam is given */
 } tool_args;
 
 /* One command: what `cnn --help` lists, what `cnn help NAME` prints, and what runs it. */

@@ -54,6 +54,28 @@ run_read_inputs (const tool_args *args, cnn_model *model, void *data)
   return EXIT_SUCCESS;
 }
 
+/* --cam CLASS FILE: the class's activation map after the run, as a [H, W] float32 .npy. */
+static int
+write_cam (const tool_args *args, const cnn_model *model)
+{
+  cnn_error err;
+  int height, width, status = EXIT_SUCCESS;
+  float *map;
+
+  if (cnn_model_cam_info (model, &height, &width, &err) != CNN_STATUS_OK)
+    return tool_fail ("%s", err.message);
+  map = malloc (sizeof (float) * (size_t) height * (size_t) width + 1);
+  if (map == NULL)
+    return tool_fail ("out of memory");
+  int64_t dims[2] = { height, width };
+  if (cnn_model_cam (model, args->cam_class, map, &err) != CNN_STATUS_OK
+      || cnn_npy_write (args->cam_output, CNN_DTYPE_FLOAT32, 2, dims, map, &err)
+      != CNN_STATUS_OK)
+    status = tool_fail ("%s", err.message);
+  free (map);
+  return status;
+}
+
 static int
 run_main (const tool_args *args)
 {
@@ -72,6 +94,11 @@ run_main (const tool_args *args)
   if (cnn_model_run (model, in.data, outputs, &err) != CNN_STATUS_OK) {
     status = tool_fail ("%s", err.message);
     goto done;
+  }
+  if (args->cam_output != NULL) {
+    status = write_cam (args, model);
+    if (status != EXIT_SUCCESS)
+      goto done;
   }
   for (int o = 0; o < args->n_outputs; o++) {
     cnn_tensor_info info;
@@ -96,10 +123,10 @@ done:
 }
 
 const tool_command tool_run_command = {
-  "run", TOOL_OPT_INPUT | TOOL_OPT_OUTPUT | TOOL_OPT_THREADS,
+  "run", TOOL_OPT_INPUT | TOOL_OPT_OUTPUT | TOOL_OPT_THREADS | TOOL_OPT_CAM,
   "run a model on .npy inputs and write .npy outputs",
   "Usage: cnn run MODEL.onnx -i IN.npy [-i IN2.npy]... -o OUT.npy [-o OUT2.npy]...\n"
-  "               [--threads N]\n"
+  "               [--threads N] [--cam CLASS MAP.npy]\n"
   "\n"
   "Runs MODEL once. Inputs are given in graph-input order; each input's shape is taken from\n"
   "its .npy file and its dtype must match the model's. Outputs are written in graph-output\n"
@@ -107,6 +134,10 @@ const tool_command tool_run_command = {
   "\n"
   "  -i, --input FILE   input tensor (.npy: float32 <f4, int64 <i8, int32 <i4, bool |b1)\n"
   "  -o, --output FILE  where to write an output tensor (.npy)\n"
+  "  --cam CLASS FILE   also write the class activation map of CLASS (an output index) as a\n"
+  "                     [H, W] float32 .npy: for models that end in a feature map, a global\n"
+  "                     average pool and a dense layer; cell (y, x) covers input rows\n"
+  "                     [y*Hin/H, (y+1)*Hin/H) and the columns likewise\n"
   TOOL_HELP_THREADS,
   run_main,
 };

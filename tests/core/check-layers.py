@@ -22,7 +22,7 @@ LAYERS = [
     ("ops", [r"ops/.*"]),
     ("graph stages", [r"onnx-loader\.c", r"passes\.c", r"planner\.c", r"receptive-field\.c",
                       r"onnx\.pb-c\.c"]),
-    ("model", [r"model\.c", r"prepare\.c", r"executor\.c"]),
+    ("model", [r"model\.c", r"prepare\.c", r"executor\.c", r"cam\.c"]),
     ("builder", [r"builder\.c"]),
 ]
 

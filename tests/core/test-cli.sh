@@ -229,6 +229,39 @@ expect 1 '1 input.* 2 -i' "$CNN" run "$MODELS/classifier.onnx" -i "$MODELS/class
 expect 1 '/nonexistent/out\.npy' "$CNN" run "$MODELS/classifier.onnx" \
   -i "$MODELS/classifier-input.npy" -o /nonexistent/out.npy
 
+# --cam CLASS FILE: the class activation map of classifier.onnx (conv → pool → Gemm); the
+# maps' means follow the logits (mean of map c = logit c - bias c, the bias read from the
+# file with onnx when it is there, else only the shape is checked).
+for c in 0 4; do
+  expect 0 '' "$CNN" run "$MODELS/classifier.onnx" -i "$MODELS/classifier-input.npy" \
+    -o "$TMP/logits.npy" --cam $c "$TMP/cam$c.npy"
+done
+check_py '
+import sys, numpy as np
+logits = np.load(sys.argv[1]).ravel()
+maps = [np.load(sys.argv[2]), np.load(sys.argv[3])]
+assert all(m.shape == (8, 8) and m.dtype == np.float32 for m in maps), [m.shape for m in maps]
+try:
+    import onnx
+    from onnx import numpy_helper
+    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(sys.argv[4]).graph.initializer}
+    fc = [n for n in onnx.load(sys.argv[4]).graph.node if n.op_type == "Gemm"][0]
+    bias = init[fc.input[2]]
+    for m, c in zip(maps, (0, 4)):
+        assert abs(m.mean() + bias[c] - logits[c]) < 1e-4, (c, m.mean(), bias[c], logits[c])
+except ImportError:
+    pass
+' "$TMP/logits.npy" "$TMP/cam0.npy" "$TMP/cam4.npy" "$MODELS/classifier.onnx"
+expect 1 'class 5 is not in 0\.\.4' "$CNN" run "$MODELS/classifier.onnx" \
+  -i "$MODELS/classifier-input.npy" -o "$TMP/logits.npy" --cam 5 "$TMP/cam.npy"
+expect 1 'conv3x3-stack\.onnx: no class activation map' "$CNN" run \
+  "$MODELS/conv3x3-stack.onnx" -i "$MODELS/conv3x3-stack-input.npy" -o "$TMP/out.npy" \
+  --cam 0 "$TMP/cam.npy"
+expect 2 '\-\-cam needs a class and a file' "$CNN" run "$MODELS/classifier.onnx" \
+  -i "$MODELS/classifier-input.npy" -o "$TMP/logits.npy" --cam 1
+expect 2 '\-\-cam' "$CNN" run "$MODELS/classifier.onnx" \
+  -i "$MODELS/classifier-input.npy" -o "$TMP/logits.npy" --cam x "$TMP/cam.npy"
+
 # `cnn ops` lists the library's op table, one ONNX op type a line.
 checks=$((checks + 1))
 ops=$("$CNN" ops)
