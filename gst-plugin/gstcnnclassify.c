@@ -33,6 +33,7 @@
 
 #include <cnn/cnn.h>
 
+#include "gstcnncam.h"
 #include "gstcnnregions.h"
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
@@ -54,6 +55,7 @@ GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
 #define DEFAULT_PROP_PAD_VALUE GST_CNN_DEFAULT_PAD_VALUE
 #define DEFAULT_PROP_THREADS 1
 #define DEFAULT_PROP_POST_MESSAGES FALSE
+#define DEFAULT_PROP_ACTIVATION_MAP FALSE
 
 enum
 {
@@ -72,6 +74,7 @@ enum
   PROP_THREADS,
   PROP_POST_MESSAGES,
   PROP_MODEL_NAME,
+  PROP_ACTIVATION_MAP,
   PROP_REGIONS_FIRST,           /* GST_CNN_REGION_N_PROPERTIES of them: gstcnnregions.c */
 };
 
@@ -88,6 +91,7 @@ struct _GstCnnClassify
   gchar *mean_str, *std_str, *range_str;        /* canonical strings, NULL = not set */
   gint threads;
   gboolean post_messages;
+  gboolean activation_map;
   gboolean preprocess_dirty;    /* a preprocessing property changed since configure */
   gchar *model_name;            /* read-only property, set in start() */
   GstCnnRegionSettings region_settings;
@@ -104,6 +108,7 @@ struct _GstCnnClassify
   gint tried_threads;
   GstCnnPreprocess pre;
   GstCnnRegions regions;        /* inference-region=roi-list */
+  GstCnnCam cam;                /* activation-map=true */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -193,6 +198,9 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
+    case PROP_ACTIVATION_MAP:
+      self->activation_map = g_value_get_boolean (value);
+      break;
     default:
       if (!gst_cnn_region_settings_set_property (&self->region_settings, object,
               PROP_REGIONS_FIRST, prop_id, value))
@@ -249,6 +257,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
       break;
+    case PROP_ACTIVATION_MAP:
+      g_value_set_boolean (value, self->activation_map);
+      break;
     case PROP_MODEL_NAME:
       g_value_set_string (value, self->model_name);
       break;
@@ -270,6 +281,7 @@ free_model_state (GstCnnClassify * self)
   gst_cnn_results_clear (&self->results);
   gst_cnn_preprocess_clear (&self->pre);
   gst_cnn_regions_clear (&self->regions);
+  gst_cnn_cam_clear (&self->cam);
   gst_cnn_settings_init (&self->metadata);
   self->in_channels = self->in_height = self->in_width = 0;
 }
@@ -363,7 +375,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   if (!gst_cnn_results_init (&self->results, n_classes, labels) || self->input == NULL ||
       !gst_cnn_preprocess_init (&self->pre, self->in_channels, self->in_height,
           self->in_width) || !gst_cnn_regions_init (&self->regions, self->in_channels,
-          self->in_height, self->in_width)) {
+          self->in_height, self->in_width) || !gst_cnn_cam_init (&self->cam, self->model)) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
         ("Out of memory for model \"%s\".", model_path), (NULL));
     goto done;
@@ -459,6 +471,8 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   GstCnnOutputActivation output;
   gchar *model_name;
   GstCnnRegionSettings regions;
+  GstCnnClassificationMeta *meta;
+  gboolean activation_map;
   gint64 t_pre, t0;
   GstClockTime inference_time;
   GstFlowReturn ret = GST_FLOW_OK;
@@ -468,6 +482,7 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   top_k = self->top_k;
   threshold = self->threshold;
   post_messages = self->post_messages;
+  activation_map = self->activation_map;
   threads = self->threads;
   output = gst_cnn_settings_resolve_output (&self->settings, &self->metadata);
   reconfigure = self->preprocess_dirty;
@@ -491,7 +506,7 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   if (regions.inference_region == GST_CNN_INFERENCE_REGION_ROI_LIST) {
     GstCnnRegionJob job = { GST_BASE_TRANSFORM (self), self->model, self->model_source,
       self->input, res, output, top_k, threshold, post_messages, model_name, &params,
-      &regions
+      &regions, activation_map ? &self->cam : NULL
     };
 
     ret = gst_cnn_regions_classify (&self->regions, &job, frame, buf);
@@ -508,7 +523,11 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   }
 
   n = gst_cnn_results_select (res, output, top_k, threshold);
-  gst_cnn_results_attach (res, buf, model_name, inference_time, -1);
+  meta = gst_cnn_results_attach (res, buf, model_name, inference_time, -1);
+  if (activation_map)
+    gst_cnn_cam_attach (&self->cam, GST_ELEMENT (self), self->model, self->model_source,
+        &self->pre, GST_VIDEO_INFO_WIDTH (&filter->in_info),
+        GST_VIDEO_INFO_HEIGHT (&filter->in_info), meta);
 
   GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %s (%.3f), preprocessing %"
       G_GINT64_FORMAT " us, inference %" G_GUINT64_FORMAT " us",
@@ -637,6 +656,12 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
       g_param_spec_string ("model-name", "Model name",
           "Name of the loaded model (cnn.model_name metadata, else the file name)",
           NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_ACTIVATION_MAP,
+      g_param_spec_boolean ("activation-map", "Activation map",
+          "Attach the top class's class activation map (where in the picture its evidence "
+          "lies) to the meta; needs a model that ends in a feature map, a global average "
+          "pool and a dense layer", DEFAULT_PROP_ACTIVATION_MAP,
+          rw | GST_PARAM_MUTABLE_PLAYING));
   gst_cnn_region_settings_install_properties (gobject_class, PROP_REGIONS_FIRST);
 
   gst_element_class_set_static_metadata (element_class,

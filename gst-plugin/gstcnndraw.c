@@ -6,6 +6,7 @@
 
 #include "gstcnndraw.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <cairo.h>
@@ -264,6 +265,107 @@ draw_region (const GstCnnDrawStyle * style, GstBuffer * buf,
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Class activation maps */
+
+#define HEATMAP_MAX_SIDE 256    /* drawn at most this large, then scaled by the blend */
+
+/* The map at fractional cell position (@mx, @my), cell centres at i + 0.5, bilinear. */
+static gfloat
+map_sample (const gfloat * map, gint w, gint h, gdouble mx, gdouble my)
+{
+  gint x0, y0, x1, y1;
+  gdouble fx, fy;
+
+  mx = CLAMP (mx - 0.5, 0.0, w - 1.0);
+  my = CLAMP (my - 0.5, 0.0, h - 1.0);
+  x0 = (gint) mx;
+  y0 = (gint) my;
+  x1 = MIN (x0 + 1, w - 1);
+  y1 = MIN (y0 + 1, h - 1);
+  fx = mx - x0;
+  fy = my - y0;
+  return (gfloat) ((map[y0 * w + x0] * (1 - fx) + map[y0 * w + x1] * fx) * (1 - fy) +
+      (map[y1 * w + x0] * (1 - fx) + map[y1 * w + x1] * fx) * fy);
+}
+
+/* Blue → cyan → green → yellow → red for v in [0, 1]. */
+static void
+heat_colour (gdouble v, gdouble rgb[3])
+{
+  rgb[0] = CLAMP (1.5 - fabs (4 * v - 3), 0.0, 1.0);
+  rgb[1] = CLAMP (1.5 - fabs (4 * v - 2), 0.0, 1.0);
+  rgb[2] = CLAMP (1.5 - fabs (4 * v - 1), 0.0, 1.0);
+}
+
+/* @meta's map as a translucent heatmap over the part of the frame it covers: its
+ * positive part, scaled to its maximum, coloured and more opaque where it is hot. */
+static void
+draw_heatmap (const GstCnnDrawStyle * style, const GstCnnClassificationMeta * meta,
+    gint frame_w, gint frame_h, GstVideoOverlayComposition ** comp)
+{
+  guint mw, mh, n, i;
+  const gfloat *map = gst_cnn_classification_meta_get_activation_map (meta, &mw, &mh, NULL,
+      &n);
+  gdouble ax, ay, aw, ah, vx0, vy0, vx1, vy1;
+  gfloat max = 0.0f;
+  gint sw, sh, x, y, stride;
+  guint8 *data;
+  Canvas c;
+
+  if (map == NULL || !gst_cnn_classification_meta_get_activation_map_area (meta, &ax, &ay,
+          &aw, &ah) || !(aw > 0 && ah > 0))
+    return;
+  for (i = 0; i < n; i++)
+    max = MAX (max, map[i]);
+  if (!(max > 0.0f))
+    return;
+  /* The visible part of the area, in frame pixels (whole pixels, inside the frame). */
+  ax *= frame_w;
+  aw *= frame_w;
+  ay *= frame_h;
+  ah *= frame_h;
+  vx0 = CLAMP (floor (ax), 0, frame_w);
+  vy0 = CLAMP (floor (ay), 0, frame_h);
+  vx1 = CLAMP (ceil (ax + aw), 0, frame_w);
+  vy1 = CLAMP (ceil (ay + ah), 0, frame_h);
+  if (vx1 - vx0 < 1 || vy1 - vy0 < 1)
+    return;
+  sw = (gint) MIN (vx1 - vx0, HEATMAP_MAX_SIDE);
+  sh = (gint) MIN (vy1 - vy0, HEATMAP_MAX_SIDE);
+
+  canvas_init (&c, sw, sh, style);
+  cairo_surface_flush (c.surface);
+  data = cairo_image_surface_get_data (c.surface);
+  stride = cairo_image_surface_get_stride (c.surface);
+  for (y = 0; y < sh; y++) {
+    guint32 *row = (guint32 *) (data + (gsize) y * stride);
+    gdouble fy = vy0 + (y + 0.5) * (vy1 - vy0) / sh;
+
+    for (x = 0; x < sw; x++) {
+      gdouble fx = vx0 + (x + 0.5) * (vx1 - vx0) / sw;
+      gdouble v = map_sample (map, mw, mh, (fx - ax) / aw * mw, (fy - ay) / ah * mh) / max;
+      gdouble rgb[3], a;
+
+      v = CLAMP (v, 0.0, 1.0);
+      heat_colour (v, rgb);
+      a = 0.6 * v;
+      /* Premultiplied ARGB32, native endian, as cairo stores it. */
+      row[x] = (guint32) (a * 255 + 0.5) << 24 | (guint32) (rgb[0] * a * 255 + 0.5) << 16 |
+          (guint32) (rgb[1] * a * 255 + 0.5) << 8 | (guint32) (rgb[2] * a * 255 + 0.5);
+    }
+  }
+  cairo_surface_mark_dirty (c.surface);
+  {
+    GstVideoOverlayRectangle *rect = canvas_to_rectangle (&c, (gint) vx0, (gint) vy0);
+
+    gst_video_overlay_rectangle_set_render_rectangle (rect, (gint) vx0, (gint) vy0,
+        (guint) (vx1 - vx0), (guint) (vy1 - vy0));
+    add_rectangle (comp, rect);
+  }
+  canvas_clear (&c);
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 GstVideoOverlayComposition *
 gst_cnn_draw_results (const GstCnnDrawStyle * style, GstBuffer * buf,
@@ -272,6 +374,15 @@ gst_cnn_draw_results (const GstCnnDrawStyle * style, GstBuffer * buf,
   gint frame_w = GST_VIDEO_INFO_WIDTH (info), frame_h = GST_VIDEO_INFO_HEIGHT (info);
   GstVideoOverlayComposition *comp = NULL;
 
+  /* Heatmaps first, so that boxes, tags and the panel are drawn over them. */
+  if (style->what & GST_CNN_DRAW_HEATMAP) {
+    gpointer state = NULL;
+    GstMeta *m;
+
+    while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
+                GST_CNN_CLASSIFICATION_META_API_TYPE)))
+      draw_heatmap (style, (GstCnnClassificationMeta *) m, frame_w, frame_h, &comp);
+  }
   if (style->what & GST_CNN_DRAW_REGIONS) {
     gpointer state = NULL;
     GstMeta *m;

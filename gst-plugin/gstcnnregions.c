@@ -299,6 +299,7 @@ gst_cnn_regions_classify (GstCnnRegions * r, const GstCnnRegionJob * job,
   while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
     GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+    GstCnnClassificationMeta *meta;
     GstClockTime inference_time;
     GstVideoRectangle rect;
     GstStructure *s;
@@ -329,7 +330,11 @@ gst_cnn_regions_classify (GstCnnRegions * r, const GstCnnRegionJob * job,
     total_time += inference_time;
     n_classified++;
     gst_cnn_results_select (job->results, job->output, job->top_k, job->threshold);
-    gst_cnn_results_attach (job->results, buf, job->model_name, inference_time, roi->id);
+    meta = gst_cnn_results_attach (job->results, buf, job->model_name, inference_time,
+        roi->id);
+    if (job->cam != NULL)
+      gst_cnn_cam_attach (job->cam, element, job->model, job->source, &r->pre, frame_w,
+          frame_h, meta);
 
     s = gst_structure_new_empty (result_name);
     gst_cnn_results_set_fields (job->results, s);

@@ -25,6 +25,7 @@
 
 #include <cnn/cnn.h>
 
+#include "gstcnncam.h"
 #include "gstcnnresults.h"
 #include "preprocess.h"
 
@@ -82,6 +83,7 @@ typedef struct
   const gchar *model_name;
   const GstCnnPreprocessParams *params;
   const GstCnnRegionSettings *regions;
+  GstCnnCam *cam;               /* NULL unless activation-map is on */
 } GstCnnRegionJob;
 
 /* The per-region preprocessing, sized for the model's input. */

@@ -152,7 +152,7 @@ gst_cnn_results_run (GstCnnResults * res, GstElement * element, cnn_model * mode
   return TRUE;
 }
 
-void
+GstCnnClassificationMeta *
 gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
     const gchar * model_name, GstClockTime inference_time, gint roi_id)
 {
@@ -164,6 +164,7 @@ gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
   for (i = 0; i < res->n_top; i++)
     gst_cnn_classification_meta_add_entry (meta, (gint) res->top[i],
         res->labels[res->top[i]], res->probs[res->top[i]]);
+  return meta;
 }
 
 static void

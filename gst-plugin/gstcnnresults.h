@@ -22,6 +22,7 @@
 
 #include <cnn/cnn.h>
 
+#include "gstcnnclassificationmeta.h"
 #include "gstcnnsettings.h"
 
 G_BEGIN_DECLS
@@ -52,8 +53,8 @@ gboolean gst_cnn_results_run (GstCnnResults * res, GstElement * element, cnn_mod
     const gchar * source, const gfloat * input, GstClockTime * inference_time);
 
 /* The selected classes as a GstCnnClassificationMeta on @buf, for the region of
- * interest @roi_id (-1: the whole frame). */
-void gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
+ * interest @roi_id (-1: the whole frame). Returns the meta. */
+GstCnnClassificationMeta *gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
     const gchar * model_name, GstClockTime inference_time, gint roi_id);
 
 /* The selected classes as fields of @s: class-id, label, confidence (the best, if any)

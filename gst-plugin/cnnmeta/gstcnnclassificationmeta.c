@@ -29,6 +29,9 @@ gst_cnn_classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * b
   cmeta->n_allocated = 0;
   cmeta->entries = NULL;
   cmeta->roi_id = -1;
+  cmeta->map = NULL;
+  cmeta->map_width = cmeta->map_height = 0;
+  cmeta->map_class_id = -1;
   return TRUE;
 }
 
@@ -39,6 +42,7 @@ gst_cnn_classification_meta_free (GstMeta * meta, GstBuffer * buffer)
 
   clear_entries (cmeta);
   g_clear_pointer (&cmeta->model_name, g_free);
+  g_clear_pointer (&cmeta->map, g_free);
 }
 
 /* A classification describes the whole picture, so every transform that keeps the picture
@@ -68,6 +72,11 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuff
   for (i = 0; i < src->n_entries; i++)
     gst_cnn_classification_meta_add_entry (dmeta, src->entries[i].class_id,
         src->entries[i].label, src->entries[i].confidence);
+  /* The area is relative to the frame's size: scaling keeps it. */
+  if (src->map != NULL)
+    gst_cnn_classification_meta_set_activation_map (dmeta, src->map_class_id,
+        src->map_width, src->map_height, src->map, src->map_area[0], src->map_area[1],
+        src->map_area[2], src->map_area[3]);
   return TRUE;
 }
 
@@ -348,4 +357,95 @@ gst_cnn_classification_meta_get_roi_id (const GstCnnClassificationMeta * meta)
   g_return_val_if_fail (meta != NULL, -1);
 
   return meta->roi_id;
+}
+
+/**
+ * gst_cnn_classification_meta_set_activation_map:
+ * @meta: a #GstCnnClassificationMeta
+ * @class_id: the class whose evidence the map shows
+ * @width: map width
+ * @height: map height
+ * @data: (array) (transfer none): @width × @height values, row-major; copied
+ * @x: left edge of the area the map covers, as a fraction of the frame's width
+ * @y: top edge, as a fraction of the frame's height
+ * @w: width of that area, as a fraction of the frame's width
+ * @h: height of that area, as a fraction of the frame's height
+ *
+ * Stores a class activation map, replacing any earlier one.
+ */
+void
+gst_cnn_classification_meta_set_activation_map (GstCnnClassificationMeta * meta,
+    gint class_id, guint width, guint height, const gfloat * data, gdouble x, gdouble y,
+    gdouble w, gdouble h)
+{
+  g_return_if_fail (meta != NULL);
+  g_return_if_fail (data != NULL && width > 0 && height > 0);
+  g_return_if_fail (width <= G_MAXUINT / height);
+
+  g_free (meta->map);
+  meta->map = g_memdup2 (data, (gsize) width * height * sizeof (gfloat));
+  meta->map_width = width;
+  meta->map_height = height;
+  meta->map_class_id = class_id;
+  meta->map_area[0] = x;
+  meta->map_area[1] = y;
+  meta->map_area[2] = w;
+  meta->map_area[3] = h;
+}
+
+/**
+ * gst_cnn_classification_meta_get_activation_map:
+ * @meta: a #GstCnnClassificationMeta
+ * @width: (out) (optional): map width
+ * @height: (out) (optional): map height
+ * @class_id: (out) (optional): the class the map is for
+ * @n_values: (out) (optional): @width × @height
+ *
+ * Returns: (array length=n_values) (transfer none) (nullable): the map, row-major, or
+ *   %NULL when the meta has none
+ */
+const gfloat *
+gst_cnn_classification_meta_get_activation_map (const GstCnnClassificationMeta * meta,
+    guint * width, guint * height, gint * class_id, guint * n_values)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  if (width != NULL)
+    *width = meta->map_width;
+  if (height != NULL)
+    *height = meta->map_height;
+  if (class_id != NULL)
+    *class_id = meta->map_class_id;
+  if (n_values != NULL)
+    *n_values = meta->map_width * meta->map_height;
+  return meta->map;
+}
+
+/**
+ * gst_cnn_classification_meta_get_activation_map_area:
+ * @meta: a #GstCnnClassificationMeta
+ * @x: (out) (optional): left edge, as a fraction of the frame's width
+ * @y: (out) (optional): top edge, as a fraction of the frame's height
+ * @w: (out) (optional): width, as a fraction of the frame's width
+ * @h: (out) (optional): height, as a fraction of the frame's height
+ *
+ * Returns: %FALSE when the meta has no map
+ */
+gboolean
+gst_cnn_classification_meta_get_activation_map_area (const GstCnnClassificationMeta * meta,
+    gdouble * x, gdouble * y, gdouble * w, gdouble * h)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+
+  if (meta->map == NULL)
+    return FALSE;
+  if (x != NULL)
+    *x = meta->map_area[0];
+  if (y != NULL)
+    *y = meta->map_area[1];
+  if (w != NULL)
+    *w = meta->map_area[2];
+  if (h != NULL)
+    *h = meta->map_area[3];
+  return TRUE;
 }

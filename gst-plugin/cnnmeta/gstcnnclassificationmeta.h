@@ -74,6 +74,10 @@ struct _GstCnnClassificationMeta
 
   /*< private >*/
   guint n_allocated;
+  gfloat *map;
+  guint map_width, map_height;
+  gint map_class_id;
+  gdouble map_area[4];
   gpointer _gst_reserved[GST_PADDING - 1];
 };
 
@@ -136,6 +140,28 @@ GstClockTime gst_cnn_classification_meta_get_inference_time (
 
 GST_CNN_META_API
 gint gst_cnn_classification_meta_get_roi_id (const GstCnnClassificationMeta * meta);
+
+/* Class activation map: where in the picture the evidence for one class lies. @data is
+ * @width × @height floats, row-major, copied; (@x, @y, @w, @h) is the part of the frame
+ * the map covers, as fractions of the frame's width and height (outside [0, 1] where the
+ * network saw letterbox padding; a region's map covers part of the frame). */
+GST_CNN_META_API
+void gst_cnn_classification_meta_set_activation_map (GstCnnClassificationMeta * meta,
+    gint class_id, guint width, guint height, const gfloat * data, gdouble x, gdouble y,
+    gdouble w, gdouble h);
+
+/* The map's values (NULL when the meta has none), its size and class. */
+GST_CNN_META_API
+const gfloat *gst_cnn_classification_meta_get_activation_map (
+    const GstCnnClassificationMeta * meta, guint * width, guint * height, gint * class_id,
+    guint * n_values);
+
+/* The part of the frame the map covers, as fractions of the frame's size. FALSE when the
+ * meta has no map. */
+GST_CNN_META_API
+gboolean gst_cnn_classification_meta_get_activation_map_area (
+    const GstCnnClassificationMeta * meta, gdouble * x, gdouble * y, gdouble * w,
+    gdouble * h);
 
 G_END_DECLS
 

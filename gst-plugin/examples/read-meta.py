@@ -16,6 +16,9 @@ Output, one line per result:
     frame 3: digits top-1 0 (99.2%), top-3 0 6 2, 0.05 ms
     frame 3 region 1 at 28,0 28x28: digits top-1 7 (98.0%), params label 7
 
+With --activation-map, each result also says where its class's activation map peaks,
+as fractions of the frame's width and height: ", map of class 7 7x7 peak at 0.39,0.61".
+
 From the build tree: meson devenv -C build gst-plugin/examples/read-meta.py
 (meson devenv sets GST_PLUGIN_PATH, GI_TYPELIB_PATH and the library path).
 """
@@ -36,14 +39,24 @@ SIDE = 28
 
 
 def describe(meta):
-    """'digits top-1 7 (98.0%), top-3 7 2 3, 0.05 ms' from a GstCnnClassificationMeta."""
+    """'digits top-1 7 (98.0%), top-3 7 2 3, 0.05 ms' from a GstCnnClassificationMeta,
+    and with activation-map=true ', map of 7 7x7 peak at 12,20'."""
     entries = [meta.get_entry(i) for i in range(meta.get_n_entries())]
     if not entries:
         return "%s: nothing above the threshold" % meta.get_model_name()
     best = entries[0]
-    return "%s top-1 %s (%.1f%%), top-%d %s, %.2f ms" % (
+    text = "%s top-1 %s (%.1f%%), top-%d %s, %.2f ms" % (
         meta.get_model_name(), best.label, 100 * best.confidence, len(entries),
         " ".join(e.label for e in entries), meta.get_inference_time() / 1e6)
+    values, width, height, class_id = meta.get_activation_map()
+    if values:
+        # The peak cell's centre, in fractions of the frame (the area the map covers).
+        ok, x, y, w, h = meta.get_activation_map_area()
+        peak = max(range(len(values)), key=values.__getitem__)
+        text += ", map of class %d %dx%d peak at %.2f,%.2f" % (
+            class_id, width, height, x + (peak % width + 0.5) / width * w,
+            y + (peak // width + 0.5) / height * h)
+    return text
 
 
 def on_buffer(pad, info, state):
@@ -107,6 +120,8 @@ def main():
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--regions", action="store_true",
                         help="four digits per frame, each in a region of interest")
+    parser.add_argument("--activation-map", action="store_true",
+                        help="also attach and print the top class's activation map")
     args = parser.parse_args()
 
     Gst.init(None)
@@ -119,9 +134,10 @@ def main():
 
     pipeline = Gst.parse_launch(
         "appsrc name=src format=time caps=video/x-raw,format=GRAY8,width=%d,height=%d,"
-        "framerate=25/1 ! cnnclassify name=classify top-k=%d %s ! fakesink name=sink" % (
+        "framerate=25/1 ! cnnclassify name=classify top-k=%d %s %s ! fakesink name=sink" % (
             side, side, args.top_k,
-            "inference-region=roi-list" if args.regions else ""))
+            "inference-region=roi-list" if args.regions else "",
+            "activation-map=true" if args.activation_map else ""))
     pipeline.get_by_name("classify").set_property("model", args.model)
     state = {"frame": 0}
     pipeline.get_by_name("sink").get_static_pad("sink").add_probe(

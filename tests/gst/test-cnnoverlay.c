@@ -1,9 +1,11 @@
 /* test-cnnoverlay.c — cnnoverlay draws where it should and nowhere else.
  *
- * A gray frame in every supported format carries a whole-frame classification and one
- * classified region. After cnnoverlay (blending, as with a sink that does not render
- * overlay metas), the pixels of the top-k panel's corner, of the region's outline and of
- * its tag have changed, and every other pixel is exactly what it was. With a downstream
+ * A gray frame in every supported format carries a whole-frame classification with a
+ * class activation map over its lower left part, and one classified region. After
+ * cnnoverlay (blending, as with a sink that does not render overlay metas), the pixels of
+ * the top-k panel's corner, of the region's outline and of its tag have changed, the
+ * heatmap is where the map's one hot cell lies, and every other pixel is exactly what it
+ * was. With a downstream
  * that renders GstVideoOverlayCompositionMeta, the pixels are untouched and the meta
  * carries the drawing instead.
  *
@@ -16,6 +18,8 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include <gst/cnn/gstcnnclassificationmeta.h>
+
+#include "harness-push-pull.h"
 
 static const GstVideoFormat FORMATS[] = {
   GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBx,
@@ -32,6 +36,12 @@ static const GstVideoFormat FORMATS[] = {
 static const GstVideoRectangle BOX = { 200, 120, 80, 60 };
 static const GstVideoRectangle TAG_AREA = { 198, 80, 122, 42 };
 static const GstVideoRectangle PANEL_AREA = { 0, 0, 200, 120 };
+
+/* The map: 4x4 over x 0..160, y 132..240 of the frame (fractions 0, 0.55, 0.5, 0.45),
+ * zero but for cell (row 1, column 2), whose centre is at 100, 172.5; cells are 40 x 27
+ * pixels and bilinear sampling spreads the cell over one cell around its centre. */
+#define MAP_HOT (1 * 4 + 2)
+static const GstVideoRectangle HEAT_SUPPORT = { 60, 145, 80, 55 };
 
 /* A gray frame with a whole-frame result (cat 90%, dog 10%) and region 5 classified as
  * "car 80%". */
@@ -60,6 +70,13 @@ make_frame (GstVideoFormat format, GstVideoInfo * info)
   meta = gst_buffer_add_cnn_classification_meta (buf, "test", 1000);
   gst_cnn_classification_meta_add_entry (meta, 0, "cat", 0.9f);
   gst_cnn_classification_meta_add_entry (meta, 1, "dog", 0.1f);
+  {
+    gfloat map[16] = { 0 };
+
+    map[MAP_HOT] = 3.0f;
+    gst_cnn_classification_meta_set_activation_map (meta, 0, 4, 4, map, 0.0, 0.55, 0.5,
+        0.45);
+  }
   roi = gst_buffer_add_video_region_of_interest_meta (buf, "vehicle", BOX.x, BOX.y, BOX.w,
       BOX.h);
   roi->id = 5;
@@ -115,18 +132,6 @@ changed_pixels (GstBuffer * before, GstBuffer * after, const GstVideoInfo * info
   return changed;
 }
 
-static GstBuffer *
-push_pull (GstHarness * h, GstBuffer * buf, const GstVideoInfo * info)
-{
-  GstBuffer *out;
-
-  gst_harness_set_src_caps (h, gst_video_info_to_caps (info));
-  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
-  out = gst_harness_pull (h);
-  fail_unless (out != NULL);
-  return out;
-}
-
 GST_START_TEST (test_blend_every_format)
 {
   guint f;
@@ -137,11 +142,11 @@ GST_START_TEST (test_blend_every_format)
     GstVideoInfo info;
     GstBuffer *in = make_frame (FORMATS[f], &info), *before, *out;
     gboolean *changed;
-    guint n_panel = 0, n_tag = 0, n_elsewhere = 0;
+    guint n_panel = 0, n_tag = 0, n_heat = 0, n_elsewhere = 0;
     gint x, y, lx = -1, ly = -1;
 
     before = gst_buffer_copy_deep (in);
-    out = push_pull (h, in, &info);
+    out = push_pull (h, &info, in);
     changed = changed_pixels (before, out, &info);
     for (y = 0; y < H; y++)
       for (x = 0; x < W; x++) {
@@ -152,6 +157,8 @@ GST_START_TEST (test_blend_every_format)
           n_panel++;
         else if (inside (&TAG_AREA, x, y, 1))
           n_tag++;
+        else if (inside (&HEAT_SUPPORT, x, y, 1))
+          n_heat++;
         else if (!inside (&BOX, x, y, 1)) {
           n_elsewhere++;
           lx = x;
@@ -162,6 +169,8 @@ GST_START_TEST (test_blend_every_format)
         "e.g. %d,%d", name, n_elsewhere, lx, ly);
     fail_unless (n_panel > 200, "%s: top-k panel not drawn (%u pixels)", name, n_panel);
     fail_unless (n_tag > 100, "%s: region tag not drawn (%u pixels)", name, n_tag);
+    fail_unless (n_heat > 500, "%s: heatmap not drawn (%u pixels)", name, n_heat);
+    fail_unless (changed[172 * W + 100], "%s: the map's hot cell is not drawn", name);
     /* The box outline: its edges change, its inside does not. */
     fail_unless (changed[(BOX.y + BOX.h / 2) * W + BOX.x], "%s: left edge", name);
     fail_unless (changed[(BOX.y + BOX.h / 2) * W + BOX.x + BOX.w - 1], "%s: right edge",
@@ -196,7 +205,7 @@ GST_START_TEST (test_corner_and_draw)
   gint x, y;
 
   before = gst_buffer_copy_deep (in);
-  out = push_pull (h, in, &info);
+  out = push_pull (h, &info, in);
   changed = changed_pixels (before, out, &info);
   for (y = 0; y < H; y++)
     for (x = 0; x < W; x++)
@@ -229,7 +238,7 @@ GST_START_TEST (test_attach_meta)
   gst_harness_add_propose_allocation_meta (h, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE,
       NULL);
   before = gst_buffer_copy_deep (in);
-  out = push_pull (h, in, &info);
+  out = push_pull (h, &info, in);
   {
     GstMapInfo a, b;
 
@@ -242,8 +251,8 @@ GST_START_TEST (test_attach_meta)
   }
   cmeta = gst_buffer_get_video_overlay_composition_meta (out);
   fail_unless (cmeta != NULL);
-  /* The box, its tag and the panel. */
-  fail_unless_equals_int (gst_video_overlay_composition_n_rectangles (cmeta->overlay), 3);
+  /* The heatmap, the box, its tag and the panel. */
+  fail_unless_equals_int (gst_video_overlay_composition_n_rectangles (cmeta->overlay), 4);
   gst_buffer_unref (before);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
@@ -266,7 +275,7 @@ GST_START_TEST (test_nothing_to_draw)
   size = gst_buffer_get_size (in);
   bytes = g_malloc (size);
   gst_buffer_extract (in, 0, bytes, size);
-  out = push_pull (h, in, &info);
+  out = push_pull (h, &info, in);
   fail_unless (gst_buffer_memcmp (out, 0, bytes, size) == 0);
   fail_unless (gst_buffer_get_video_overlay_composition_meta (out) == NULL);
   g_free (bytes);

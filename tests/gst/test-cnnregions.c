@@ -18,6 +18,8 @@
 #include <gst/video/video.h>
 #include <gst/cnn/gstcnnclassificationmeta.h>
 
+#include "harness-push-pull.h"
+
 #define MODEL(name) TEST_MODELS_DIR G_DIR_SEPARATOR_S name
 
 static const GstVideoFormat FORMATS[] = {
@@ -157,18 +159,6 @@ harness_child (GstHarness * h)
 
   fail_unless (e != NULL);
   return e;
-}
-
-static GstBuffer *
-push_pull (GstHarness * h, const GstVideoInfo * info, GstBuffer * buf)
-{
-  GstBuffer *out;
-
-  gst_harness_set_src_caps (h, gst_video_info_to_caps (info));
-  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
-  out = gst_harness_pull (h);
-  fail_unless (out != NULL);
-  return out;
 }
 
 /* The region's param @name says @label, with the fields every result has. */
