@@ -1,11 +1,13 @@
 /* run.c — `cnn run`: one inference on .npy inputs, outputs written as .npy files. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "args.h"
 #include "format.h"
 #include "model.h"
 #include "npy.h"
+#include "png.h"
 
 /* The -i files, read between load and prepare because they give the input shapes. */
 typedef struct run_inputs {
@@ -54,10 +56,13 @@ run_read_inputs (const tool_args *args, cnn_model *model, void *data)
   return EXIT_SUCCESS;
 }
 
-/* --cam CLASS FILE: the class's activation map after the run, as a [H, W] float32 .npy. */
+/* --cam CLASS FILE: the class's activation map after the run, as a [H, W] float32 .npy,
+ * or, for FILE.png, drawn over input 0. */
 static int
-write_cam (const tool_args *args, const cnn_model *model)
+write_cam (const tool_args *args, const cnn_model *model, const run_inputs *in)
 {
+  size_t len = strlen (args->cam_output);
+  bool png = len > 4 && strcmp (args->cam_output + len - 4, ".png") == 0;
   cnn_error err;
   int height, width, status = EXIT_SUCCESS;
   float *map;
@@ -68,8 +73,18 @@ write_cam (const tool_args *args, const cnn_model *model)
   if (map == NULL)
     return tool_fail ("out of memory");
   int64_t dims[2] = { height, width };
-  if (cnn_model_cam (model, args->cam_class, map, &err) != CNN_STATUS_OK
-      || cnn_npy_write (args->cam_output, CNN_DTYPE_FLOAT32, 2, dims, map, &err)
+  const cnn_npy *image = &in->npys[0];
+  if (cnn_model_cam (model, args->cam_class, map, &err) != CNN_STATUS_OK)
+    status = tool_fail ("%s", err.message);
+  else if (png && (image->dtype != CNN_DTYPE_FLOAT32 || image->rank != 4
+          || image->dims[0] != 1))
+    status = tool_fail ("%s: a picture needs input 0 to be one float32 [1, C, H, W] image",
+        args->cam_output);
+  else if (png && cnn_png_write_cam (args->cam_output, image->data, (int) image->dims[1],
+          (int) image->dims[2], (int) image->dims[3], map, height, width, &err)
+      != CNN_STATUS_OK)
+    status = tool_fail ("%s", err.message);
+  else if (!png && cnn_npy_write (args->cam_output, CNN_DTYPE_FLOAT32, 2, dims, map, &err)
       != CNN_STATUS_OK)
     status = tool_fail ("%s", err.message);
   free (map);
@@ -96,7 +111,7 @@ run_main (const tool_args *args)
     goto done;
   }
   if (args->cam_output != NULL) {
-    status = write_cam (args, model);
+    status = write_cam (args, model, &in);
     if (status != EXIT_SUCCESS)
       goto done;
   }
@@ -135,7 +150,8 @@ const tool_command tool_run_command = {
   "  -i, --input FILE   input tensor (.npy: float32 <f4, int64 <i8, int32 <i4, bool |b1)\n"
   "  -o, --output FILE  where to write an output tensor (.npy)\n"
   "  --cam CLASS FILE   also write the class activation map of CLASS (an output index) as a\n"
-  "                     [H, W] float32 .npy: for models that end in a feature map, a global\n"
+  "                     [H, W] float32 .npy, or for FILE.png as a heatmap over input 0\n"
+  "                     (shown in gray): for models that end in a feature map, a global\n"
   "                     average pool and a dense layer; cell (y, x) covers input rows\n"
   "                     [y*Hin/H, (y+1)*Hin/H) and the columns likewise\n"
   TOOL_HELP_THREADS,
