@@ -37,6 +37,41 @@ is_spatial_mean (const cnn_graph *g, const cnn_node *n)
   return n_axes == 2 && ((axes[0] == 2 || axes[0] == -2) && (axes[1] == 3 || axes[1] == -1));
 }
 
+/* Through the reshapes that may follow a pool, to the pool. */
+static const cnn_node *
+pool_before (const cnn_graph *g, const cnn_node *n)
+{
+  while (n != NULL && (n->op == CNN_OP_FLATTEN || n->op == CNN_OP_RESHAPE
+          || n->op == CNN_OP_SQUEEZE))
+    n = producer_of (g, n->inputs[0]);
+  return n != NULL && is_spatial_mean (g, n) ? n : NULL;
+}
+
+/* All-convolutional classifiers (SqueezeNet): the pooled map's channels are the classes,
+ * and the map of class c is channel c itself (w is the identity). @n produces the output
+ * (after an optional Softmax). */
+static bool
+find_pooled_classes (cnn_cam *cam, cnn_graph *g, const cnn_node *n)
+{
+  const cnn_node *pool = pool_before (g, n);
+  const cnn_value *feature;
+
+  if (pool == NULL)
+    return false;
+  feature = cnn_node_input (g, pool, 0);
+  if (feature->dtype != CNN_DTYPE_FLOAT32 || feature->dims[0] != 1
+      || feature->producer < 0 || feature->blob != NULL)
+    return false;
+  cam->channels = cam->classes = feature->dims[1];
+  cam->height = feature->dims[2];
+  cam->width = feature->dims[3];
+  cam->alpha = 1.0f;
+  cam->feature = pool->inputs[0];
+  cam->found = true;
+  g->values[cam->feature].keep = true;
+  return true;
+}
+
 static void
 not_found (cnn_cam *cam, const cnn_graph *g, const char *fmt, const char *what,
     const cnn_node *n)
@@ -54,7 +89,6 @@ cnn_cam_find (cnn_cam *cam, cnn_graph *g)
 {
   const cnn_node *n, *dense, *pool;
   const cnn_value *w, *feature, *out;
-  int x;
 
   for (int v = 0; v < g->n_values; v++)
     g->values[v].keep = false;
@@ -69,6 +103,8 @@ cnn_cam_find (cnn_cam *cam, cnn_graph *g)
   n = producer_of (g, g->outputs[0]);
   if (n != NULL && (n->op == CNN_OP_SOFTMAX || n->op == CNN_OP_LOG_SOFTMAX))
     n = producer_of (g, n->inputs[0]);
+  if (find_pooled_classes (cam, g, n))
+    return;
   if (n == NULL || (n->op != CNN_OP_GEMM && n->op != CNN_OP_MATMUL) || n->fused_sum >= 0) {
     not_found (cam, g, "output '%s' does not come from a Gemm or MatMul%s%s", out->name,
         NULL);
@@ -83,16 +119,11 @@ cnn_cam_find (cnn_cam *cam, cnn_graph *g)
   }
 
   /* Through the reshapes between the pool and the dense layer. */
-  x = dense->inputs[0];
-  n = producer_of (g, x);
-  while (n != NULL && (n->op == CNN_OP_FLATTEN || n->op == CNN_OP_RESHAPE
-          || n->op == CNN_OP_SQUEEZE))
-    n = producer_of (g, n->inputs[0]);
-  if (n == NULL || !is_spatial_mean (g, n)) {
+  pool = pool_before (g, producer_of (g, dense->inputs[0]));
+  if (pool == NULL) {
     not_found (cam, g, "%sthe input of '%s' (%s) is not a global average pool", "", dense);
     return;
   }
-  pool = n;
   feature = cnn_node_input (g, pool, 0);
   if (feature->dtype != CNN_DTYPE_FLOAT32 || feature->dims[0] != 1
       || feature->producer < 0 || feature->blob != NULL) {
@@ -165,9 +196,15 @@ cnn_model_cam (const cnn_model *model, int class_index, float *map, cnn_error *e
         model->g->source, class_index, (long long) cam->classes - 1);
 
   const float *a = model->g->values[cam->feature].ptr;
+  const int64_t plane = cam->height * cam->width;
+
+  if (cam->weights < 0) {       /* the classes are the feature map's channels */
+    for (int64_t i = 0; i < plane; i++)
+      map[i] = a[class_index * plane + i];
+    return CNN_STATUS_OK;
+  }
   const float *w = (const float *) model->g->values[cam->weights].blob->data
       + (int64_t) class_index * cam->row_stride;
-  const int64_t plane = cam->height * cam->width;
 
   for (int64_t i = 0; i < plane; i++)
     map[i] = 0.0f;

@@ -4,6 +4,9 @@
  *     A [1, K, H, W] → GlobalAveragePool (or ReduceMean over H, W) → Flatten / Reshape /
  *     Squeeze → Gemm or MatMul with constant weights → (Softmax / LogSoftmax) → output 0
  *
+ * or, in all-convolutional classifiers (SqueezeNet), A [1, classes, H, W] → the pool →
+ * output (w is then the identity).
+ *
  * The score of class c is alpha · Σ_k w[c, k] · mean(A_k) + b[c], so the map
  * M_c(y, x) = alpha · Σ_k w[c, k] · A_k(y, x) shows where in the picture the class's
  * evidence is, and its mean is the score minus the bias. Prepare finds the pattern
@@ -17,7 +20,7 @@
 typedef struct cnn_cam {
   bool found;
   int feature;                  /* value id of A */
-  int weights;                  /* value id of the constant weights */
+  int weights;                  /* value id of the constant weights; -1: identity */
   int64_t row_stride, col_stride;       /* w[c, k] = weights[c · row_stride + k · col_stride] */
   float alpha;
   int64_t channels, height, width, classes;

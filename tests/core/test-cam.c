@@ -8,6 +8,7 @@
  *     frame, which is scaled to the model's 28×28 input; for the correctly classified ones
  *     the peak of the predicted class's 7×7 map must fall inside the digit's box for at
  *     least 90% (the figure is printed);
+ *   - an all-convolutional classifier (SqueezeNet): the map is the pooled channel;
  *   - models without the pattern, calls before prepare and bad classes are refused with a
  *     message.
  *
@@ -122,6 +123,43 @@ test_no_pattern (const char *models_dir)
   printf ("no pattern: %s\n", err.message);
   cnn_model_destroy (model);
   CHECK (cnn_model_cam_info (NULL, NULL, NULL, &err) == CNN_STATUS_INVALID_ARGUMENT, "NULL");
+}
+
+/* An all-convolutional classifier (SqueezeNet: conv → pool → flatten): the map of class c
+ * is the pooled map's channel c, so its mean is the output c. */
+static void
+test_squeezenet (const char *models_dir)
+{
+  char path[4096];
+  cnn_model *model;
+  cnn_tensor_info info;
+  cnn_error err;
+  unsigned seed = 3;
+  int h, w;
+
+  snprintf (path, sizeof path, "%s/../networks/squeezenet1_1_w05.onnx", models_dir);
+  CHECK (cnn_model_load_file (path, NULL, &model, &err) == CNN_STATUS_OK, "%s", err.message);
+  CHECK (cnn_model_prepare (model, &err) == CNN_STATUS_OK, "%s", err.message);
+  CHECK (cnn_model_cam_info (model, &h, &w, &err) == CNN_STATUS_OK, "%s", err.message);
+  cnn_model_input_info (model, 0, &info);
+  size_t n_in = (size_t) (info.dims[1] * info.dims[2] * info.dims[3]);
+  float *x = malloc (sizeof (float) * n_in), out[10], *map = malloc (sizeof (float) * h * w);
+  for (size_t i = 0; i < n_in; i++)
+    x[i] = noise (&seed);
+  CHECK (cnn_model_run (model, (const void *[]) { x }, (void *[]) { out }, &err)
+      == CNN_STATUS_OK, "%s", err.message);
+  for (int c = 0; c < 10; c++) {
+    double s = 0.0;
+
+    CHECK (cnn_model_cam (model, c, map, &err) == CNN_STATUS_OK, "%s", err.message);
+    for (int i = 0; i < h * w; i++)
+      s += map[i];
+    CHECK (fabs (s / (h * w) - out[c]) < 1e-4 * fmax (1.0, fabs (out[c])),
+        "class %d: map mean %f, output %f", c, s / (h * w), out[c]);
+  }
+  free (x);
+  free (map);
+  cnn_model_destroy (model);
 }
 
 typedef struct {
@@ -277,6 +315,7 @@ main (int argc, char **argv)
   }
   test_builder_exact ();
   test_no_pattern (argv[2]);
+  test_squeezenet (argv[2]);
   test_digits (argv[1]);
   if (failures)
     printf ("%d failures\n", failures);

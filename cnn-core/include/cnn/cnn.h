@@ -163,7 +163,8 @@ CNN_API uint64_t cnn_model_arena_bytes (const cnn_model *model);
 CNN_API void cnn_model_set_profiling (cnn_model *model, bool enabled);
 
 /* Class activation maps, for classifiers that end in a feature map A [1, K, H, W] → global
- * average pool → dense layer (Gemm/MatMul, then optionally Softmax): the map of class c is
+ * average pool → dense layer (Gemm/MatMul, then optionally Softmax), or in A with one
+ * channel per class → the pool (SqueezeNet; w is then the identity): the map of class c is
  * M_c(y, x) = Σ_k w[c, k] · A_k(y, x), whose mean is the class's score minus its bias; it
  * shows where the class's evidence lies. Prepare finds the pattern and keeps A intact
  * through the run. Cell (y, x) covers input rows [y·Hin/H, (y+1)·Hin/H) and the columns
