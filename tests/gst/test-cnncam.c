@@ -207,8 +207,12 @@ GST_START_TEST (test_no_pattern_warns)
 
   gst_element_set_bus (h->element, bus);
   for (k = 0; k < 3; k++) {
+    GstBuffer *in;
+
     gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 32, 32);
-    out = push_pull (h, &info, gst_buffer_new_allocate (NULL, info.size, NULL));
+    in = gst_buffer_new_allocate (NULL, info.size, NULL);
+    gst_buffer_memset (in, 0, 60 * k, info.size);
+    out = push_pull (h, &info, in);
     fail_unless (gst_buffer_get_cnn_classification_meta (out) != NULL);
     fail_unless (gst_cnn_classification_meta_get_activation_map
         (gst_buffer_get_cnn_classification_meta (out), NULL, NULL, NULL, NULL) == NULL);
