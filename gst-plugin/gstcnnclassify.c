@@ -33,7 +33,9 @@
 
 #include <cnn/cnn.h>
 
+#include "gstcnncam.h"
 #include "gstcnnmodelio.h"
+#include "gstcnnregions.h"
 #include "gstcnnresults.h"
 #include "gstcnnsettings.h"
 #include "gstcnnswap.h"
@@ -63,6 +65,7 @@ GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
 #define DEFAULT_PROP_ASYNC_INFERENCE FALSE
 #define DEFAULT_PROP_INFERENCE_INTERVAL 1
 #define DEFAULT_PROP_SMOOTHING 0.0
+#define DEFAULT_PROP_ACTIVATION_MAP FALSE
 
 enum
 {
@@ -87,6 +90,9 @@ enum
   PROP_ASYNC_INFERENCE,
   PROP_INFERENCE_INTERVAL,
   PROP_SMOOTHING,
+  PROP_ACTIVATION_MAP,
+  /* Last: GST_CNN_REGION_N_PROPERTIES of them, handled by gstcnnregions.c. */
+  PROP_REGIONS_FIRST,
 };
 
 struct _GstCnnClassify
@@ -102,6 +108,7 @@ struct _GstCnnClassify
   gchar *mean_str, *std_str, *range_str;        /* canonical strings, NULL = not set */
   gint threads;
   gboolean post_messages;
+  gboolean activation_map;
   gboolean preprocess_dirty;    /* a preprocessing property changed since configure */
   gchar *model_name;            /* read-only property, set in start() */
   gchar *input_size;            /* "WxH" for dynamic models, NULL = metadata or default */
@@ -110,6 +117,7 @@ struct _GstCnnClassify
   gboolean async_inference;
   guint interval;
   gdouble smoothing;
+  GstCnnRegionSettings region_settings;
 
   /* Model state: built in start(), used by the streaming thread, freed in stop(). */
   cnn_model *model;
@@ -127,6 +135,8 @@ struct _GstCnnClassify
   gboolean reset_smoothing;     /* start the average afresh with the next classification */
   GstCnnTiming timing;          /* latency and QoS, under the object lock */
   GstCnnSwap *swap;             /* model hot-swap: a model set in PAUSED/PLAYING loads here */
+  GstCnnRegions regions;        /* inference-region=roi-list */
+  GstCnnCam cam;                /* activation-map=true */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -260,8 +270,13 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id, const GValue * v
     case PROP_SMOOTHING:
       self->smoothing = g_value_get_double (value);
       break;
+    case PROP_ACTIVATION_MAP:
+      self->activation_map = g_value_get_boolean (value);
+      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_cnn_region_settings_set_property (&self->region_settings, object,
+              PROP_REGIONS_FIRST, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -329,6 +344,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_OUTPUT_NAME:
       g_value_set_string (value, self->output_name);
       break;
+    case PROP_ACTIVATION_MAP:
+      g_value_set_boolean (value, self->activation_map);
+      break;
     case PROP_MODEL_NAME:
       g_value_set_string (value, self->model_name);
       break;
@@ -342,7 +360,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_double (value, self->smoothing);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_cnn_region_settings_get_property (&self->region_settings,
+              PROP_REGIONS_FIRST, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -358,6 +378,8 @@ free_model_state (GstCnnClassify * self)
   gst_cnn_model_io_clear (&self->io);
   gst_cnn_results_clear (&self->results);
   gst_cnn_preprocess_clear (&self->pre);
+  gst_cnn_regions_clear (&self->regions);
+  gst_cnn_cam_clear (&self->cam);
   gst_cnn_settings_init (&self->metadata);
 }
 
@@ -376,6 +398,7 @@ gst_cnn_classify_finalize (GObject * object)
   g_free (self->model_name);
   g_free (self->input_size);
   g_free (self->output_name);
+  gst_cnn_region_settings_clear (&self->region_settings);
 
   G_OBJECT_CLASS (gst_cnn_classify_parent_class)->finalize (object);
 }
@@ -492,7 +515,8 @@ gst_cnn_classify_start (GstBaseTransform * trans)
 
   if (!gst_cnn_results_init (&self->results, n_classes, labels) ||
       !gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
-          self->io.width)) {
+          self->io.width) || !gst_cnn_regions_init (&self->regions, self->io.channels,
+          self->io.height, self->io.width) || !gst_cnn_cam_init (&self->cam, self->model)) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
         ("Out of memory for model \"%s\".", model_path), (NULL));
     goto done;
@@ -574,9 +598,14 @@ configure_for_frame (GstCnnClassify * self, const GstVideoInfo * in_info, gboole
       if (!gst_cnn_model_io_set_width (&self->io, GST_ELEMENT (self), self->model,
               self->model_source, width))
         return FALSE;
+      /* What is sized for the input: preprocessing (frame and regions) and the map. */
       gst_cnn_preprocess_clear (&self->pre);
+      gst_cnn_regions_clear (&self->regions);
+      gst_cnn_cam_clear (&self->cam);
       if (!gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
-              self->io.width)) {
+              self->io.width) || !gst_cnn_regions_init (&self->regions, self->io.channels,
+              self->io.height, self->io.width) || !gst_cnn_cam_init (&self->cam,
+              self->model)) {
         GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Out of memory."), (NULL));
         return FALSE;
       }
@@ -662,10 +691,14 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   guint n;
   gboolean post_messages;
   gchar *model_name;
+  GstCnnRegionSettings regions;
+  GstCnnClassificationMeta *meta;
+  gboolean activation_map;
   cnn_error err;
   cnn_status status;
   gint64 t_pre, t0, t1;
   GstClockTime inference_time, pts = GST_BUFFER_PTS (buf);
+  GstFlowReturn ret = GST_FLOW_OK;
 
   /* Settings to locals; the network runs without the lock. */
   GST_OBJECT_LOCK (self);
@@ -675,12 +708,16 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   job.threads = self->threads;
   job.output = gst_cnn_settings_resolve_output (&self->settings, &self->metadata);
   post_messages = self->post_messages;
+  activation_map = self->activation_map;
   reconfigure = self->preprocess_dirty;
   if (reconfigure) {
     gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
     self->preprocess_dirty = FALSE;
   }
   model_name = g_strdup (self->model_name);
+  gst_cnn_region_settings_copy (&regions, &self->region_settings);
+  if (regions.inference_region == GST_CNN_INFERENCE_REGION_ROI_LIST)
+    gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
   GST_OBJECT_UNLOCK (self);
   job.reset_smoothing = self->reset_smoothing;
   self->reset_smoothing = FALSE;
@@ -689,8 +726,24 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     gst_cnn_model_io_adjust_params (&self->io, &params);
   if (reconfigure && !gst_cnn_preprocess_configure (&self->pre, &filter->in_info, &params)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("preprocessing setup failed"));
-    g_free (model_name);
-    return GST_FLOW_NOT_NEGOTIATED;
+    ret = GST_FLOW_NOT_NEGOTIATED;
+    goto done;
+  }
+
+  if (regions.inference_region == GST_CNN_INFERENCE_REGION_ROI_LIST) {
+    /* Regions are classified here, on the streaming thread: an async worker finishes
+     * its run first, as it is the model's other user. */
+    GstCnnRegionJob region_job = { GST_BASE_TRANSFORM (self), self->model,
+      self->model_source, &self->io, res, job.output, job.top_k, job.threshold,
+      post_messages, model_name, &params, &regions, activation_map ? &self->cam : NULL
+    };
+
+    if (self->worker != NULL)
+      gst_cnn_worker_drain (self->worker);
+    gst_cnn_model_io_adjust_params (&self->io, &params);
+    apply_threads (self, job.threads);
+    ret = gst_cnn_regions_classify (&self->regions, &region_job, frame, buf);
+    goto done;
   }
 
   if (self->worker != NULL) {
@@ -702,8 +755,7 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     if (gst_cnn_worker_submit (self->worker, &job))
       GST_LOG_OBJECT (self, "worker busy: %" GST_TIME_FORMAT " replaces the waiting frame",
           GST_TIME_ARGS (pts));
-    g_free (model_name);
-    return GST_FLOW_OK;
+    goto done;
   }
 
   apply_threads (self, job.threads);
@@ -720,8 +772,8 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
         ("Inference with model \"%s\" failed (%s).", self->model_source,
             cnn_status_string (status)), ("%s", err.message));
-    g_free (model_name);
-    return GST_FLOW_ERROR;
+    ret = GST_FLOW_ERROR;
+    goto done;
   }
   inference_time = (GstClockTime) (t1 - t0) * GST_USECOND;
   GST_OBJECT_LOCK (self);
@@ -733,7 +785,11 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
 
   n = gst_cnn_results_select_smoothed (res, job.output, job.top_k, job.threshold,
       job.smoothing);
-  gst_cnn_results_attach (res, buf, pts, 0, model_name, inference_time);
+  meta = gst_cnn_results_attach (res, buf, pts, 0, model_name, inference_time, -1);
+  if (activation_map)
+    gst_cnn_cam_attach (&self->cam, GST_ELEMENT (self), self->model, self->model_source,
+        &self->pre, GST_VIDEO_INFO_WIDTH (&filter->in_info),
+        GST_VIDEO_INFO_HEIGHT (&filter->in_info), meta);
 
   GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %s (%.3f), preprocessing %"
       G_GINT64_FORMAT " us, inference %" G_GINT64_FORMAT " us",
@@ -743,8 +799,10 @@ classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
   if (post_messages)
     gst_cnn_results_post (res, GST_BASE_TRANSFORM (self), buf, pts, 0, model_name,
         inference_time);
+done:
+  gst_cnn_region_settings_clear (&regions);
   g_free (model_name);
-  return GST_FLOW_OK;
+  return ret;
 }
 
 #define SWAP(a, b) G_STMT_START { __typeof__ (a) _t = (a); (a) = (b); (b) = _t; } G_STMT_END
@@ -787,6 +845,8 @@ swap_in_model (GstCnnClassify * self)
   SWAP (self->results, loaded->results);
   SWAP (self->tried_threads, loaded->tried_threads);
   SWAP (self->pre, loaded->pre);
+  SWAP (self->regions, loaded->regions);
+  SWAP (self->cam, loaded->cam);
   self->reset_smoothing = TRUE;
 
   GST_OBJECT_LOCK (self);
@@ -1042,6 +1102,13 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
       g_param_spec_string ("model-name", "Model name",
           "Name of the loaded model (cnn.model_name metadata, else the file name)",
           NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_ACTIVATION_MAP,
+      g_param_spec_boolean ("activation-map", "Activation map",
+          "Attach the top class's class activation map (where in the picture its evidence "
+          "lies) to the meta; needs a model that ends in a feature map, a global average "
+          "pool and a dense layer", DEFAULT_PROP_ACTIVATION_MAP,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  gst_cnn_region_settings_install_properties (gobject_class, PROP_REGIONS_FIRST);
 
   gst_element_class_set_static_metadata (element_class,
       "CNN image classifier", "Filter/Analyzer/Video",
@@ -1063,6 +1130,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_COLOR_ORDER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_RESIZE_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_OUTPUT_ACTIVATION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CNN_INFERENCE_REGION, 0);
 }
 
 static void
@@ -1078,6 +1146,7 @@ gst_cnn_classify_init (GstCnnClassify * self)
   self->interval = DEFAULT_PROP_INFERENCE_INTERVAL;
   self->smoothing = DEFAULT_PROP_SMOOTHING;
   self->swap = gst_cnn_swap_new ();
+  gst_cnn_region_settings_init (&self->region_settings);
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* GstVideoFilter turns QoS on, and GstBaseTransform would then drop late frames: here

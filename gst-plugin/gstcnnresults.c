@@ -180,19 +180,43 @@ gst_cnn_results_copy_selection (GstCnnResults * dst, const GstCnnResults * src)
 /* ------------------------------------------------------------------------------------ */
 /* Reporting */
 
-void
+gboolean
+gst_cnn_results_run (GstCnnResults * res, GstElement * element, GstCnnModelIO * io,
+    cnn_model * model, const gchar * source, const gfloat * input,
+    GstClockTime * inference_time)
+{
+  cnn_error err;
+  cnn_status status;
+  gint64 t0, t1;
+
+  t0 = g_get_monotonic_time ();
+  status = gst_cnn_model_io_run (io, model, input, res->scores, &err);
+  t1 = g_get_monotonic_time ();
+  if (status != CNN_STATUS_OK) {
+    GST_ELEMENT_ERROR (element, LIBRARY, FAILED,
+        ("Inference with model \"%s\" failed (%s).", source, cnn_status_string (status)),
+        ("%s", err.message));
+    return FALSE;
+  }
+  *inference_time = (GstClockTime) (t1 - t0) * GST_USECOND;
+  return TRUE;
+}
+
+GstCnnClassificationMeta *
 gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
     GstClockTime source_pts, GstClockTime age, const gchar * model_name,
-    GstClockTime inference_time)
+    GstClockTime inference_time, gint roi_id)
 {
   GstCnnClassificationMeta *meta;
   guint i;
 
-  meta = gst_buffer_add_cnn_classification_meta (buf, model_name, inference_time);
+  meta = gst_buffer_add_cnn_classification_meta_full (buf, model_name, inference_time,
+      roi_id);
   gst_cnn_classification_meta_set_source (meta, source_pts, age);
   for (i = 0; i < res->n_top; i++)
     gst_cnn_classification_meta_add_entry (meta, (gint) res->top[i],
         res->labels[res->top[i]], res->probs[res->top[i]]);
+  return meta;
 }
 
 static void
@@ -211,26 +235,10 @@ append_to_array (GValue * array, GType type, gconstpointer data)
 }
 
 void
-gst_cnn_results_post (const GstCnnResults * res, GstBaseTransform * trans,
-    GstBuffer * buf, GstClockTime source_pts, GstClockTime age, const gchar * model_name,
-    GstClockTime inference_time)
+gst_cnn_results_set_fields (const GstCnnResults * res, GstStructure * s)
 {
-  GstClockTime pts = buf ? GST_BUFFER_PTS (buf) : source_pts;
-  GstStructure *s;
   GValue ids = G_VALUE_INIT, labels = G_VALUE_INIT, confidences = G_VALUE_INIT;
   guint i;
-
-  s = gst_structure_new ("cnnclassify",
-      "timestamp", G_TYPE_UINT64, pts,
-      "stream-time", G_TYPE_UINT64,
-      gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, pts),
-      "running-time", G_TYPE_UINT64,
-      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
-      "duration", G_TYPE_UINT64, buf ? GST_BUFFER_DURATION (buf) : GST_CLOCK_TIME_NONE,
-      "source-timestamp", G_TYPE_UINT64, source_pts,
-      "age", G_TYPE_UINT64, age,
-      "model-name", G_TYPE_STRING, model_name,
-      "inference-time", G_TYPE_UINT64, inference_time, NULL);
 
   if (res->n_top > 0) {
     guint best = res->top[0];
@@ -254,6 +262,37 @@ gst_cnn_results_post (const GstCnnResults * res, GstBaseTransform * trans,
   gst_structure_take_value (s, "class-ids", &ids);
   gst_structure_take_value (s, "labels", &labels);
   gst_structure_take_value (s, "confidences", &confidences);
+}
+
+GstStructure *
+gst_cnn_results_message_new (GstBaseTransform * trans, GstBuffer * buf,
+    GstClockTime source_pts, GstClockTime age, const gchar * model_name,
+    GstClockTime inference_time)
+{
+  GstClockTime pts = buf ? GST_BUFFER_PTS (buf) : source_pts;
+
+  return gst_structure_new ("cnnclassify",
+      "timestamp", G_TYPE_UINT64, pts,
+      "stream-time", G_TYPE_UINT64,
+      gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, pts),
+      "running-time", G_TYPE_UINT64,
+      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
+      "duration", G_TYPE_UINT64, buf ? GST_BUFFER_DURATION (buf) : GST_CLOCK_TIME_NONE,
+      "source-timestamp", G_TYPE_UINT64, source_pts,
+      "age", G_TYPE_UINT64, age,
+      "model-name", G_TYPE_STRING, model_name,
+      "inference-time", G_TYPE_UINT64, inference_time, NULL);
+}
+
+void
+gst_cnn_results_post (const GstCnnResults * res, GstBaseTransform * trans,
+    GstBuffer * buf, GstClockTime source_pts, GstClockTime age, const gchar * model_name,
+    GstClockTime inference_time)
+{
+  GstStructure *s = gst_cnn_results_message_new (trans, buf, source_pts, age, model_name,
+      inference_time);
+
+  gst_cnn_results_set_fields (res, s);
 
   gst_element_post_message (GST_ELEMENT (trans),
       gst_message_new_element (GST_OBJECT (trans), s));

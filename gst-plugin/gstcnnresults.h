@@ -20,6 +20,10 @@
 
 #include <gst/base/gstbasetransform.h>
 
+#include <cnn/cnn.h>
+
+#include "gstcnnclassificationmeta.h"
+#include "gstcnnmodelio.h"
 #include "gstcnnsettings.h"
 
 G_BEGIN_DECLS
@@ -61,10 +65,29 @@ void gst_cnn_results_reset_smoothing (GstCnnResults * res);
  * made by gst_cnn_results_init() for the same number of classes with NULL labels. */
 void gst_cnn_results_copy_selection (GstCnnResults * dst, const GstCnnResults * src);
 
-/* The selected classes as a GstCnnClassificationMeta on @buf, computed from the frame
- * with PTS @source_pts that is @age older than @buf (@buf's own PTS and 0 when the result
- * is @buf's). */
-void gst_cnn_results_attach (const GstCnnResults * res, GstBuffer * buf,
+/* Runs @model on @input (a preprocessed NCHW tensor fed through @io) into the scores;
+ * *@inference_time is the network's wall-clock time. FALSE after an element error on
+ * @element naming @source. */
+gboolean gst_cnn_results_run (GstCnnResults * res, GstElement * element, GstCnnModelIO * io,
+    cnn_model * model, const gchar * source, const gfloat * input,
+    GstClockTime * inference_time);
+
+/* The selected classes as a GstCnnClassificationMeta on @buf for the region of interest
+ * @roi_id (-1: the whole frame), computed from the frame with PTS @source_pts that is
+ * @age older than @buf (@buf's own PTS and 0 when the result is @buf's). Returns the
+ * meta. */
+GstCnnClassificationMeta *gst_cnn_results_attach (const GstCnnResults * res,
+    GstBuffer * buf, GstClockTime source_pts, GstClockTime age, const gchar * model_name,
+    GstClockTime inference_time, gint roi_id);
+
+/* The selected classes as fields of @s: class-id, label, confidence (the best, if any)
+ * and the arrays class-ids, labels, confidences (best first). */
+void gst_cnn_results_set_fields (const GstCnnResults * res, GstStructure * s);
+
+/* A `cnnclassify` message structure with @buf's timestamps in @trans's segment (@buf may
+ * be NULL: then the source frame's), @source_pts and @age as in the meta, the model name
+ * and the inference time, and no results yet. */
+GstStructure *gst_cnn_results_message_new (GstBaseTransform * trans, GstBuffer * buf,
     GstClockTime source_pts, GstClockTime age, const gchar * model_name,
     GstClockTime inference_time);
 

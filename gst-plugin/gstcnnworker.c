@@ -340,7 +340,7 @@ gst_cnn_worker_deliver (GstCnnWorker * w, GstBaseTransform * trans, GstBuffer * 
       GST_TIME_ARGS (age), GST_TIME_ARGS (r->inference_time));
   if (buf != NULL)
     gst_cnn_results_attach (&r->results, buf, r->job.pts, age, model_name,
-        r->inference_time);
+        r->inference_time, -1);
   if (post_messages)
     gst_cnn_results_post (&r->results, trans, buf, r->job.pts, age, model_name,
         r->inference_time);

@@ -7,11 +7,15 @@
 #include <gst/gst.h>
 
 #include "gstcnnclassify.h"
+#include "gstcnnoverlay.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return GST_ELEMENT_REGISTER (cnnclassify, plugin);
+  gboolean ok = GST_ELEMENT_REGISTER (cnnclassify, plugin);
+
+  ok &= GST_ELEMENT_REGISTER (cnnoverlay, plugin);
+  return ok;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, cnn,

@@ -158,14 +158,36 @@ gboolean
 gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
     const GstCnnPreprocessParams * params)
 {
+  return gst_cnn_preprocess_configure_rect (pre, info, params, NULL);
+}
+
+gboolean
+gst_cnn_preprocess_configure_rect (GstCnnPreprocess * pre, const GstVideoInfo * info,
+    const GstCnnPreprocessParams * params, const GstVideoRectangle * rect)
+{
   const gint W = pre->width, H = pre->height;
-  gint in_w = GST_VIDEO_INFO_WIDTH (info), in_h = GST_VIDEO_INFO_HEIGHT (info);
-  gdouble disp_w, src_x0 = 0, src_y0 = 0, src_w = in_w, src_h = in_h;
+  gint frame_w = GST_VIDEO_INFO_WIDTH (info), frame_h = GST_VIDEO_INFO_HEIGHT (info);
+  gint rect_x = 0, rect_y = 0, in_w = frame_w, in_h = frame_h;
+  gdouble disp_w, src_x0, src_y0, src_w, src_h;
   gint n_tables, t, c;
 
   pre->configured = FALSE;
-  if (pre->storage == NULL || in_w <= 0 || in_h <= 0)
+  if (pre->storage == NULL || frame_w <= 0 || frame_h <= 0)
     return FALSE;
+  if (rect != NULL) {
+    /* Inside the frame and not empty; gint arithmetic cannot overflow after these. */
+    if (rect->x < 0 || rect->y < 0 || rect->w <= 0 || rect->h <= 0 ||
+        rect->x > frame_w - rect->w || rect->y > frame_h - rect->h)
+      return FALSE;
+    rect_x = rect->x;
+    rect_y = rect->y;
+    in_w = rect->w;
+    in_h = rect->h;
+  }
+  src_x0 = 0;
+  src_y0 = 0;
+  src_w = in_w;
+  src_h = in_h;
 
   switch (GST_VIDEO_INFO_FORMAT (info)) {
     case GST_VIDEO_FORMAT_RGB:
@@ -234,8 +256,8 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
   }
 
   pre->params = *params;
-  pre->src_x0 = src_x0;
-  pre->src_y0 = src_y0;
+  pre->src_x0 = rect_x + src_x0;
+  pre->src_y0 = rect_y + src_y0;
   pre->src_w = src_w;
   pre->src_h = src_h;
 
@@ -243,11 +265,11 @@ gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
   for (t = 0; t < n_tables; t++) {
     gint comp = t == 0 ? 0 : 1;
 
-    build_axis (&pre->cols[t], pre->dst_x0, pre->dst_x1 - pre->dst_x0, src_x0, src_w,
+    build_axis (&pre->cols[t], pre->dst_x0, pre->dst_x1 - pre->dst_x0, pre->src_x0, src_w,
         GST_VIDEO_INFO_COMP_WIDTH (info, comp),
         GST_VIDEO_FORMAT_INFO_W_SUB (info->finfo, comp),
         GST_VIDEO_INFO_COMP_PSTRIDE (info, comp));
-    build_axis (&pre->rows[t], pre->dst_y0, pre->dst_y1 - pre->dst_y0, src_y0, src_h,
+    build_axis (&pre->rows[t], pre->dst_y0, pre->dst_y1 - pre->dst_y0, pre->src_y0, src_h,
         GST_VIDEO_INFO_COMP_HEIGHT (info, comp),
         GST_VIDEO_FORMAT_INFO_H_SUB (info->finfo, comp), 1);
   }

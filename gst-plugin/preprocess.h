@@ -99,7 +99,7 @@ typedef struct
 
   /* What the tables were built from, for the reference path. */
   GstCnnPreprocessParams params;
-  gdouble src_x0, src_y0, src_w, src_h;  /* sampled source rectangle, full-res pixels */
+  gdouble src_x0, src_y0, src_w, src_h;  /* sampled source rectangle, full-res frame pixels */
 
   gfloat *rowbuf[6];             /* one tensor row per sampled component and per R, G, B */
   gpointer storage;
@@ -114,6 +114,14 @@ void gst_cnn_preprocess_clear (GstCnnPreprocess * pre);
  * is not supported. */
 gboolean gst_cnn_preprocess_configure (GstCnnPreprocess * pre, const GstVideoInfo * info,
     const GstCnnPreprocessParams * params);
+
+/* Like gst_cnn_preprocess_configure(), for the part @rect of each frame (full-resolution
+ * pixels; NULL = the whole frame): the rectangle is fitted to the tensor as a frame would
+ * be (resize mode, pixel aspect ratio). Bilinear taps at its edges may read the pixels
+ * just outside it. FALSE if the rectangle is empty or not inside the frame. */
+gboolean gst_cnn_preprocess_configure_rect (GstCnnPreprocess * pre,
+    const GstVideoInfo * info, const GstCnnPreprocessParams * params,
+    const GstVideoRectangle * rect);
 
 /* Writes channels × height × width floats. The frame must match the configured info.
  * Uses the row buffers in @pre: one call at a time per GstCnnPreprocess. */

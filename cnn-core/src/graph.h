@@ -62,6 +62,7 @@ typedef struct cnn_value {
   cnn_blob *blob;                       /* constant contents (initializer, Constant, folded) */
   bool folded;                          /* blob was computed by prepare: dropped on re-prepare */
   bool is_input, is_output;
+  bool keep;                            /* planned alive to the end of the run (cam.c) */
   int producer;                         /* node index, or -1 */
   int consumers;                        /* live nodes reading this value */
   int64_t arena_offset;                 /* byte offset in the activation arena, or -1 */

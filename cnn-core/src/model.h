@@ -4,6 +4,7 @@
 #ifndef CNN_MODEL_H
 #define CNN_MODEL_H
 
+#include "cam.h"
 #include "graph.h"
 #include "threadpool.h"
 
@@ -22,6 +23,7 @@ struct cnn_model {
   int n_layers;
   char **layer_ops;                     /* "Conv+Relu" */
   int64_t (*fields)[4];                 /* per value: receptive field h, w; jump h, w */
+  cnn_cam cam;                          /* class activation maps, found by prepare */
 };
 
 /* Binds ops, sorts, runs load-time passes and wraps the graph. Takes ownership of g. */

@@ -81,6 +81,9 @@ cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
         items[item_of[id]].last = i;
     }
   }
+  for (int i = 0; i < n_items; i++)
+    if (g->values[items[i].value].keep)
+      items[i].last = g->n_nodes - 1;
 
   /* One list entry per (value, step of its lifetime). */
   uint64_t n_entries = 0;

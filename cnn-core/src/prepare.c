@@ -3,6 +3,7 @@
  * passes, weight packing, the memory plan, and the per-layer report's receptive fields. */
 #include "model.h"
 
+#include "cam.h"
 #include "kernels/activation.h"
 #include "ops/ops.h"
 #include "passes.h"
@@ -210,6 +211,7 @@ plan (cnn_model *m, cnn_error *err)
     if (n->workspace > max_workspace)
       max_workspace = n->workspace;
   }
+  cnn_cam_find (&m->cam, g);
   if ((status = cnn_plan_memory (g, &m->arena_bytes, err)) != CNN_STATUS_OK)
     return status;
   for (int v = 0; v < g->n_values; v++)

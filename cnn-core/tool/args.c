@@ -141,6 +141,16 @@ tool_parse_args (const tool_command *command, int argc, char **argv, tool_args *
       args->profile = true;
       continue;
     }
+    if ((allowed & TOOL_OPT_CAM) && strcmp (arg, "--cam") == 0) {
+      if (i + 2 >= argc)
+        return tool_usage_error (name, "option --cam needs a class and a file");
+      status = tool_parse_int (name, "--cam", argv[i + 1], 0, 1000000, &args->cam_class);
+      if (status >= 0)
+        return status;
+      args->cam_output = argv[i + 2];
+      i += 2;
+      continue;
+    }
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
       if ((allowed & valued[k].flag)
           && tool_match (argv, argc, &i, valued[k].long_name, valued[k].short_name, &value,

@@ -15,6 +15,7 @@ enum {
   TOOL_OPT_WARMUP = 1 << 6,
   TOOL_OPT_PROFILE = 1 << 7,
   TOOL_OPT_PRECISION = 1 << 8,
+  TOOL_OPT_CAM = 1 << 9,
 };
 
 /* --shape NAME=D0,D1,... */
@@ -47,6 +48,8 @@ typedef struct tool_args {
   int warmup;
   bool json;
   bool profile;
+  int cam_class;                /* --cam CLASS FILE: the class activation map to write */
+  const char *cam_output;       /* NULL unless --cam is given */
 } tool_args;
 
 /* One command: what `cnn --help` lists, what `cnn help NAME` prints, and what runs it. */

@@ -230,3 +230,16 @@ tool_json_dims (FILE *out, int rank, const int64_t *dims)
     fprintf (out, "%s%" PRId64, d ? "," : "", dims[d]);
   fputc (']', out);
 }
+
+cnn_status
+tool_set_error (cnn_error *err, cnn_status status, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (err) {
+    va_start (ap, fmt);
+    vsnprintf (err->message, sizeof err->message, fmt, ap);
+    va_end (ap);
+  }
+  return status;
+}

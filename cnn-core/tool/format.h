@@ -17,6 +17,10 @@
 
 /* "cnn: MESSAGE" on stderr; returns EXIT_FAILURE. */
 int tool_fail (const char *fmt, ...) CNN_TOOL_PRINTF (1, 2);
+/* Fills err (if not NULL) with the message; returns status. For the tool's own file
+ * readers and writers, which report like the library does. */
+cnn_status tool_set_error (cnn_error *err, cnn_status status, const char *fmt, ...)
+    CNN_TOOL_PRINTF (3, 4);
 /* "cnn: MESSAGE" and where to read more: 'cnn help COMMAND', or 'cnn --help' when command is
  * NULL; returns EXIT_USAGE. */
 int tool_usage_error (const char *command, const char *fmt, ...) CNN_TOOL_PRINTF (2, 3);

@@ -15,22 +15,6 @@
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
 
-static cnn_status npy_error (cnn_error *err, cnn_status status, const char *fmt, ...)
-    CNN_TOOL_PRINTF (3, 4);
-
-static cnn_status
-npy_error (cnn_error *err, cnn_status status, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err) {
-    va_start (ap, fmt);
-    vsnprintf (err->message, sizeof err->message, fmt, ap);
-    va_end (ap);
-  }
-  return status;
-}
-
 static const struct {
   const char *descr;
   cnn_dtype dtype;
@@ -160,21 +144,21 @@ npy_parse_header (const char *path, const char *text, size_t len, cnn_npy *npy,
       size_t i;
 
       if (!npy_string (&ps, descr, sizeof descr))
-        return npy_error (err, CNN_STATUS_UNSUPPORTED,
+        return tool_set_error (err, CNN_STATUS_UNSUPPORTED,
             "%s: unsupported .npy dtype (structured or malformed 'descr'); "
             "expected one of <f4, <i8, <i4, |b1", path);
       for (i = 0; i < sizeof npy_dtypes / sizeof npy_dtypes[0]; i++)
         if (strcmp (descr, npy_dtypes[i].descr) == 0)
           break;
       if (i == sizeof npy_dtypes / sizeof npy_dtypes[0])
-        return npy_error (err, CNN_STATUS_UNSUPPORTED,
+        return tool_set_error (err, CNN_STATUS_UNSUPPORTED,
             "%s: unsupported .npy dtype '%s'; expected one of <f4 (float32), <i8 (int64), "
             "<i4 (int32), |b1 (bool)", path, descr);
       npy->dtype = npy_dtypes[i].dtype;
       have_descr = true;
     } else if (strcmp (key, "fortran_order") == 0 && !have_order) {
       if (npy_word (&ps, "True"))
-        return npy_error (err, CNN_STATUS_UNSUPPORTED,
+        return tool_set_error (err, CNN_STATUS_UNSUPPORTED,
             "%s: Fortran-order .npy arrays are not supported; save a C-order array "
             "(numpy.ascontiguousarray)", path);
       if (!npy_word (&ps, "False"))
@@ -183,7 +167,7 @@ npy_parse_header (const char *path, const char *text, size_t len, cnn_npy *npy,
     } else if (strcmp (key, "shape") == 0 && !have_shape) {
       if (!npy_shape (&ps, &npy->rank, npy->dims, &too_many)) {
         if (too_many)
-          return npy_error (err, CNN_STATUS_UNSUPPORTED,
+          return tool_set_error (err, CNN_STATUS_UNSUPPORTED,
               "%s: .npy array has more than %d dimensions", path, CNN_MAX_RANK);
         goto malformed;
       }
@@ -203,7 +187,7 @@ npy_parse_header (const char *path, const char *text, size_t len, cnn_npy *npy,
   return CNN_STATUS_OK;
 
 malformed:
-  return npy_error (err, CNN_STATUS_PARSE_ERROR,
+  return tool_set_error (err, CNN_STATUS_PARSE_ERROR,
       "%s: malformed .npy header (expected a dict with 'descr', 'fortran_order' and 'shape')",
       path);
 }
@@ -229,15 +213,15 @@ cnn_npy_read (const char *path, cnn_npy *npy, cnn_error *err)
   memset (npy, 0, sizeof *npy);
   f = fopen (path, "rb");
   if (!f) {
-    status = npy_error (err, CNN_STATUS_IO_ERROR, "%s: cannot open: %s", path, strerror (errno));
+    status = tool_set_error (err, CNN_STATUS_IO_ERROR, "%s: cannot open: %s", path, strerror (errno));
     goto error;
   }
   if (fstat (fileno (f), &st) != 0 || !S_ISREG (st.st_mode)) {
-    status = npy_error (err, CNN_STATUS_IO_ERROR, "%s: not a regular file", path);
+    status = tool_set_error (err, CNN_STATUS_IO_ERROR, "%s: not a regular file", path);
     goto error;
   }
   if (fread (pre, 1, 10, f) != 10 || memcmp (pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
-    status = npy_error (err, CNN_STATUS_PARSE_ERROR,
+    status = tool_set_error (err, CNN_STATUS_PARSE_ERROR,
         "%s: not a .npy file (missing \\x93NUMPY magic)", path);
     goto error;
   }
@@ -247,38 +231,38 @@ cnn_npy_read (const char *path, cnn_npy *npy, cnn_error *err)
     prefix_len = 10;
   } else if (major == 2 || major == 3) {
     if (fread (pre + 10, 1, 2, f) != 2) {
-      status = npy_error (err, CNN_STATUS_PARSE_ERROR, "%s: truncated .npy header", path);
+      status = tool_set_error (err, CNN_STATUS_PARSE_ERROR, "%s: truncated .npy header", path);
       goto error;
     }
     header_len = npy_le32 (pre + 8);
     prefix_len = 12;
   } else {
-    status = npy_error (err, CNN_STATUS_UNSUPPORTED,
+    status = tool_set_error (err, CNN_STATUS_UNSUPPORTED,
         "%s: unsupported .npy format version %d.%d", path, pre[6], pre[7]);
     goto error;
   }
   if (header_len > NPY_MAX_HEADER) {
-    status = npy_error (err, CNN_STATUS_PARSE_ERROR,
+    status = tool_set_error (err, CNN_STATUS_PARSE_ERROR,
         "%s: .npy header of %zu bytes is larger than the %d-byte limit", path, header_len,
         NPY_MAX_HEADER);
     goto error;
   }
   if ((uint64_t) st.st_size < prefix_len + header_len) {
-    status = npy_error (err, CNN_STATUS_PARSE_ERROR, "%s: truncated .npy header", path);
+    status = tool_set_error (err, CNN_STATUS_PARSE_ERROR, "%s: truncated .npy header", path);
     goto error;
   }
   header = malloc (header_len + 1);
   if (!header) {
-    status = npy_error (err, CNN_STATUS_OUT_OF_MEMORY, "%s: out of memory", path);
+    status = tool_set_error (err, CNN_STATUS_OUT_OF_MEMORY, "%s: out of memory", path);
     goto error;
   }
   if (fread (header, 1, header_len, f) != header_len) {
-    status = npy_error (err, CNN_STATUS_IO_ERROR, "%s: truncated .npy header", path);
+    status = tool_set_error (err, CNN_STATUS_IO_ERROR, "%s: truncated .npy header", path);
     goto error;
   }
   header[header_len] = '\0';
   if (memchr (header, '\0', header_len)) {
-    status = npy_error (err, CNN_STATUS_PARSE_ERROR, "%s: malformed .npy header", path);
+    status = tool_set_error (err, CNN_STATUS_PARSE_ERROR, "%s: malformed .npy header", path);
     goto error;
   }
   status = npy_parse_header (path, header, header_len, &result, err);
@@ -288,7 +272,7 @@ cnn_npy_read (const char *path, cnn_npy *npy, cnn_error *err)
   elem_size = cnn_dtype_size (result.dtype);
   for (int i = 0; i < result.rank; i++) {
     if (result.dims[i] != 0 && count > SIZE_MAX / elem_size / (uint64_t) result.dims[i]) {
-      status = npy_error (err, CNN_STATUS_LIMIT_EXCEEDED,
+      status = tool_set_error (err, CNN_STATUS_LIMIT_EXCEEDED,
           "%s: .npy shape is too large", path);
       goto error;
     }
@@ -296,7 +280,7 @@ cnn_npy_read (const char *path, cnn_npy *npy, cnn_error *err)
   }
   bytes = count * elem_size;
   if ((uint64_t) st.st_size - prefix_len - header_len != bytes) {
-    status = npy_error (err, CNN_STATUS_PARSE_ERROR,
+    status = tool_set_error (err, CNN_STATUS_PARSE_ERROR,
         "%s: .npy data is %llu bytes but the header's shape and dtype need %zu", path,
         (unsigned long long) ((uint64_t) st.st_size - prefix_len - header_len), bytes);
     goto error;
@@ -304,12 +288,12 @@ cnn_npy_read (const char *path, cnn_npy *npy, cnn_error *err)
   result.count = count;
   result.data = malloc (bytes ? bytes : 1);
   if (!result.data) {
-    status = npy_error (err, CNN_STATUS_OUT_OF_MEMORY, "%s: out of memory (%zu bytes)", path,
+    status = tool_set_error (err, CNN_STATUS_OUT_OF_MEMORY, "%s: out of memory (%zu bytes)", path,
         bytes);
     goto error;
   }
   if (fread (result.data, 1, bytes, f) != bytes) {
-    status = npy_error (err, CNN_STATUS_IO_ERROR, "%s: read error", path);
+    status = tool_set_error (err, CNN_STATUS_IO_ERROR, "%s: read error", path);
     goto error;
   }
   if (result.dtype == CNN_DTYPE_BOOL) {
@@ -343,7 +327,7 @@ cnn_npy_write (const char *path, cnn_dtype dtype, int rank, const int64_t *dims,
     if (npy_dtypes[i].dtype == dtype)
       descr = npy_dtypes[i].descr;
   if (!descr || rank < 0 || rank > CNN_MAX_RANK)
-    return npy_error (err, CNN_STATUS_INVALID_ARGUMENT,
+    return tool_set_error (err, CNN_STATUS_INVALID_ARGUMENT,
         "%s: cannot write a .npy of dtype %s and rank %d", path, cnn_dtype_string (dtype), rank);
 
   n = (size_t) snprintf (dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
@@ -376,7 +360,7 @@ cnn_npy_write (const char *path, cnn_dtype dtype, int rank, const int64_t *dims,
   elem_size = cnn_dtype_size (dtype);
   f = fopen (path, "wb");
   if (!f) {
-    status = npy_error (err, CNN_STATUS_IO_ERROR, "%s: cannot create: %s", path,
+    status = tool_set_error (err, CNN_STATUS_IO_ERROR, "%s: cannot create: %s", path,
         strerror (errno));
     goto done;
   }
@@ -397,7 +381,7 @@ cnn_npy_write (const char *path, cnn_dtype dtype, int rank, const int64_t *dims,
   goto done;
 
 write_error:
-  status = npy_error (err, CNN_STATUS_IO_ERROR, "%s: write error: %s", path, strerror (errno));
+  status = tool_set_error (err, CNN_STATUS_IO_ERROR, "%s: write error: %s", path, strerror (errno));
 done:
   if (f)
     fclose (f);

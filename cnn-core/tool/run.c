@@ -1,11 +1,13 @@
 /* run.c — `cnn run`: one inference on .npy inputs, outputs written as .npy files. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "args.h"
 #include "format.h"
 #include "model.h"
 #include "npy.h"
+#include "png.h"
 
 /* The -i files, read between load and prepare because they give the input shapes. */
 typedef struct run_inputs {
@@ -62,6 +64,41 @@ run_read_inputs (const tool_args *args, cnn_model *model, void *data)
   return EXIT_SUCCESS;
 }
 
+/* --cam CLASS FILE: the class's activation map after the run, as a [H, W] float32 .npy,
+ * or, for FILE.png, drawn over input 0. */
+static int
+write_cam (const tool_args *args, const cnn_model *model, const run_inputs *in)
+{
+  size_t len = strlen (args->cam_output);
+  bool png = len > 4 && strcmp (args->cam_output + len - 4, ".png") == 0;
+  cnn_error err;
+  int height, width, status = EXIT_SUCCESS;
+  float *map;
+
+  if (cnn_model_cam_info (model, &height, &width, &err) != CNN_STATUS_OK)
+    return tool_fail ("%s", err.message);
+  map = malloc (sizeof (float) * (size_t) height * (size_t) width + 1);
+  if (map == NULL)
+    return tool_fail ("out of memory");
+  int64_t dims[2] = { height, width };
+  const cnn_npy *image = &in->npys[0];
+  if (cnn_model_cam (model, args->cam_class, map, &err) != CNN_STATUS_OK)
+    status = tool_fail ("%s", err.message);
+  else if (png && (image->dtype != CNN_DTYPE_FLOAT32 || image->rank != 4
+          || image->dims[0] != 1))
+    status = tool_fail ("%s: a picture needs input 0 to be one float32 [1, C, H, W] image",
+        args->cam_output);
+  else if (png && cnn_png_write_cam (args->cam_output, image->data, (int) image->dims[1],
+          (int) image->dims[2], (int) image->dims[3], map, height, width, &err)
+      != CNN_STATUS_OK)
+    status = tool_fail ("%s", err.message);
+  else if (!png && cnn_npy_write (args->cam_output, CNN_DTYPE_FLOAT32, 2, dims, map, &err)
+      != CNN_STATUS_OK)
+    status = tool_fail ("%s", err.message);
+  free (map);
+  return status;
+}
+
 static int
 run_main (const tool_args *args)
 {
@@ -80,6 +117,11 @@ run_main (const tool_args *args)
   if (cnn_model_run (model, in.data, outputs, &err) != CNN_STATUS_OK) {
     status = tool_fail ("%s", err.message);
     goto done;
+  }
+  if (args->cam_output != NULL) {
+    status = write_cam (args, model, &in);
+    if (status != EXIT_SUCCESS)
+      goto done;
   }
   for (int o = 0; o < args->n_outputs; o++) {
     cnn_tensor_info info;
@@ -104,10 +146,11 @@ done:
 }
 
 const tool_command tool_run_command = {
-  "run", TOOL_OPT_INPUT | TOOL_OPT_OUTPUT | TOOL_OPT_THREADS | TOOL_OPT_PRECISION,
+  "run", TOOL_OPT_INPUT | TOOL_OPT_OUTPUT | TOOL_OPT_THREADS | TOOL_OPT_PRECISION
+      | TOOL_OPT_CAM,
   "run a model on .npy inputs and write .npy outputs",
   "Usage: cnn run MODEL.onnx -i IN.npy [-i IN2.npy]... -o OUT.npy [-o OUT2.npy]...\n"
-  "               [--threads N] [--precision P]\n"
+  "               [--threads N] [--precision P] [--cam CLASS MAP.npy]\n"
   "\n"
   "Runs MODEL once. Inputs are given in graph-input order; each input's shape is taken from\n"
   "its .npy file and its dtype must match the model's. Outputs are written in graph-output\n"
@@ -115,6 +158,11 @@ const tool_command tool_run_command = {
   "\n"
   "  -i, --input FILE   input tensor (.npy: float32 <f4, int64 <i8, int32 <i4, bool |b1)\n"
   "  -o, --output FILE  where to write an output tensor (.npy)\n"
+  "  --cam CLASS FILE   also write the class activation map of CLASS (an output index) as a\n"
+  "                     [H, W] float32 .npy, or for FILE.png as a heatmap over input 0\n"
+  "                     (shown in gray): for models that end in a feature map, a global\n"
+  "                     average pool and a dense layer; cell (y, x) covers input rows\n"
+  "                     [y*Hin/H, (y+1)*Hin/H) and the columns likewise\n"
   TOOL_HELP_THREADS
   TOOL_HELP_PRECISION,
   run_main,

@@ -30,6 +30,10 @@ gst_cnn_classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * b
   cmeta->entries = NULL;
   cmeta->source_pts = GST_CLOCK_TIME_NONE;
   cmeta->age = GST_CLOCK_TIME_NONE;
+  cmeta->roi_id = -1;
+  cmeta->map = NULL;
+  cmeta->map_width = cmeta->map_height = 0;
+  cmeta->map_class_id = -1;
   return TRUE;
 }
 
@@ -40,6 +44,7 @@ gst_cnn_classification_meta_free (GstMeta * meta, GstBuffer * buffer)
 
   clear_entries (cmeta);
   g_clear_pointer (&cmeta->model_name, g_free);
+  g_clear_pointer (&cmeta->map, g_free);
 }
 
 /* A classification describes the whole picture, so every transform that keeps the picture
@@ -62,7 +67,8 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuff
     return FALSE;
   }
 
-  dmeta = gst_buffer_add_cnn_classification_meta (dest, src->model_name, src->inference_time);
+  dmeta = gst_buffer_add_cnn_classification_meta_full (dest, src->model_name,
+      src->inference_time, src->roi_id);
   if (dmeta == NULL)
     return FALSE;
   dmeta->source_pts = src->source_pts;
@@ -70,9 +76,19 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuff
   for (i = 0; i < src->n_entries; i++)
     gst_cnn_classification_meta_add_entry (dmeta, src->entries[i].class_id,
         src->entries[i].label, src->entries[i].confidence);
+  /* The area is relative to the frame's size: scaling keeps it. */
+  if (src->map != NULL)
+    gst_cnn_classification_meta_set_activation_map (dmeta, src->map_class_id,
+        src->map_width, src->map_height, src->map, src->map_area[0], src->map_area[1],
+        src->map_area[2], src->map_area[3]);
   return TRUE;
 }
 
+/**
+ * gst_cnn_classification_meta_api_get_type:
+ *
+ * Returns: the #GType of the meta API, for gst_buffer_get_meta() and friends
+ */
 GType
 gst_cnn_classification_meta_api_get_type (void)
 {
@@ -88,6 +104,11 @@ gst_cnn_classification_meta_api_get_type (void)
   return type;
 }
 
+/**
+ * gst_cnn_classification_meta_get_info:
+ *
+ * Returns: (transfer none): the registered #GstMetaInfo of #GstCnnClassificationMeta
+ */
 const GstMetaInfo *
 gst_cnn_classification_meta_get_info (void)
 {
@@ -103,9 +124,38 @@ gst_cnn_classification_meta_get_info (void)
   return info;
 }
 
+/**
+ * gst_buffer_add_cnn_classification_meta:
+ * @buffer: a writable #GstBuffer
+ * @model_name: (nullable): name of the model that made the result
+ * @inference_time: time of the network run, in nanoseconds
+ *
+ * Attaches an empty result (no entries) for the whole frame.
+ *
+ * Returns: (transfer none) (nullable): the new meta
+ */
 GstCnnClassificationMeta *
 gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, const gchar * model_name,
     GstClockTime inference_time)
+{
+  return gst_buffer_add_cnn_classification_meta_full (buffer, model_name, inference_time,
+      -1);
+}
+
+/**
+ * gst_buffer_add_cnn_classification_meta_full:
+ * @buffer: a writable #GstBuffer
+ * @model_name: (nullable): name of the model that made the result
+ * @inference_time: time of the network run, in nanoseconds
+ * @roi_id: id of the #GstVideoRegionOfInterestMeta classified, -1 for the whole frame
+ *
+ * Attaches an empty result (no entries) for a region of interest or the whole frame.
+ *
+ * Returns: (transfer none) (nullable): the new meta
+ */
+GstCnnClassificationMeta *
+gst_buffer_add_cnn_classification_meta_full (GstBuffer * buffer, const gchar * model_name,
+    GstClockTime inference_time, gint roi_id)
 {
   GstCnnClassificationMeta *meta;
 
@@ -118,18 +168,99 @@ gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, const gchar * model_
     return NULL;
   meta->model_name = g_strdup (model_name);
   meta->inference_time = inference_time;
+  meta->roi_id = roi_id;
   return meta;
 }
 
+/**
+ * gst_buffer_get_cnn_classification_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the first classification meta for the whole
+ *   frame, or %NULL
+ */
 GstCnnClassificationMeta *
 gst_buffer_get_cnn_classification_meta (GstBuffer * buffer)
 {
-  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-
-  return (GstCnnClassificationMeta *) gst_buffer_get_meta (buffer,
-      GST_CNN_CLASSIFICATION_META_API_TYPE);
+  return gst_buffer_get_cnn_classification_meta_for_region (buffer, -1, NULL);
 }
 
+/**
+ * gst_buffer_get_cnn_classification_meta_for_region:
+ * @buffer: a #GstBuffer
+ * @roi_id: id of a #GstVideoRegionOfInterestMeta, -1 for the whole frame
+ * @model_name: (nullable): only a result of this model; %NULL for any
+ *
+ * Returns: (transfer none) (nullable): the first classification meta of that region
+ *   (and model), or %NULL
+ */
+GstCnnClassificationMeta *
+gst_buffer_get_cnn_classification_meta_for_region (GstBuffer * buffer, gint roi_id,
+    const gchar * model_name)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_CNN_CLASSIFICATION_META_API_TYPE))) {
+    GstCnnClassificationMeta *meta = (GstCnnClassificationMeta *) m;
+
+    if (meta->roi_id == roi_id && (model_name == NULL ||
+            g_strcmp0 (model_name, meta->model_name) == 0))
+      return meta;
+  }
+  return NULL;
+}
+
+/**
+ * gst_buffer_get_n_cnn_classification_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: how many classification metas @buffer carries, whole frame and regions
+ */
+guint
+gst_buffer_get_n_cnn_classification_metas (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
+
+  return gst_buffer_get_n_meta (buffer, GST_CNN_CLASSIFICATION_META_API_TYPE);
+}
+
+/**
+ * gst_buffer_get_nth_cnn_classification_meta:
+ * @buffer: a #GstBuffer
+ * @index: from 0 to gst_buffer_get_n_cnn_classification_metas() - 1
+ *
+ * Returns: (transfer none) (nullable): the @index-th classification meta in the order
+ *   gst_buffer_iterate_meta() gives, or %NULL when out of range
+ */
+GstCnnClassificationMeta *
+gst_buffer_get_nth_cnn_classification_meta (GstBuffer * buffer, guint index)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+  guint i = 0;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_CNN_CLASSIFICATION_META_API_TYPE)))
+    if (i++ == index)
+      return (GstCnnClassificationMeta *) m;
+  return NULL;
+}
+
+/**
+ * gst_cnn_classification_meta_add_entry:
+ * @meta: a #GstCnnClassificationMeta
+ * @class_id: index of the class in the model's output
+ * @label: (nullable): class name, copied; %NULL stores the class number
+ * @confidence: the class's confidence
+ *
+ * Inserts a result, keeping the entries sorted by confidence (ties keep insertion order).
+ */
 void
 gst_cnn_classification_meta_add_entry (GstCnnClassificationMeta * meta, gint class_id,
     const gchar * label, gfloat confidence)
@@ -157,6 +288,12 @@ gst_cnn_classification_meta_add_entry (GstCnnClassificationMeta * meta, gint cla
   meta->n_entries++;
 }
 
+/**
+ * gst_cnn_classification_meta_get_n_entries:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: the number of entries
+ */
 guint
 gst_cnn_classification_meta_get_n_entries (const GstCnnClassificationMeta * meta)
 {
@@ -165,6 +302,14 @@ gst_cnn_classification_meta_get_n_entries (const GstCnnClassificationMeta * meta
   return meta->n_entries;
 }
 
+/**
+ * gst_cnn_classification_meta_get_entry:
+ * @meta: a #GstCnnClassificationMeta
+ * @index: 0 for the most confident entry
+ *
+ * Returns: (transfer none) (nullable): entry @index, owned by @meta, or %NULL when out
+ *   of range
+ */
 const GstCnnClassificationEntry *
 gst_cnn_classification_meta_get_entry (const GstCnnClassificationMeta * meta, guint index)
 {
@@ -175,6 +320,12 @@ gst_cnn_classification_meta_get_entry (const GstCnnClassificationMeta * meta, gu
   return &meta->entries[index];
 }
 
+/**
+ * gst_cnn_classification_meta_get_model_name:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: (transfer none) (nullable): the name of the model that made the result
+ */
 const gchar *
 gst_cnn_classification_meta_get_model_name (const GstCnnClassificationMeta * meta)
 {
@@ -183,6 +334,12 @@ gst_cnn_classification_meta_get_model_name (const GstCnnClassificationMeta * met
   return meta->model_name;
 }
 
+/**
+ * gst_cnn_classification_meta_get_inference_time:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: the time of the network run, in nanoseconds
+ */
 GstClockTime
 gst_cnn_classification_meta_get_inference_time (const GstCnnClassificationMeta * meta)
 {
@@ -191,6 +348,14 @@ gst_cnn_classification_meta_get_inference_time (const GstCnnClassificationMeta *
   return meta->inference_time;
 }
 
+/**
+ * gst_cnn_classification_meta_set_source:
+ * @meta: a #GstCnnClassificationMeta
+ * @source_pts: PTS of the frame the result was computed from
+ * @age: how much later the carrying buffer is, in running time
+ *
+ * Records which frame the result belongs to (async-inference results ride on later buffers).
+ */
 void
 gst_cnn_classification_meta_set_source (GstCnnClassificationMeta * meta,
     GstClockTime source_pts, GstClockTime age)
@@ -201,6 +366,12 @@ gst_cnn_classification_meta_set_source (GstCnnClassificationMeta * meta,
   meta->age = age;
 }
 
+/**
+ * gst_cnn_classification_meta_get_source_pts:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: the PTS of the frame the result was computed from
+ */
 GstClockTime
 gst_cnn_classification_meta_get_source_pts (const GstCnnClassificationMeta * meta)
 {
@@ -209,10 +380,122 @@ gst_cnn_classification_meta_get_source_pts (const GstCnnClassificationMeta * met
   return meta->source_pts;
 }
 
+/**
+ * gst_cnn_classification_meta_get_age:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: how much later (running time) the carrying buffer is than the source frame
+ */
 GstClockTime
 gst_cnn_classification_meta_get_age (const GstCnnClassificationMeta * meta)
 {
   g_return_val_if_fail (meta != NULL, GST_CLOCK_TIME_NONE);
 
   return meta->age;
+}
+
+/**
+ * gst_cnn_classification_meta_get_roi_id:
+ * @meta: a #GstCnnClassificationMeta
+ *
+ * Returns: the id of the #GstVideoRegionOfInterestMeta classified, or -1 for the whole
+ *   frame
+ */
+gint
+gst_cnn_classification_meta_get_roi_id (const GstCnnClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+
+  return meta->roi_id;
+}
+
+/**
+ * gst_cnn_classification_meta_set_activation_map:
+ * @meta: a #GstCnnClassificationMeta
+ * @class_id: the class whose evidence the map shows
+ * @width: map width
+ * @height: map height
+ * @data: (array) (transfer none): @width × @height values, row-major; copied
+ * @x: left edge of the area the map covers, as a fraction of the frame's width
+ * @y: top edge, as a fraction of the frame's height
+ * @w: width of that area, as a fraction of the frame's width
+ * @h: height of that area, as a fraction of the frame's height
+ *
+ * Stores a class activation map, replacing any earlier one.
+ */
+void
+gst_cnn_classification_meta_set_activation_map (GstCnnClassificationMeta * meta,
+    gint class_id, guint width, guint height, const gfloat * data, gdouble x, gdouble y,
+    gdouble w, gdouble h)
+{
+  g_return_if_fail (meta != NULL);
+  g_return_if_fail (data != NULL && width > 0 && height > 0);
+  g_return_if_fail (width <= G_MAXUINT / height);
+
+  g_free (meta->map);
+  meta->map = g_memdup2 (data, (gsize) width * height * sizeof (gfloat));
+  meta->map_width = width;
+  meta->map_height = height;
+  meta->map_class_id = class_id;
+  meta->map_area[0] = x;
+  meta->map_area[1] = y;
+  meta->map_area[2] = w;
+  meta->map_area[3] = h;
+}
+
+/**
+ * gst_cnn_classification_meta_get_activation_map:
+ * @meta: a #GstCnnClassificationMeta
+ * @width: (out) (optional): map width
+ * @height: (out) (optional): map height
+ * @class_id: (out) (optional): the class the map is for
+ * @n_values: (out) (optional): @width × @height
+ *
+ * Returns: (array length=n_values) (transfer none) (nullable): the map, row-major, or
+ *   %NULL when the meta has none
+ */
+const gfloat *
+gst_cnn_classification_meta_get_activation_map (const GstCnnClassificationMeta * meta,
+    guint * width, guint * height, gint * class_id, guint * n_values)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  if (width != NULL)
+    *width = meta->map_width;
+  if (height != NULL)
+    *height = meta->map_height;
+  if (class_id != NULL)
+    *class_id = meta->map_class_id;
+  if (n_values != NULL)
+    *n_values = meta->map_width * meta->map_height;
+  return meta->map;
+}
+
+/**
+ * gst_cnn_classification_meta_get_activation_map_area:
+ * @meta: a #GstCnnClassificationMeta
+ * @x: (out) (optional): left edge, as a fraction of the frame's width
+ * @y: (out) (optional): top edge, as a fraction of the frame's height
+ * @w: (out) (optional): width, as a fraction of the frame's width
+ * @h: (out) (optional): height, as a fraction of the frame's height
+ *
+ * Returns: %FALSE when the meta has no map
+ */
+gboolean
+gst_cnn_classification_meta_get_activation_map_area (const GstCnnClassificationMeta * meta,
+    gdouble * x, gdouble * y, gdouble * w, gdouble * h)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+
+  if (meta->map == NULL)
+    return FALSE;
+  if (x != NULL)
+    *x = meta->map_area[0];
+  if (y != NULL)
+    *y = meta->map_area[1];
+  if (w != NULL)
+    *w = meta->map_area[2];
+  if (h != NULL)
+    *h = meta->map_area[3];
+  return TRUE;
 }

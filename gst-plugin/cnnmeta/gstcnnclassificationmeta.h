@@ -54,7 +54,9 @@ struct _GstCnnClassificationEntry
  * @model_name: name of the model that produced the result (may be %NULL)
  * @inference_time: wall-clock time of the network run, in nanoseconds
  * @n_entries: number of valid @entries
- * @entries: results sorted by confidence, highest first
+ * @entries: (array length=n_entries): results sorted by confidence, highest first
+ * @roi_id: the id of the #GstVideoRegionOfInterestMeta whose picture was classified, or
+ *   -1 when the result is for the whole frame
  * @source_pts: PTS of the frame the result was computed from. It is the buffer's own PTS
  *   unless cnnclassify runs with async-inference=true, where a result rides on a later
  *   buffer (%GST_CLOCK_TIME_NONE if unknown)
@@ -62,6 +64,8 @@ struct _GstCnnClassificationEntry
  *   the result belongs to the buffer itself (%GST_CLOCK_TIME_NONE if unknown)
  *
  * Treat the fields as read-only; add entries with gst_cnn_classification_meta_add_entry().
+ * A buffer carries one meta per classifier for the whole frame and one per classifier
+ * and classified region.
  */
 struct _GstCnnClassificationMeta
 {
@@ -71,18 +75,17 @@ struct _GstCnnClassificationMeta
   GstClockTime inference_time;
   guint n_entries;
   GstCnnClassificationEntry *entries;
-
-  /*< private >*/
-  guint n_allocated;
-
-  /*< public >*/
-  /* Added after the first release, at the end so that older fields keep their offsets.
-   * The library allocates the meta, so applications never depend on its size. */
+  gint roi_id;
   GstClockTime source_pts;
   GstClockTime age;
 
   /*< private >*/
-  gpointer _gst_reserved[GST_PADDING];
+  guint n_allocated;
+  gfloat *map;
+  guint map_width, map_height;
+  gint map_class_id;
+  gdouble map_area[4];
+  gpointer _gst_reserved[GST_PADDING - 1];
 };
 
 GST_CNN_META_API
@@ -96,9 +99,30 @@ GST_CNN_META_API
 GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta (GstBuffer * buffer,
     const gchar * model_name, GstClockTime inference_time);
 
-/* The first classification meta on the buffer, or NULL. */
+/* Attaches an empty result for the region of interest @roi_id (-1: the whole frame). */
+GST_CNN_META_API
+GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta_full (GstBuffer * buffer,
+    const gchar * model_name, GstClockTime inference_time, gint roi_id);
+
+/* The first classification meta for the whole frame on the buffer, or NULL. */
 GST_CNN_META_API
 GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta (GstBuffer * buffer);
+
+/* The first classification meta of the region of interest @roi_id (-1: the whole frame)
+ * made by the model @model_name (NULL: any model), or NULL. */
+GST_CNN_META_API
+GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta_for_region (
+    GstBuffer * buffer, gint roi_id, const gchar * model_name);
+
+/* How many classification metas the buffer carries (whole frame and regions), and the
+ * @index-th of them (NULL when out of range), in the order gst_buffer_iterate_meta()
+ * gives. */
+GST_CNN_META_API
+guint gst_buffer_get_n_cnn_classification_metas (GstBuffer * buffer);
+
+GST_CNN_META_API
+GstCnnClassificationMeta *gst_buffer_get_nth_cnn_classification_meta (GstBuffer * buffer,
+    guint index);
 
 /* Inserts a result, keeping entries sorted by confidence (ties keep insertion order).
  * @label is copied; NULL stores the class number as the label. */
@@ -132,6 +156,31 @@ GstClockTime gst_cnn_classification_meta_get_source_pts (
 
 GST_CNN_META_API
 GstClockTime gst_cnn_classification_meta_get_age (const GstCnnClassificationMeta * meta);
+
+GST_CNN_META_API
+gint gst_cnn_classification_meta_get_roi_id (const GstCnnClassificationMeta * meta);
+
+/* Class activation map: where in the picture the evidence for one class lies. @data is
+ * @width × @height floats, row-major, copied; (@x, @y, @w, @h) is the part of the frame
+ * the map covers, as fractions of the frame's width and height (outside [0, 1] where the
+ * network saw letterbox padding; a region's map covers part of the frame). */
+GST_CNN_META_API
+void gst_cnn_classification_meta_set_activation_map (GstCnnClassificationMeta * meta,
+    gint class_id, guint width, guint height, const gfloat * data, gdouble x, gdouble y,
+    gdouble w, gdouble h);
+
+/* The map's values (NULL when the meta has none), its size and class. */
+GST_CNN_META_API
+const gfloat *gst_cnn_classification_meta_get_activation_map (
+    const GstCnnClassificationMeta * meta, guint * width, guint * height, gint * class_id,
+    guint * n_values);
+
+/* The part of the frame the map covers, as fractions of the frame's size. FALSE when the
+ * meta has no map. */
+GST_CNN_META_API
+gboolean gst_cnn_classification_meta_get_activation_map_area (
+    const GstCnnClassificationMeta * meta, gdouble * x, gdouble * y, gdouble * w,
+    gdouble * h);
 
 G_END_DECLS
 

@@ -23,7 +23,7 @@ LAYERS = [
     ("graph stages", [r"onnx-loader\.c", r"onnx-skeleton\.c", r"onnx-tensor\.c",
                       r"passes\.c", r"fusion\.c", r"planner\.c", r"receptive-field\.c",
                       r"onnx\.pb-c\.c"]),
-    ("model", [r"model\.c", r"prepare\.c", r"executor\.c"]),
+    ("model", [r"model\.c", r"prepare\.c", r"executor\.c", r"cam\.c"]),
     ("builder", [r"builder\.c"]),
 ]
 

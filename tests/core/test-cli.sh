@@ -256,6 +256,72 @@ expect 1 '1 input.* 2 -i' "$CNN" run "$MODELS/classifier.onnx" -i "$MODELS/class
 expect 1 '/nonexistent/out\.npy' "$CNN" run "$MODELS/classifier.onnx" \
   -i "$MODELS/classifier-input.npy" -o /nonexistent/out.npy
 
+# --cam CLASS FILE: the class activation map of classifier.onnx (conv → pool → Gemm); the
+# maps' means follow the logits (mean of map c = logit c - bias c, the bias read from the
+# file with onnx when it is there, else only the shape is checked).
+for c in 0 4; do
+  expect 0 '' "$CNN" run "$MODELS/classifier.onnx" -i "$MODELS/classifier-input.npy" \
+    -o "$TMP/logits.npy" --cam $c "$TMP/cam$c.npy"
+done
+check_py '
+import sys, numpy as np
+logits = np.load(sys.argv[1]).ravel()
+maps = [np.load(sys.argv[2]), np.load(sys.argv[3])]
+assert all(m.shape == (8, 8) and m.dtype == np.float32 for m in maps), [m.shape for m in maps]
+try:
+    import onnx
+    from onnx import numpy_helper
+    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(sys.argv[4]).graph.initializer}
+    fc = [n for n in onnx.load(sys.argv[4]).graph.node if n.op_type == "Gemm"][0]
+    bias = init[fc.input[2]]
+    for m, c in zip(maps, (0, 4)):
+        assert abs(m.mean() + bias[c] - logits[c]) < 1e-4, (c, m.mean(), bias[c], logits[c])
+except ImportError:
+    pass
+' "$TMP/logits.npy" "$TMP/cam0.npy" "$TMP/cam4.npy" "$MODELS/classifier.onnx"
+# --cam CLASS FILE.png: a valid PNG (signature, chunk CRCs, zlib stream) of the input
+# scaled to 224 pixels, with the heatmap where the map is hottest.
+top=$("$PYTHON" -c 'import sys, numpy; print(numpy.load(sys.argv[1]).argmax())' \
+  "$TMP/logits.npy")
+expect 0 '' "$CNN" run "$MODELS/classifier.onnx" -i "$MODELS/classifier-input.npy" \
+  -o "$TMP/logits.npy" --cam "$top" "$TMP/top.png"
+expect 0 '' "$CNN" run "$MODELS/classifier.onnx" -i "$MODELS/classifier-input.npy" \
+  -o "$TMP/logits.npy" --cam "$top" "$TMP/top.npy"
+check_py '
+import struct, sys, zlib, numpy as np
+d = open(sys.argv[1], "rb").read()
+assert d[:8] == b"\x89PNG\r\n\x1a\n", d[:8]
+i, chunks, idat = 8, [], b""
+while i < len(d):
+    n = struct.unpack(">I", d[i:i + 4])[0]
+    t, c = d[i + 4:i + 8], d[i + 8:i + 8 + n]
+    assert zlib.crc32(t + c) & 0xffffffff == struct.unpack(">I", d[i + 8 + n:i + 12 + n])[0], t
+    chunks.append(t)
+    idat += c if t == b"IDAT" else b""
+    i += 12 + n
+assert chunks[0] == b"IHDR" and chunks[-1] == b"IEND", chunks
+w, h, depth, colour = struct.unpack(">IIBB", d[16:26])
+assert (w, h, depth, colour) == (224, 224, 8, 2), (w, h, depth, colour)
+rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + 3 * w)
+assert (rows[:, 0] == 0).all()
+rgb = rows[:, 1:].reshape(h, w, 3).astype(int)
+m = np.load(sys.argv[2])
+assert m.max() > 0, "the top class has no positive evidence"
+hot = np.unravel_index(m.argmax(), m.shape)
+y, x = (int((hot[0] + 0.5) * h / m.shape[0]), int((hot[1] + 0.5) * w / m.shape[1]))
+r, g, b = rgb[y, x]
+assert r > b + 60, ("the hottest cell is not red", rgb[y, x])
+' "$TMP/top.png" "$TMP/top.npy"
+expect 1 'class 5 is not in 0\.\.4' "$CNN" run "$MODELS/classifier.onnx" \
+  -i "$MODELS/classifier-input.npy" -o "$TMP/logits.npy" --cam 5 "$TMP/cam.npy"
+expect 1 'conv3x3-stack\.onnx: no class activation map' "$CNN" run \
+  "$MODELS/conv3x3-stack.onnx" -i "$MODELS/conv3x3-stack-input.npy" -o "$TMP/out.npy" \
+  --cam 0 "$TMP/cam.npy"
+expect 2 '\-\-cam needs a class and a file' "$CNN" run "$MODELS/classifier.onnx" \
+  -i "$MODELS/classifier-input.npy" -o "$TMP/logits.npy" --cam 1
+expect 2 '\-\-cam' "$CNN" run "$MODELS/classifier.onnx" \
+  -i "$MODELS/classifier-input.npy" -o "$TMP/logits.npy" --cam x "$TMP/cam.npy"
+
 # `cnn ops` lists the library's op table, one ONNX op type a line.
 checks=$((checks + 1))
 ops=$("$CNN" ops)

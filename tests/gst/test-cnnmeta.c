@@ -129,6 +129,57 @@ GST_START_TEST (test_many_entries)
 
 GST_END_TEST;
 
+/* Region results: one meta per region and model; the whole-frame getter skips them. */
+GST_START_TEST (test_regions)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 16, NULL), *copy;
+  GstCnnClassificationMeta *r1, *r2, *frame, *r1b;
+
+  r1 = gst_buffer_add_cnn_classification_meta_full (buf, "age", 10, 1);
+  r2 = gst_buffer_add_cnn_classification_meta_full (buf, "age", 20, 2);
+  fail_unless (gst_buffer_get_cnn_classification_meta (buf) == NULL);
+  frame = gst_buffer_add_cnn_classification_meta (buf, "scene", 30);
+  r1b = gst_buffer_add_cnn_classification_meta_full (buf, "gender", 40, 1);
+  gst_cnn_classification_meta_add_entry (r1b, 0, "f", 0.75f);
+
+  fail_unless_equals_int (gst_cnn_classification_meta_get_roi_id (frame), -1);
+  fail_unless_equals_int (gst_cnn_classification_meta_get_roi_id (r2), 2);
+  fail_unless (gst_buffer_get_cnn_classification_meta (buf) == frame);
+  fail_unless (gst_buffer_get_cnn_classification_meta_for_region (buf, -1, NULL) == frame);
+  fail_unless (gst_buffer_get_cnn_classification_meta_for_region (buf, 1, "age") == r1);
+  fail_unless (gst_buffer_get_cnn_classification_meta_for_region (buf, 1, "gender") ==
+      r1b);
+  fail_unless (gst_buffer_get_cnn_classification_meta_for_region (buf, 2, NULL) == r2);
+  fail_unless (gst_buffer_get_cnn_classification_meta_for_region (buf, 2, "gender") ==
+      NULL);
+  fail_unless (gst_buffer_get_cnn_classification_meta_for_region (buf, 3, NULL) == NULL);
+
+  fail_unless_equals_int (gst_buffer_get_n_cnn_classification_metas (buf), 4);
+  fail_unless (gst_buffer_get_nth_cnn_classification_meta (buf, 4) == NULL);
+  {
+    guint i, seen = 0;
+
+    for (i = 0; i < 4; i++) {
+      GstCnnClassificationMeta *m = gst_buffer_get_nth_cnn_classification_meta (buf, i);
+
+      seen |= (m == r1) << 0 | (m == r2) << 1 | (m == frame) << 2 | (m == r1b) << 3;
+    }
+    fail_unless_equals_int (seen, 0xf);
+  }
+
+  /* Copies keep the region ids. */
+  copy = gst_buffer_copy (buf);
+  fail_unless_equals_int (gst_buffer_get_n_cnn_classification_metas (copy), 4);
+  r1b = gst_buffer_get_cnn_classification_meta_for_region (copy, 1, "gender");
+  fail_unless (r1b != NULL);
+  fail_unless_equals_string (gst_cnn_classification_meta_get_entry (r1b, 0)->label, "f");
+  fail_unless (gst_buffer_get_cnn_classification_meta (copy) != NULL);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (buf);
+}
+
+GST_END_TEST;
+
 static Suite *
 cnnmeta_suite (void)
 {
@@ -140,6 +191,7 @@ cnnmeta_suite (void)
   tcase_add_test (tc, test_no_tags);
   tcase_add_test (tc, test_copy);
   tcase_add_test (tc, test_many_entries);
+  tcase_add_test (tc, test_regions);
   return s;
 }
 

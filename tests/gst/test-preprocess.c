@@ -147,7 +147,7 @@ compare (const gfloat * fast, const gfloat * ref, gsize n, gsize * worst)
 static void
 check_case (GstVideoFormat format, gint w, gint h, const gint tensor_shape[3],
     const GstCnnPreprocessParams * params, const gchar * colorimetry, gint par_n,
-    GRand * rand)
+    const GstVideoRectangle * rect, GRand * rand)
 {
   const gint C = tensor_shape[0], H = tensor_shape[1], W = tensor_shape[2];
   gsize n = (gsize) C * H * W, worst;
@@ -167,7 +167,7 @@ check_case (GstVideoFormat format, gint w, gint h, const gint tensor_shape[3],
   buf = random_frame (&info, rand);
 
   fail_unless (gst_cnn_preprocess_init (&pre, C, H, W));
-  fail_unless (gst_cnn_preprocess_configure (&pre, &info, params));
+  fail_unless (gst_cnn_preprocess_configure_rect (&pre, &info, params, rect));
   fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READ));
   for (i = 0; i < n; i++)
     fast[i] = ref[i] = NAN;
@@ -177,9 +177,10 @@ check_case (GstVideoFormat format, gint w, gint h, const gint tensor_shape[3],
 
   err = compare (fast, ref, n, &worst);
   fail_unless (err <= TOLERANCE,
-      "%s %dx%d (par %d/3, %s) -> %dx%dx%d, order %d, mode %d: tensor[%" G_GSIZE_FORMAT
-      "] = %.6f, reference %.6f", gst_video_format_to_string (format), w, h, par_n,
-      colorimetry ? colorimetry : "default", C, H, W, params->color_order,
+      "%s %dx%d (par %d/3, %s) rect %d,%d %dx%d -> %dx%dx%d, order %d, mode %d: tensor[%"
+      G_GSIZE_FORMAT "] = %.6f, reference %.6f", gst_video_format_to_string (format), w, h,
+      par_n, colorimetry ? colorimetry : "default", rect ? rect->x : 0, rect ? rect->y : 0,
+      rect ? rect->w : w, rect ? rect->h : h, C, H, W, params->color_order,
       params->resize_mode, worst, fast[worst], ref[worst]);
 
   gst_cnn_preprocess_clear (&pre);
@@ -201,7 +202,7 @@ GST_START_TEST (test_fast_matches_reference)
         check_case (FORMATS[f], FRAME_SIZES[s][0], FRAME_SIZES[s][1], TENSORS[t],
             &PARAMS[round % G_N_ELEMENTS (PARAMS)],
             COLORIMETRIES[(round / 3) % G_N_ELEMENTS (COLORIMETRIES)],
-            (round % 5 == 4) ? 4 : 3, rand);
+            (round % 5 == 4) ? 4 : 3, NULL, rand);
       }
     }
   }
@@ -230,9 +231,58 @@ GST_START_TEST (test_all_settings)
 
           params.resize_mode = mode;
           params.color_order = order;
-          check_case (formats[f], 61, 37, tensor, &params, "bt709", 3, rand);
+          check_case (formats[f], 61, 37, tensor, &params, "bt709", 3, NULL, rand);
         }
   g_rand_free (rand);
+}
+
+GST_END_TEST;
+
+/* Regions of a frame (what cnnclassify's inference-region=roi-list crops): at the
+ * corners, on the edges (the last line ends at the guard page), one pixel, odd
+ * sizes; every format, every resize mode. */
+GST_START_TEST (test_rects_match_reference)
+{
+  static const GstVideoRectangle rects[] = {
+    {0, 0, 1, 1}, {60, 36, 1, 1}, {0, 0, 61, 37}, {13, 7, 20, 11}, {40, 20, 21, 17},
+    {1, 1, 3, 35}, {0, 30, 61, 7}, {59, 0, 2, 37},
+  };
+  static const gint tensor[3] = { 3, 12, 10 };
+  GRand *rand = g_rand_new_with_seed (11);
+  guint f, r, round = 0;
+
+  for (f = 0; f < G_N_ELEMENTS (FORMATS); f++)
+    for (r = 0; r < G_N_ELEMENTS (rects); r++, round++) {
+      GstCnnPreprocessParams params = PARAMS[round % G_N_ELEMENTS (PARAMS)];
+
+      params.resize_mode = round % 3;
+      check_case (FORMATS[f], 61, 37, tensor, &params, "bt601", 3, &rects[r], rand);
+    }
+  g_rand_free (rand);
+}
+
+GST_END_TEST;
+
+/* Rectangles that are empty or reach outside the frame are refused, not clipped: the
+ * element clips them first. */
+GST_START_TEST (test_rects_refused)
+{
+  static const GstVideoRectangle bad[] = {
+    {0, 0, 0, 5}, {0, 0, 5, 0}, {-1, 0, 5, 5}, {0, -1, 5, 5}, {60, 0, 2, 5},
+    {0, 36, 5, 2}, {G_MAXINT, 0, 5, 5}, {0, 0, G_MAXINT, 5}, {1, 1, -4, 3},
+  };
+  GstCnnPreprocess pre;
+  GstVideoInfo info;
+  guint i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 61, 37);
+  fail_unless (gst_cnn_preprocess_init (&pre, 3, 8, 8));
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    fail_if (gst_cnn_preprocess_configure_rect (&pre, &info, &PARAMS[0], &bad[i]),
+        "rect %u accepted", i);
+  fail_unless (gst_cnn_preprocess_configure_rect (&pre, &info, &PARAMS[0],
+          &(GstVideoRectangle) {60, 36, 1, 1}));
+  gst_cnn_preprocess_clear (&pre);
 }
 
 GST_END_TEST;
@@ -290,6 +340,8 @@ preprocess_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_fast_matches_reference);
   tcase_add_test (tc, test_all_settings);
+  tcase_add_test (tc, test_rects_match_reference);
+  tcase_add_test (tc, test_rects_refused);
   tcase_add_test (tc, test_solid_values);
   return s;
 }

@@ -195,6 +195,20 @@ CNN_API uint64_t cnn_model_arena_bytes (const cnn_model *model);
 /* Accumulate per-layer time in cnn_layer_info.time_ms during run. Resets the counters. */
 CNN_API void cnn_model_set_profiling (cnn_model *model, bool enabled);
 
+/* Class activation maps, for classifiers that end in a feature map A [1, K, H, W] → global
+ * average pool → dense layer (Gemm/MatMul, then optionally Softmax), or in A with one
+ * channel per class → the pool (SqueezeNet; w is then the identity): the map of class c is
+ * M_c(y, x) = Σ_k w[c, k] · A_k(y, x), whose mean is the class's score minus its bias; it
+ * shows where the class's evidence lies. Prepare finds the pattern and keeps A intact
+ * through the run. Cell (y, x) covers input rows [y·Hin/H, (y+1)·Hin/H) and the columns
+ * likewise.
+ * cam_info: the map's size after prepare, or CNN_STATUS_UNSUPPORTED with a message saying
+ * what the model lacks. cam: after a run, writes the H × W map of class_index (row-major). */
+CNN_API cnn_status cnn_model_cam_info (const cnn_model *model, int *height, int *width,
+    cnn_error *err);
+CNN_API cnn_status cnn_model_cam (const cnn_model *model, int class_index, float *map,
+    cnn_error *err);
+
 /* ---- Builder: assemble a network in code, without ONNX ----------------------------------
  *
  *     cnn_builder *b = cnn_builder_create ("tiny");
