@@ -290,6 +290,39 @@ GST_START_TEST (test_regions_preprocessed)
 
 GST_END_TEST;
 
+/* Regions reach the model through the same input forms as frames (NHWC, uint8), and
+ * with async-inference they are classified at once, on the streaming thread. */
+GST_START_TEST (test_regions_model_forms)
+{
+  static const gchar *const variants[] = {
+    "model=\"" MODEL ("color-nhwc.onnx") "\"",
+    "model=\"" MODEL ("color-uint8.onnx") "\"",
+    "model=\"" MODEL ("color.onnx") "\" async-inference=true",
+  };
+  guint v, b;
+
+  for (v = 0; v < G_N_ELEMENTS (variants); v++) {
+    gchar *desc = g_strdup_printf ("cnnclassify name=c %s inference-region=roi-list",
+        variants[v]);
+    GstHarness *h = harness_new (desc, NULL);
+    GstElement *c = harness_child (h);
+    GstVideoInfo info;
+    GstBuffer *out = push_pull (h, &info, make_boxes_frame (GST_VIDEO_FORMAT_RGB, &info));
+    gchar *name = NULL;
+
+    g_object_get (c, "model-name", &name, NULL);
+    for (b = 0; b < G_N_ELEMENTS (BOXES); b++)
+      check_meta (out, 100 + b, name, BOXES[b].label);
+    g_free (name);
+    gst_object_unref (c);
+    gst_buffer_unref (out);
+    harness_teardown (h, NULL);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_object_class)
 {
   static const struct
@@ -501,6 +534,7 @@ cnnregions_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_regions_classified);
   tcase_add_test (tc, test_regions_preprocessed);
+  tcase_add_test (tc, test_regions_model_forms);
   tcase_add_test (tc, test_object_class);
   tcase_add_test (tc, test_cascade);
   tcase_add_test (tc, test_bad_regions);
