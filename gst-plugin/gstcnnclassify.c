@@ -25,24 +25,15 @@
  * ]|
  */
 
-/* This file holds the GObject side: properties, and the lifecycle that calls into
- * gstcnnsettings.c (what the settings and the model's metadata mean, labels, model
- * checks), preprocess.c (frame → tensor) and gstcnnresults.c (scores → meta, messages). */
+/* This file holds the GObject side: properties and the vfuncs. The model's state lives in
+ * gstcnnclassifymodel.c and each frame's work in gstcnnclassifyframe.c; they call into
+ * gstcnnsettings.c (what the settings and the model's metadata mean, labels),
+ * gstcnnmodelio.c (model input and output forms), preprocess.c (frame → tensor),
+ * gstcnnresults.c (scores → meta, messages) and the helpers beside them. */
 
-#include "gstcnnclassify.h"
+#include "gstcnnclassifyprivate.h"
 
-#include <cnn/cnn.h>
-
-#include "gstcnncam.h"
-#include "gstcnnmodelio.h"
-#include "gstcnnregions.h"
-#include "gstcnnresults.h"
-#include "gstcnnsettings.h"
-#include "gstcnnswap.h"
-#include "gstcnntiming.h"
-#include "gstcnnworker.h"
-
-/* Not static: gstcnnsettings.c and gstcnnresults.c log to it too. */
+/* Not static: the element's other files log to it too. */
 GST_DEBUG_CATEGORY (gst_cnn_classify_debug);
 #define GST_CAT_DEFAULT gst_cnn_classify_debug
 
@@ -93,50 +84,6 @@ enum
   PROP_ACTIVATION_MAP,
   /* Last: GST_CNN_REGION_N_PROPERTIES of them, handled by gstcnnregions.c. */
   PROP_REGIONS_FIRST,
-};
-
-struct _GstCnnClassify
-{
-  GstVideoFilter parent;
-
-  /* Properties, under the object lock. */
-  gchar *model_path;
-  gchar *labels_path;
-  guint top_k;
-  gdouble threshold;
-  GstCnnSettings settings;      /* those with a model-metadata default, as the user set them */
-  gchar *mean_str, *std_str, *range_str;        /* canonical strings, NULL = not set */
-  gint threads;
-  gboolean post_messages;
-  gboolean activation_map;
-  gboolean preprocess_dirty;    /* a preprocessing property changed since configure */
-  gchar *model_name;            /* read-only property, set in start() */
-  gchar *input_size;            /* "WxH" for dynamic models, NULL = metadata or default */
-  gchar *output_name;           /* the class-vector output, NULL = the first one */
-  gboolean keep_aspect_ratio;   /* dynamic models: input width follows the frame's shape */
-  gboolean async_inference;
-  guint interval;
-  gdouble smoothing;
-  GstCnnRegionSettings region_settings;
-
-  /* Model state: built in start(), used by the streaming thread, freed in stop(). */
-  cnn_model *model;
-  gchar *model_source;          /* path used in error messages */
-  GstCnnModelIO io;             /* input layout and size, class output, their buffers */
-  GstCnnSettings metadata;      /* what the model's cnn.* metadata gives */
-  GstCnnResults results;
-  /* The threads value last handed to the model, whether or not it took it: a value it
-   * refuses is warned about once, not tried again on every frame. */
-  gint tried_threads;
-  GstCnnPreprocess pre;
-  /* async-inference: the thread that runs the model (and alone uses it and results). */
-  GstCnnWorker *worker;
-  guint64 frame_count;          /* frames since start or flush, for inference-interval */
-  gboolean reset_smoothing;     /* start the average afresh with the next classification */
-  GstCnnTiming timing;          /* latency and QoS, under the object lock */
-  GstCnnSwap *swap;             /* model hot-swap: a model set in PAUSED/PLAYING loads here */
-  GstCnnRegions regions;        /* inference-region=roi-list */
-  GstCnnCam cam;                /* activation-map=true */
 };
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -369,27 +316,12 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id, GValue * value,
 }
 
 static void
-free_model_state (GstCnnClassify * self)
-{
-  /* First: the worker runs the model. */
-  g_clear_pointer (&self->worker, gst_cnn_worker_free);
-  g_clear_pointer (&self->model, cnn_model_destroy);
-  g_clear_pointer (&self->model_source, g_free);
-  gst_cnn_model_io_clear (&self->io);
-  gst_cnn_results_clear (&self->results);
-  gst_cnn_preprocess_clear (&self->pre);
-  gst_cnn_regions_clear (&self->regions);
-  gst_cnn_cam_clear (&self->cam);
-  gst_cnn_settings_init (&self->metadata);
-}
-
-static void
 gst_cnn_classify_finalize (GObject * object)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
 
   gst_cnn_swap_free (self->swap);
-  free_model_state (self);
+  gst_cnn_classify_free_model (self);
   g_free (self->model_path);
   g_free (self->labels_path);
   g_free (self->mean_str);
@@ -404,155 +336,12 @@ gst_cnn_classify_finalize (GObject * object)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* start / stop: load and check the model */
-
-/* Two runs on a blank tensor (the first one pays for cold caches): the second is what
- * the latency query announces before the first frame. */
-static gboolean
-warm_up (GstCnnClassify * self)
-{
-  cnn_error err;
-  cnn_status status;
-  gint64 t0 = 0;
-  gint i;
-
-  for (i = 0, status = CNN_STATUS_OK; i < 2 && status == CNN_STATUS_OK; i++) {
-    t0 = g_get_monotonic_time ();
-    status = gst_cnn_model_io_run (&self->io, self->model, self->io.nchw,
-        self->results.scores, &err);
-  }
-  if (status != CNN_STATUS_OK) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("Inference with model \"%s\" failed (%s).", self->model_source,
-            cnn_status_string (status)), ("%s", err.message));
-    return FALSE;
-  }
-  GST_OBJECT_LOCK (self);
-  gst_cnn_timing_reset (&self->timing);
-  gst_cnn_timing_record (&self->timing, (g_get_monotonic_time () - t0) * GST_USECOND);
-  GST_OBJECT_UNLOCK (self);
-  return TRUE;
-}
+/* start / stop: load and check the model (gstcnnclassifymodel.c) */
 
 static gboolean
 gst_cnn_classify_start (GstBaseTransform * trans)
 {
-  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
-  GstElement *element = GST_ELEMENT (trans);
-  gchar *model_path, *labels_path, *name, *input_size, *output_name;
-  gboolean keep_aspect;
-  gchar **labels;
-  gsize n_classes;
-  gboolean async;
-  cnn_options options = cnn_options_default ();
-  cnn_error err;
-  cnn_status status;
-  gboolean ret = FALSE;
-
-  GST_OBJECT_LOCK (self);
-  model_path = g_strdup (self->model_path);
-  labels_path = g_strdup (self->labels_path);
-  input_size = g_strdup (self->input_size);
-  output_name = g_strdup (self->output_name);
-  keep_aspect = self->keep_aspect_ratio;
-  options.threads = self->threads;
-  async = self->async_inference;
-  GST_OBJECT_UNLOCK (self);
-
-  free_model_state (self);
-  if (model_path == NULL || *model_path == '\0') {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model file set."),
-        ("Set the \"model\" property to an ONNX image classifier."));
-    goto done;
-  }
-  self->model_source = g_strdup (model_path);
-
-  status = cnn_model_load_file (model_path, &options, &self->model, &err);
-  if (status == CNN_STATUS_IO_ERROR) {
-    gboolean exists = g_file_test (model_path, G_FILE_TEST_EXISTS);
-
-    if (exists)
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not read model file \"%s\".", model_path), ("%s", err.message));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Model file \"%s\" not found.", model_path), ("%s", err.message));
-    goto done;
-  } else if (status != CNN_STATUS_OK) {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
-        ("Could not load model \"%s\" (%s).", model_path, cnn_status_string (status)),
-        ("%s", err.message));
-    goto done;
-  }
-  self->tried_threads = options.threads;
-
-  if (!gst_cnn_model_io_check_input (&self->io, element, self->model, model_path,
-          input_size))
-    goto done;
-  /* keep-aspect-ratio: the size's width becomes the largest; set_info picks the width. */
-  if (keep_aspect && self->io.dynamic)
-    self->io.max_width = self->io.width;
-  else if (keep_aspect)
-    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-        ("Model \"%s\" has a fixed input size: ignoring keep-aspect-ratio.", model_path),
-        (NULL));
-  status = cnn_model_prepare (self->model, &err);
-  if (status != CNN_STATUS_OK) {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
-        ("Could not prepare model \"%s\" (%s).", model_path, cnn_status_string (status)),
-        ("%s", err.message));
-    goto done;
-  }
-  if (!gst_cnn_model_io_check_output (&self->io, element, self->model, model_path,
-          output_name))
-    goto done;
-  n_classes = self->io.n_classes;
-
-  gst_cnn_settings_read_metadata (&self->metadata, element, self->model, model_path);
-  labels = gst_cnn_load_labels (element, self->model, model_path, labels_path, n_classes);
-  if (labels == NULL)
-    goto done;
-
-  if (!gst_cnn_results_init (&self->results, n_classes, labels) ||
-      !gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
-          self->io.width) || !gst_cnn_regions_init (&self->regions, self->io.channels,
-          self->io.height, self->io.width) || !gst_cnn_cam_init (&self->cam, self->model)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-        ("Out of memory for model \"%s\".", model_path), (NULL));
-    goto done;
-  }
-  if (!warm_up (self))
-    goto done;
-  if (async && (self->worker = gst_cnn_worker_new (self->model, &self->io,
-              &self->results)) == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-        ("Could not start the inference thread for model \"%s\".", model_path), (NULL));
-    goto done;
-  }
-  self->frame_count = 0;
-  self->reset_smoothing = TRUE;
-
-  name = gst_cnn_model_name (self->model, model_path);
-  GST_OBJECT_LOCK (self);
-  g_free (self->model_name);
-  self->model_name = name;
-  self->preprocess_dirty = TRUE;
-  GST_OBJECT_UNLOCK (self);
-
-  GST_INFO_OBJECT (self, "model \"%s\" (%s): input %dx%dx%d, %" G_GSIZE_FORMAT
-      " classes, arena %" G_GUINT64_FORMAT " bytes", name, model_path, self->io.channels,
-      self->io.height, self->io.width, n_classes,
-      (guint64) cnn_model_arena_bytes (self->model));
-  ret = TRUE;
-
-done:
-  if (!ret)
-    free_model_state (self);
-  g_free (model_path);
-  g_free (labels_path);
-  g_free (input_size);
-  g_free (output_name);
-  return ret;
+  return gst_cnn_classify_load_model (GST_CNN_CLASSIFY (trans));
 }
 
 static gboolean
@@ -561,77 +350,12 @@ gst_cnn_classify_stop (GstBaseTransform * trans)
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
 
   gst_cnn_swap_cancel (self->swap);
-  free_model_state (self);
+  gst_cnn_classify_free_model (self);
   return TRUE;
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Streaming */
-
-/* Everything that depends on the frame: preprocessing for @in_info and, with
- * keep-aspect-ratio, the model's input width (prepared again, no reload). The async worker
- * passes tensors of the input's size: it is (re)started at the size that results when
- * @async. FALSE after an error. */
-static gboolean
-configure_for_frame (GstCnnClassify * self, const GstVideoInfo * in_info, gboolean async)
-{
-  GstCnnPreprocessParams params;
-
-  GST_OBJECT_LOCK (self);
-  gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
-  self->preprocess_dirty = FALSE;
-  GST_OBJECT_UNLOCK (self);
-  gst_cnn_model_io_adjust_params (&self->io, &params);
-
-  if (self->io.max_width > 0) {
-    gdouble disp_w = GST_VIDEO_INFO_WIDTH (in_info);
-    gint width;
-
-    if (GST_VIDEO_INFO_PAR_N (in_info) > 0 && GST_VIDEO_INFO_PAR_D (in_info) > 0)
-      disp_w = disp_w * GST_VIDEO_INFO_PAR_N (in_info) / GST_VIDEO_INFO_PAR_D (in_info);
-    width = gst_cnn_model_io_aspect_width (&self->io, disp_w,
-        GST_VIDEO_INFO_HEIGHT (in_info));
-    if (width != self->io.width) {
-      GST_DEBUG_OBJECT (self, "keep-aspect-ratio: input width %d -> %d", self->io.width,
-          width);
-      g_clear_pointer (&self->worker, gst_cnn_worker_free);     /* a run in flight ends */
-      if (!gst_cnn_model_io_set_width (&self->io, GST_ELEMENT (self), self->model,
-              self->model_source, width))
-        return FALSE;
-      /* What is sized for the input: preprocessing (frame and regions) and the map. */
-      gst_cnn_preprocess_clear (&self->pre);
-      gst_cnn_regions_clear (&self->regions);
-      gst_cnn_cam_clear (&self->cam);
-      if (!gst_cnn_preprocess_init (&self->pre, self->io.channels, self->io.height,
-              self->io.width) || !gst_cnn_regions_init (&self->regions, self->io.channels,
-              self->io.height, self->io.width) || !gst_cnn_cam_init (&self->cam,
-              self->model)) {
-        GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Out of memory."), (NULL));
-        return FALSE;
-      }
-    }
-  }
-
-  if (!gst_cnn_preprocess_configure (&self->pre, in_info, &params)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("cannot preprocess %s %dx%d for model \"%s\"", GST_VIDEO_INFO_NAME (in_info),
-            GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
-            self->model_source));
-    return FALSE;
-  }
-  if (async && self->worker == NULL
-      && (self->worker = gst_cnn_worker_new (self->model, &self->io,
-              &self->results)) == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-        ("Could not start the inference thread for model \"%s\".", self->model_source),
-        (NULL));
-    return FALSE;
-  }
-  GST_DEBUG_OBJECT (self, "%s %dx%d -> %dx%dx%d", GST_VIDEO_INFO_NAME (in_info),
-      GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info), self->io.channels,
-      self->io.height, self->io.width);
-  return TRUE;
-}
+/* Streaming: frames go to gstcnnclassifyframe.c */
 
 static gboolean
 gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
@@ -641,230 +365,7 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
 
   if (self->model == NULL)
     return FALSE;
-  return configure_for_frame (self, in_info, self->worker != NULL);
-}
-
-/* The threads property is mutable in PLAYING: hand a changed value to the model, which
- * plans again for it and stays runnable. A refused value leaves the model as it was. */
-static void
-apply_threads (GstCnnClassify * self, gint threads)
-{
-  cnn_error err;
-
-  if (threads == self->tried_threads)
-    return;
-  self->tried_threads = threads;
-  if (cnn_model_set_threads (self->model, threads, &err) == CNN_STATUS_OK)
-    GST_DEBUG_OBJECT (self, "threads %d: running on %d", threads,
-        cnn_model_threads (self->model));
-  else
-    GST_WARNING_OBJECT (self, "cannot use %d threads: %s", threads, err.message);
-}
-
-/* async-inference: the worker's latest result, if any, goes on @buf (the next outgoing
- * buffer) and in a message; @buf NULL at EOS, where only the message goes out. */
-static GstFlowReturn
-deliver_async_result (GstCnnClassify * self, GstBuffer * buf)
-{
-  gboolean post_messages;
-  gchar *model_name;
-  GstFlowReturn ret;
-
-  GST_OBJECT_LOCK (self);
-  post_messages = self->post_messages;
-  model_name = g_strdup (self->model_name);
-  GST_OBJECT_UNLOCK (self);
-  ret = gst_cnn_worker_deliver (self->worker, GST_BASE_TRANSFORM (self), buf,
-      self->model_source, model_name, post_messages);
-  g_free (model_name);
-  return ret;
-}
-
-static GstFlowReturn
-classify_frame (GstCnnClassify * self, GstVideoFrame * frame, GstBuffer * buf)
-{
-  GstVideoFilter *filter = GST_VIDEO_FILTER (self);
-  GstCnnResults *res = &self->results;
-  GstCnnPreprocessParams params;
-  GstCnnWorkerJob job;
-  gboolean reconfigure, reannounce;
-  guint n;
-  gboolean post_messages;
-  gchar *model_name;
-  GstCnnRegionSettings regions;
-  GstCnnClassificationMeta *meta;
-  gboolean activation_map;
-  cnn_error err;
-  cnn_status status;
-  gint64 t_pre, t0, t1;
-  GstClockTime inference_time, pts = GST_BUFFER_PTS (buf);
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  /* Settings to locals; the network runs without the lock. */
-  GST_OBJECT_LOCK (self);
-  job.top_k = self->top_k;
-  job.threshold = self->threshold;
-  job.smoothing = self->smoothing;
-  job.threads = self->threads;
-  job.output = gst_cnn_settings_resolve_output (&self->settings, &self->metadata);
-  post_messages = self->post_messages;
-  activation_map = self->activation_map;
-  reconfigure = self->preprocess_dirty;
-  if (reconfigure) {
-    gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
-    self->preprocess_dirty = FALSE;
-  }
-  model_name = g_strdup (self->model_name);
-  gst_cnn_region_settings_copy (&regions, &self->region_settings);
-  if (regions.inference_region == GST_CNN_INFERENCE_REGION_ROI_LIST)
-    gst_cnn_settings_resolve_preprocess (&self->settings, &self->metadata, &params);
-  GST_OBJECT_UNLOCK (self);
-  job.reset_smoothing = self->reset_smoothing;
-  self->reset_smoothing = FALSE;
-
-  if (reconfigure)
-    gst_cnn_model_io_adjust_params (&self->io, &params);
-  if (reconfigure && !gst_cnn_preprocess_configure (&self->pre, &filter->in_info, &params)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("preprocessing setup failed"));
-    ret = GST_FLOW_NOT_NEGOTIATED;
-    goto done;
-  }
-
-  if (regions.inference_region == GST_CNN_INFERENCE_REGION_ROI_LIST) {
-    /* Regions are classified here, on the streaming thread: an async worker finishes
-     * its run first, as it is the model's other user. */
-    GstCnnRegionJob region_job = { GST_BASE_TRANSFORM (self), self->model,
-      self->model_source, &self->io, res, job.output, job.top_k, job.threshold,
-      post_messages, model_name, &params, &regions, activation_map ? &self->cam : NULL
-    };
-
-    if (self->worker != NULL)
-      gst_cnn_worker_drain (self->worker);
-    gst_cnn_model_io_adjust_params (&self->io, &params);
-    apply_threads (self, job.threads);
-    ret = gst_cnn_regions_classify (&self->regions, &region_job, frame, buf);
-    goto done;
-  }
-
-  if (self->worker != NULL) {
-    /* The worker runs the network; the frame goes on at once. */
-    job.pts = pts;
-    job.running_time = gst_segment_to_running_time (&GST_BASE_TRANSFORM (self)->segment,
-        GST_FORMAT_TIME, pts);
-    gst_cnn_preprocess_run (&self->pre, frame, gst_cnn_worker_staging (self->worker));
-    if (gst_cnn_worker_submit (self->worker, &job))
-      GST_LOG_OBJECT (self, "worker busy: %" GST_TIME_FORMAT " replaces the waiting frame",
-          GST_TIME_ARGS (pts));
-    goto done;
-  }
-
-  apply_threads (self, job.threads);
-  if (job.reset_smoothing)
-    gst_cnn_results_reset_smoothing (res);
-
-  t_pre = g_get_monotonic_time ();
-  gst_cnn_preprocess_run (&self->pre, frame, self->io.nchw);
-
-  t0 = g_get_monotonic_time ();
-  status = gst_cnn_model_io_run (&self->io, self->model, self->io.nchw, res->scores, &err);
-  t1 = g_get_monotonic_time ();
-  if (status != CNN_STATUS_OK) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("Inference with model \"%s\" failed (%s).", self->model_source,
-            cnn_status_string (status)), ("%s", err.message));
-    ret = GST_FLOW_ERROR;
-    goto done;
-  }
-  inference_time = (GstClockTime) (t1 - t0) * GST_USECOND;
-  GST_OBJECT_LOCK (self);
-  reannounce = gst_cnn_timing_record (&self->timing, inference_time);
-  GST_OBJECT_UNLOCK (self);
-  if (reannounce)
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_latency (GST_OBJECT (self)));
-
-  n = gst_cnn_results_select_smoothed (res, job.output, job.top_k, job.threshold,
-      job.smoothing);
-  meta = gst_cnn_results_attach (res, buf, pts, 0, model_name, inference_time, -1);
-  if (activation_map)
-    gst_cnn_cam_attach (&self->cam, GST_ELEMENT (self), self->model, self->model_source,
-        &self->pre, GST_VIDEO_INFO_WIDTH (&filter->in_info),
-        GST_VIDEO_INFO_HEIGHT (&filter->in_info), meta);
-
-  GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %s (%.3f), preprocessing %"
-      G_GINT64_FORMAT " us, inference %" G_GINT64_FORMAT " us",
-      GST_TIME_ARGS (pts), n ? res->labels[res->top[0]] : "-",
-      n ? res->probs[res->top[0]] : 0.0f, t0 - t_pre, t1 - t0);
-
-  if (post_messages)
-    gst_cnn_results_post (res, GST_BASE_TRANSFORM (self), buf, pts, 0, model_name,
-        inference_time);
-done:
-  gst_cnn_region_settings_clear (&regions);
-  g_free (model_name);
-  return ret;
-}
-
-#define SWAP(a, b) G_STMT_START { __typeof__ (a) _t = (a); (a) = (b); (b) = _t; } G_STMT_END
-
-/* A model loaded by gstcnnswap.c: its state and ours change places between two frames
- * (the old state leaves with @loaded), or the old model keeps running with a warning. */
-static gboolean
-swap_in_model (GstCnnClassify * self)
-{
-  GstVideoFilter *filter = GST_VIDEO_FILTER (self);
-  GstCnnClassify *loaded;
-  GstElement *element = NULL;
-  gchar *path = NULL, *error = NULL, **warnings = NULL, **w;
-  gboolean ok = TRUE, async;
-
-  if (!gst_cnn_swap_take (self->swap, &element, &path, &error, &warnings))
-    return TRUE;
-  for (w = warnings; w && *w; w++)
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("New model \"%s\": %s", path, *w),
-        (NULL));
-  if (element == NULL) {
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Could not switch to model \"%s\"; keeping \"%s\".", path, self->model_source),
-        ("%s", error));
-    /* The properties name the model that runs. */
-    GST_OBJECT_LOCK (self);
-    g_free (self->model_path);
-    self->model_path = g_strdup (self->model_source);
-    GST_OBJECT_UNLOCK (self);
-    goto done;
-  }
-
-  loaded = GST_CNN_CLASSIFY (element);
-  async = self->worker != NULL;
-  g_clear_pointer (&self->worker, gst_cnn_worker_free);     /* a run in flight ends */
-  SWAP (self->model, loaded->model);
-  SWAP (self->model_source, loaded->model_source);
-  SWAP (self->io, loaded->io);
-  SWAP (self->metadata, loaded->metadata);
-  SWAP (self->results, loaded->results);
-  SWAP (self->tried_threads, loaded->tried_threads);
-  SWAP (self->pre, loaded->pre);
-  SWAP (self->regions, loaded->regions);
-  SWAP (self->cam, loaded->cam);
-  self->reset_smoothing = TRUE;
-
-  GST_OBJECT_LOCK (self);
-  SWAP (self->model_name, loaded->model_name);
-  self->timing.expected = loaded->timing.expected;
-  GST_OBJECT_UNLOCK (self);
-
-  ok = configure_for_frame (self, &filter->in_info, async);
-  if (ok)
-    GST_INFO_OBJECT (self, "switched to model \"%s\"", path);
-  gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
-  gst_object_unref (element);
-
-done:
-  g_free (path);
-  g_free (error);
-  g_strfreev (warnings);
-  return ok;
+  return gst_cnn_classify_configure_for_frame (self, in_info, self->worker != NULL);
 }
 
 /* Like GstVideoFilter's transform_ip, but the frame is mapped read-only: the element never
@@ -885,11 +386,11 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps negotiated"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  if (G_UNLIKELY (!swap_in_model (self)))
+  if (G_UNLIKELY (!gst_cnn_classify_swap_in_model (self)))
     return GST_FLOW_NOT_NEGOTIATED;
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     self->reset_smoothing = TRUE;
-  if (self->worker != NULL && (ret = deliver_async_result (self, buf)) != GST_FLOW_OK)
+  if (self->worker != NULL && (ret = gst_cnn_classify_deliver_async_result (self, buf)) != GST_FLOW_OK)
     return ret;
 
   /* inference-interval: frames in between pass with nothing attached. QoS: a frame
@@ -916,7 +417,7 @@ gst_cnn_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
         ("invalid video buffer received, passing it on unclassified"));
     return GST_FLOW_OK;
   }
-  ret = classify_frame (self, &frame, buf);
+  ret = gst_cnn_classify_frame (self, &frame, buf);
   gst_video_frame_unmap (&frame);
   return ret;
 }
@@ -970,7 +471,7 @@ gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
       /* The last frames' result: no buffer follows to carry it, so a message only. */
       if (self->worker != NULL) {
         gst_cnn_worker_drain (self->worker);
-        deliver_async_result (self, NULL);
+        gst_cnn_classify_deliver_async_result (self, NULL);
       }
       break;
     default:
@@ -1153,3 +654,4 @@ gst_cnn_classify_init (GstCnnClassify * self)
    * a late frame only skips inference (src_event, transform_ip). */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }
+
