@@ -221,7 +221,7 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
   int64_t ld = a->block_tiles, out_plane = s->oh * s->ow;
   int64_t nt = cnn_min64 (a->block_tiles, tiles - t0);
   int64_t nrows = cnn_min64 (a->block_rows, s->m - m0);
-  cnn_gemm_fn *gemm = a->fused ? cnn_gemm_fused : cnn_gemm_blas;
+  cnn_gemm_fn *gemm = a->bf16 ? cnn_gemm_bf16 : a->fused ? cnn_gemm_fused : cnn_gemm_blas;
   float *v = NULL, *mx = NULL, *rows = NULL, *out = NULL;
 
   if (nt <= 0 || nrows <= 0)

@@ -26,6 +26,7 @@ typedef struct cnn_winograd_args {
   cnn_activation act;
   float alpha, beta;
   bool fused;                   /* the 16 GEMMs in cnn_gemm_fused (AVX-512), else cnn_gemm_blas */
+  bool bf16;                    /* ... or in cnn_gemm_bf16 (options.precision) */
   int64_t scratch_tiles;        /* what cnn_winograd_scratch was given */
   int64_t block_tiles;          /* at most scratch_tiles */
   int64_t block_rows;           /* a multiple of 16 */

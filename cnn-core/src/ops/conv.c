@@ -284,12 +284,10 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       || (status = conv_check_sum (g, n, err)) != CNN_STATUS_OK)
     return status;
 
-  /* bf16 GEMMs (options.precision, on AVX512_BF16 CPUs) on the untransformed weights:
-   * Winograd's transforms would add to bfloat16's rounding, and im2col's single GEMM at twice
-   * the multiply-adds per instruction does as well as Winograd's 2.25× fewer. */
+  /* bf16 GEMMs (options.precision, on AVX512_BF16 CPUs) for every GEMM algorithm. */
   bool bf16 = g->options.precision == CNN_PRECISION_BF16 && !conv_portable
       && cnn_gemm_bf16_available ();
-  conv_algo algo = conv_choose (&s, weights->blob != NULL && !bf16);
+  conv_algo algo = conv_choose (&s, weights->blob != NULL);
   int64_t k = s.c / s.group * s.kh * s.kw;
   int64_t mg = s.m / s.group;
   int64_t cols = s.oh * s.ow;
@@ -308,7 +306,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   memset (plan, 0, sizeof (*plan));
   plan->s = s;
   plan->algo = algo;
-  plan->bf16 = bf16 && (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM);
+  plan->bf16 = bf16 && (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM
+      || algo == CONV_WINOGRAD);
   switch (algo) {
     case CONV_GEMM_1X1:
       plan->fused = conv_use_fused (&s);
@@ -441,6 +440,7 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
     .alpha = job->alpha,
     .beta = job->beta,
     .fused = job->plan->fused,
+    .bf16 = job->plan->bf16,
     .scratch_tiles = job->plan->tile,
     .block_tiles = job->tile,
     .block_rows = job->mrows,
