@@ -72,6 +72,7 @@ gst_cnn_classify_load_model (GstCnnClassify * self)
   output_name = g_strdup (self->output_name);
   keep_aspect = self->keep_aspect_ratio;
   options.threads = self->threads;
+  options.precision = (cnn_precision) self->precision;
   async = self->async_inference;
   GST_OBJECT_UNLOCK (self);
 
@@ -101,6 +102,11 @@ gst_cnn_classify_load_model (GstCnnClassify * self)
     goto done;
   }
   self->tried_threads = options.threads;
+  if (options.precision != cnn_model_precision (self->model))
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+        ("precision=%s needs AVX512_BF16, which this CPU lacks: model \"%s\" runs in %s.",
+            cnn_precision_name (options.precision), model_path,
+            cnn_precision_name (cnn_model_precision (self->model))), (NULL));
 
   if (!gst_cnn_model_io_check_input (&self->io, element, self->model, model_path,
           input_size))

@@ -40,6 +40,7 @@ struct _GstCnnClassify
   gint threads;
   gboolean post_messages;
   gboolean activation_map;
+  GstCnnPrecision precision;
   gboolean preprocess_dirty;    /* a preprocessing property changed since configure */
   gchar *model_name;            /* read-only property, set in start() */
   gchar *input_size;            /* "WxH" for dynamic models, NULL = metadata or default */

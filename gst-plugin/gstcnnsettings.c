@@ -33,6 +33,11 @@ G_DEFINE_ENUM_TYPE (GstCnnResizeMode, gst_cnn_resize_mode,
         "Like letterbox, but the picture at the top-left and the padding right and bottom "
         "(how OCR line classifiers are trained)", "letterbox-top-left"});
 
+G_DEFINE_ENUM_TYPE (GstCnnPrecision, gst_cnn_precision,
+    {GST_CNN_PRECISION_FP32, "32-bit float", "fp32"},
+    {GST_CNN_PRECISION_BF16,
+        "bfloat16 products with float32 sums (AVX512_BF16; fp32 elsewhere)", "bf16"});
+
 G_DEFINE_ENUM_TYPE (GstCnnOutputActivation, gst_cnn_output_activation,
     {GST_CNN_OUTPUT_AUTO,
         "Softmax, unless the output already looks like probabilities "

@@ -44,6 +44,16 @@ GType gst_cnn_color_order_get_type (void);
 #define GST_TYPE_CNN_RESIZE_MODE (gst_cnn_resize_mode_get_type ())
 GType gst_cnn_resize_mode_get_type (void);
 
+/* The arithmetic of convolutions and dense layers; values are the core's cnn_precision. */
+typedef enum
+{
+  GST_CNN_PRECISION_FP32 = CNN_PRECISION_FP32,
+  GST_CNN_PRECISION_BF16 = CNN_PRECISION_BF16,
+} GstCnnPrecision;
+
+#define GST_TYPE_CNN_PRECISION (gst_cnn_precision_get_type ())
+GType gst_cnn_precision_get_type (void);
+
 #define GST_TYPE_CNN_OUTPUT_ACTIVATION (gst_cnn_output_activation_get_type ())
 GType gst_cnn_output_activation_get_type (void);
 

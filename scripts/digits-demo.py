@@ -53,6 +53,8 @@ def main():
                         help="play in real time at this rate (default: as fast as possible)")
     parser.add_argument("--every", type=int, default=200,
                         help="draw every Nth digit in the terminal (0: never)")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                        help="cnnclassify's precision property")
     parser.add_argument("--quiet", action="store_true", help="no per-frame lines")
     parser.add_argument("--min-accuracy", type=float, default=None,
                         help="exit 1 if accuracy (percent) is below this")
@@ -75,7 +77,8 @@ def main():
     pipeline = Gst.parse_launch(
         f"filesrc location={args.frames} blocksize={FRAME} ! "
         f"rawvideoparse format=gray8 width=28 height=28 framerate={rate}/1 ! {convert}"
-        f"cnnclassify name=classify model={args.model} post-messages=true top-k=1 ! "
+        f"cnnclassify name=classify model={args.model} precision={args.precision} "
+        f"post-messages=true top-k=1 ! "
         f"fakesink sync={'true' if args.fps > 0 else 'false'}")
 
     frame_ns = Gst.SECOND // rate
