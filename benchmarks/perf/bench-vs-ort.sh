@@ -67,8 +67,9 @@ for r in rows:
 base = any(k[0] == "baseline" for k in best)
 extra = " baseline/ORT 1T | baseline/ORT 2T |" if base else ""
 bf16 = [r for r in rows if r.get("engine") == "cnn-bf16"]
-bf16_ran = bf16[0].get("precision", "?") if bf16 else "-"
-extra += f" cnn {bf16_ran} 1T ms | {bf16_ran}/ORT 1T | cnn {bf16_ran} 2T ms | {bf16_ran}/ORT 2T |"
+bf16_ran = bf16[0].get("precision", "?") if bf16 else None   # an older cnn has no bf16
+if bf16_ran:
+    extra += f" cnn {bf16_ran} 1T ms | {bf16_ran}/ORT 1T | cnn {bf16_ran} 2T ms | {bf16_ran}/ORT 2T |"
 def geomean(xs):
     p = 1.0
     for x in xs:
@@ -76,22 +77,30 @@ def geomean(xs):
     return p ** (1.0 / len(xs)) if xs else float("nan")
 print("| model | cnn 1T ms | ORT 1T ms | ratio 1T | cnn 2T ms | ORT 2T ms | ratio 2T | cnn peak RSS MB |"
       + extra)
-print("|---|---|---|---|---|---|---|---|" + ("---|---|" if base else "") + "---|---|---|---|")
+print("|---|---|---|---|---|---|---|---|" + ("---|---|" if base else "")
+      + ("---|---|---|---|" if bf16_ran else ""))
 for m in sys.argv[2].split():
     c1, o1 = best[("cnn", m, 1)], best[("onnxruntime", m, 1)]
     c2, o2 = best[("cnn", m, 2)], best[("onnxruntime", m, 2)]
     cells = ""
     if base:
         cells = f" {best[('baseline', m, 1)] / o1:.2f} | {best[('baseline', m, 2)] / o2:.2f} |"
-    b1, b2 = best[("cnn-bf16", m, 1)], best[("cnn-bf16", m, 2)]
-    cells += f" {b1:.2f} | {b1 / o1:.2f} | {b2:.2f} | {b2 / o2:.2f} |"
+    if bf16_ran:
+        b1, b2 = best[("cnn-bf16", m, 1)], best[("cnn-bf16", m, 2)]
+        cells += f" {b1:.2f} | {b1 / o1:.2f} | {b2:.2f} | {b2 / o2:.2f} |"
     print(f"| {m} | {c1:.2f} | {o1:.2f} | {c1 / o1:.2f} | {c2:.2f} | {o2:.2f} | {c2 / o2:.2f} "
           f"| {rss.get(m, 0) / 1024:.0f} |" + cells)
 ms = sys.argv[2].split()
 g = [geomean([best[("cnn", m, t)] / best[("onnxruntime", m, t)] for m in ms]) for t in (1, 2)]
-gb = [geomean([best[("cnn-bf16", m, t)] / best[("onnxruntime", m, t)] for m in ms])
-      for t in (1, 2)]
-print(f"| geometric mean | | | {g[0]:.3f} | | | {g[1]:.3f} | |" + (" | |" if base else "")
-      + f" | {gb[0]:.3f} | | {gb[1]:.3f} |")
+gbase = [geomean([best[("baseline", m, t)] / best[("onnxruntime", m, t)] for m in ms])
+         for t in (1, 2)] if base else None
+row = f"| geometric mean | | | {g[0]:.3f} | | | {g[1]:.3f} | |"
+if base:
+    row += f" {gbase[0]:.3f} | {gbase[1]:.3f} |"
+if bf16_ran:
+    gb = [geomean([best[("cnn-bf16", m, t)] / best[("onnxruntime", m, t)] for m in ms])
+          for t in (1, 2)]
+    row += f" | {gb[0]:.3f} | | {gb[1]:.3f} |"
+print(row)
 PY
 rm -f "$LOG"
