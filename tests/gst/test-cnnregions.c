@@ -19,6 +19,7 @@
 #include <gst/cnn/gstcnnclassificationmeta.h>
 
 #include "harness-push-pull.h"
+#include "test-frames.h"
 
 #define MODEL(name) TEST_MODELS_DIR G_DIR_SEPARATOR_S name
 
@@ -48,49 +49,35 @@ static const Box BOXES[] = {
 #define FRAME_W 64
 #define FRAME_H 48
 
+typedef struct
+{
+  const Box *boxes;
+  guint n_boxes;
+} Boxes;
+
+static void
+fill_boxes (gint x, gint y, gint w, gint h, guint8 * rgb, gconstpointer data)
+{
+  static const guint8 red[3] = { 255, 0, 0 };
+  const Boxes *bs = data;
+  const guint8 *c = red;
+  guint b;
+
+  for (b = 0; b < bs->n_boxes; b++)
+    if (x >= bs->boxes[b].x && x < bs->boxes[b].x + bs->boxes[b].w && y >= bs->boxes[b].y
+        && y < bs->boxes[b].y + bs->boxes[b].h)
+      c = bs->boxes[b].rgb;
+  memcpy (rgb, c, 3);
+}
+
 /* A red @w × @h frame in @format with @boxes drawn on it. */
 static GstBuffer *
 make_frame (GstVideoFormat format, gint w, gint h, const Box * boxes, guint n_boxes,
     GstVideoInfo * info)
 {
-  GstVideoInfo rgb_info;
-  GstVideoFrame in, out;
-  GstVideoConverter *conv;
-  GstBuffer *rgb, *buf;
-  gint x, y;
-  guint b;
+  Boxes bs = { boxes, n_boxes };
 
-  gst_video_info_set_format (&rgb_info, GST_VIDEO_FORMAT_RGB, w, h);
-  rgb = gst_buffer_new_allocate (NULL, rgb_info.size, NULL);
-  fail_unless (gst_video_frame_map (&in, &rgb_info, rgb, GST_MAP_WRITE));
-  for (y = 0; y < h; y++) {
-    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&in, 0) +
-        y * GST_VIDEO_FRAME_PLANE_STRIDE (&in, 0);
-
-    for (x = 0; x < w; x++) {
-      static const guint8 red[3] = { 255, 0, 0 };
-      const guint8 *c = red;
-
-      for (b = 0; b < n_boxes; b++)
-        if (x >= boxes[b].x && x < boxes[b].x + boxes[b].w && y >= boxes[b].y &&
-            y < boxes[b].y + boxes[b].h)
-          c = boxes[b].rgb;
-      memcpy (row + 3 * x, c, 3);
-    }
-  }
-  gst_video_frame_unmap (&in);
-
-  gst_video_info_set_format (info, format, w, h);
-  buf = gst_buffer_new_allocate (NULL, info->size, NULL);
-  conv = gst_video_converter_new (&rgb_info, info, NULL);
-  fail_unless (gst_video_frame_map (&in, &rgb_info, rgb, GST_MAP_READ));
-  fail_unless (gst_video_frame_map (&out, info, buf, GST_MAP_WRITE));
-  gst_video_converter_frame (conv, &in, &out);
-  gst_video_frame_unmap (&out);
-  gst_video_frame_unmap (&in);
-  gst_video_converter_free (conv);
-  gst_buffer_unref (rgb);
-  return buf;
+  return make_frame_full (format, w, h, fill_boxes, &bs, NULL, info);
 }
 
 static GstVideoRegionOfInterestMeta *

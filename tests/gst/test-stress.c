@@ -17,6 +17,8 @@
 #include <gst/video/video.h>
 #include <gst/cnn/gstcnnclassificationmeta.h>
 
+#include "test-frames.h"
+
 #define MODEL(name) TEST_MODELS_DIR G_DIR_SEPARATOR_S name
 #define TIMEOUT (30 * GST_SECOND)
 
@@ -286,45 +288,22 @@ GST_START_TEST (test_state_cycles_async)
 
 GST_END_TEST;
 
+static void
+fill_corner (gint x, gint y, gint w, gint h, guint8 * rgb, gconstpointer data)
+{
+  gboolean red = x < w / 2 && y < h / 2;
+
+  rgb[0] = red ? 255 : 0;
+  rgb[1] = 0;
+  rgb[2] = red ? 0 : 255;
+}
+
 /* A frame of @format: blue with a red top-left quarter. The whole frame's top-1 is blue;
  * scaler tables left over from a larger frame would sample the red corner. */
 static GstBuffer *
 make_corner_frame (GstVideoFormat format, gint w, gint h, GstVideoInfo * info)
 {
-  GstVideoInfo rgb_info;
-  GstVideoFrame in, out;
-  GstVideoConverter *conv;
-  GstBuffer *rgb, *buf;
-  gint x, y;
-
-  gst_video_info_set_format (&rgb_info, GST_VIDEO_FORMAT_RGB, w, h);
-  rgb = gst_buffer_new_allocate (NULL, rgb_info.size, NULL);
-  fail_unless (gst_video_frame_map (&in, &rgb_info, rgb, GST_MAP_WRITE));
-  for (y = 0; y < h; y++) {
-    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&in, 0) +
-        y * GST_VIDEO_FRAME_PLANE_STRIDE (&in, 0);
-
-    for (x = 0; x < w; x++) {
-      gboolean red = x < w / 2 && y < h / 2;
-
-      row[3 * x] = red ? 255 : 0;
-      row[3 * x + 1] = 0;
-      row[3 * x + 2] = red ? 0 : 255;
-    }
-  }
-  gst_video_frame_unmap (&in);
-
-  gst_video_info_set_format (info, format, w, h);
-  buf = gst_buffer_new_allocate (NULL, info->size, NULL);
-  conv = gst_video_converter_new (&rgb_info, info, NULL);
-  fail_unless (gst_video_frame_map (&in, &rgb_info, rgb, GST_MAP_READ));
-  fail_unless (gst_video_frame_map (&out, info, buf, GST_MAP_WRITE));
-  gst_video_converter_frame (conv, &in, &out);
-  gst_video_frame_unmap (&out);
-  gst_video_frame_unmap (&in);
-  gst_video_converter_free (conv);
-  gst_buffer_unref (rgb);
-  return buf;
+  return make_frame_full (format, w, h, fill_corner, NULL, NULL, info);
 }
 
 /* New caps between buffers, round after round: format and size both change. */
