@@ -7,17 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                        \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      failures++;                                               \
-      printf ("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
-      printf (__VA_ARGS__);                                     \
-      printf ("\n");                                            \
-    }                                                           \
-  } while (0)
+#include "check.h"
 
 static float
 pseudo_random (unsigned *state)

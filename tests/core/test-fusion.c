@@ -17,17 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                          \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      printf ("FAIL %s:%d: ", __FILE__, __LINE__);                \
-      printf (__VA_ARGS__);                                       \
-      printf ("\n");                                              \
-      failures++;                                                 \
-    }                                                             \
-  } while (0)
+#include "check.h"
 
 /* Layers of op `op` in the prepared model at path (-1 when it does not load). */
 static int

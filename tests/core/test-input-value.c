@@ -13,17 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                          \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      printf ("FAIL %s:%d: ", __FILE__, __LINE__);                \
-      printf (__VA_ARGS__);                                       \
-      printf ("\n");                                              \
-      failures++;                                                 \
-    }                                                             \
-  } while (0)
+#include "check.h"
 
 /* Prepares, runs on data 0..23 and checks the output's shape (want) and values. */
 static void
