@@ -11,6 +11,11 @@
  *           activation (its slope is at most 1.1).
  * Without AVX512_BF16 (the fallback), cnn_gemm_bf16 must give the fp32 result: the fp32
  * bound of cnn_gemm_blas, 1e-5 · Σ|w·x|.
+ * W packed once (cnn_gemm_bf16_pack, as conv's prepare does): on any CPU every pair must hold
+ * the round-to-nearest-even bfloat16 of w[i][2p] (low half) and w[i][2p + 1] (high half, zero
+ * past an odd k), with nothing written past the last row; with AVX512_BF16,
+ * cnn_gemm_bf16_packed, run as two row blocks (wb + i0 · ldwb) the way conv and Winograd cut
+ * their work, is held to the same two references as cnn_gemm_bf16.
  * Whole models: options.precision = BF16 on a builder network with each GEMM algorithm (a
  * 3×3 conv 16 → 19 channels on 13×11: Winograd; 3×3 stride 2: im2col; 1×1 to 7: gemm-1x1)
  * reports the precision that runs (BF16 only with AVX512_BF16) and stays within three
@@ -65,11 +70,46 @@ static const gcase cases[] = {
   { 11, 15, 513, 1, 1, false, true, CNN_ACTIVATION_TANH },
 };
 
+static uint32_t
+bf16_bits (float f)
+{
+  union { float f; uint32_t u; } v = { to_bf16 (f) };
+  return v.u >> 16;
+}
+
+/* Packs w (m × k, row stride ldw) and checks every pair and the words after the last row. */
+static uint32_t *
+pack_and_check (const gcase *c, const float *w, int64_t ldw, int *bad)
+{
+  int64_t ldwb = cnn_gemm_bf16_stride (c->k);
+  size_t words = (size_t) (c->m * ldwb);
+  uint32_t *wb = malloc (sizeof (uint32_t) * (words + 16));
+
+  for (size_t i = 0; i < words + 16; i++)
+    wb[i] = 0xdeadbeefu;
+  cnn_gemm_bf16_pack (c->m, c->k, w, ldw, wb);
+  for (int64_t i = 0; i < c->m; i++)
+    for (int64_t p = 0; p < ldwb; p++) {
+      uint32_t want = bf16_bits (w[i * ldw + 2 * p])
+          | (2 * p + 1 < c->k ? bf16_bits (w[i * ldw + 2 * p + 1]) : 0u) << 16;
+      if (wb[i * ldwb + p] != want && (*bad)++ < 3)
+        printf ("  packed w[%lld] pair %lld = %08x, want %08x\n", (long long) i,
+            (long long) p, wb[i * ldwb + p], want);
+    }
+  for (size_t i = words; i < words + 16; i++)
+    if (wb[i] != 0xdeadbeefu && (*bad)++ < 3)
+      printf ("  packed W written past its last row\n");
+  return wb;
+}
+
 static void
-run_case (const gcase *c, bool have_bf16)
+run_case (const gcase *c, bool have_bf16, bool packed)
 {
   int64_t ldx = c->n + c->ldx_pad, ldy = c->n + c->ldy_pad;
-  float *w = malloc (sizeof (float) * (size_t) (c->m * c->k));
+  /* Packed: W with a padded row stride, as a Winograd matrix inside U is not. */
+  int64_t ldw = packed ? c->k + 3 : c->k;
+  float *w = malloc (sizeof (float) * (size_t) (c->m * ldw));
+  uint32_t *wb = NULL;
   float *x = malloc (sizeof (float) * (size_t) (c->k * ldx));
   float *y = malloc (sizeof (float) * (size_t) (c->m * ldy));
   float *s = malloc (sizeof (float) * (size_t) (c->m * ldy));
@@ -78,8 +118,8 @@ run_case (const gcase *c, bool have_bf16)
   int bad = 0;
   double worst = 0;
 
-  for (int64_t i = 0; i < c->m * c->k; i++)
-    w[i] = rnd (&seed);
+  for (int64_t i = 0; i < c->m * ldw; i++)
+    w[i] = i % ldw < c->k ? rnd (&seed) : NAN;
   for (int64_t i = 0; i < c->k * ldx; i++)
     x[i] = rnd (&seed) * 3.0f;
   for (int64_t i = 0; i < c->m * ldy; i++) {
@@ -89,16 +129,32 @@ run_case (const gcase *c, bool have_bf16)
   for (int64_t i = 0; i < c->m; i++)
     b[i] = rnd (&seed);
 
-  cnn_gemm_bf16 (c->m, c->n, c->k, w, c->k, x, ldx, y, ldy, c->bias ? b : NULL,
-      c->sum ? s : NULL, c->act, 1.0f, 0.0f);
+  if (!packed) {
+    cnn_gemm_bf16 (c->m, c->n, c->k, w, c->k, x, ldx, y, ldy, c->bias ? b : NULL,
+        c->sum ? s : NULL, c->act, 1.0f, 0.0f);
+  } else {
+    wb = pack_and_check (c, w, ldw, &bad);
+    if (!have_bf16) {
+      printf ("%s bf16 pack m%lld k%lld (no AVX512_BF16: the packed GEMM is not run)\n",
+          bad ? "FAIL" : "PASS", (long long) c->m, (long long) c->k);
+      failures += bad != 0;
+      goto done;
+    }
+    int64_t ldwb = cnn_gemm_bf16_stride (c->k), i0 = c->m / 2;
+    for (int half = 0; half < 2; half++) {
+      int64_t r0 = half ? i0 : 0, rows = half ? c->m - i0 : i0;
+      cnn_gemm_bf16_packed (rows, c->n, c->k, wb + r0 * ldwb, ldwb, x, ldx, y + r0 * ldy,
+          ldy, c->bias ? b + r0 : NULL, c->sum ? s + r0 * ldy : NULL, c->act, 1.0f, 0.0f);
+    }
+  }
 
   for (int64_t i = 0; i < c->m; i++)
     for (int64_t j = 0; j < c->n; j++) {
       double exact = 0, plain = 0, mag = 0;
       for (int64_t k = 0; k < c->k; k++) {
-        exact += (double) to_bf16 (w[i * c->k + k]) * to_bf16 (x[k * ldx + j]);
-        plain += (double) w[i * c->k + k] * x[k * ldx + j];
-        mag += fabs ((double) w[i * c->k + k] * x[k * ldx + j]);
+        exact += (double) to_bf16 (w[i * ldw + k]) * to_bf16 (x[k * ldx + j]);
+        plain += (double) w[i * ldw + k] * x[k * ldx + j];
+        mag += fabs ((double) w[i * ldw + k] * x[k * ldx + j]);
       }
       double add = (c->bias ? b[i] : 0.0) + (c->sum ? s[i * ldy + j] : 0.0);
       double want_exact = cnn_activate ((float) (exact + add), c->act, 1.0f, 0.0f);
@@ -125,11 +181,13 @@ run_case (const gcase *c, bool have_bf16)
       if (!isnan (y[i * ldy + j]) && bad++ < 3)
         printf ("  y[%lld][%lld] written past n\n", (long long) i, (long long) j);
 
-  printf ("%s bf16 gemm m%lld n%lld k%lld%s%s %s: max |err| / Σ|w·x| vs fp32 = %.2e\n",
-      bad ? "FAIL" : "PASS", (long long) c->m, (long long) c->n, (long long) c->k,
+  printf ("%s bf16 gemm%s m%lld n%lld k%lld%s%s %s: max |err| / Σ|w·x| vs fp32 = %.2e\n",
+      bad ? "FAIL" : "PASS", packed ? " packed" : "", (long long) c->m, (long long) c->n, (long long) c->k,
       c->bias ? " bias" : "", c->sum ? " residual" : "", cnn_activation_name (c->act)[0]
       ? cnn_activation_name (c->act) : "linear", worst);
   failures += bad != 0;
+done:
+  free (wb);
   free (w);
   free (x);
   free (y);
@@ -222,8 +280,10 @@ main (void)
   }
   printf ("# %s: %s\n", have ? "AVX512_BF16" : "no AVX512_BF16 (the fp32 fallback is tested)",
       "cases follow");
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    run_case (&cases[i], have);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    run_case (&cases[i], have, false);
+    run_case (&cases[i], have, true);
+  }
   check_model (have);
   printf ("%d failures\n", failures);
   return failures != 0;

@@ -28,6 +28,22 @@ void cnn_gemm_bf16 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
     cnn_activation act, float alpha, float beta);
 
+/* The same with W converted once, by cnn_gemm_bf16_pack, to bfloat16 pairs along K as
+ * vdpbf16ps wants them: row i's pair p (w[i][2p] in the low half, w[i][2p + 1] in the high,
+ * a zero partner past an odd k) at wb[i · cnn_gemm_bf16_stride (k) + p]. cnn_gemm_bf16_packed
+ * reads them in place (rows of a sub-block: wb + i · ldwb, ldwb the whole matrix's stride), so
+ * a run converts only X. Only when cnn_gemm_bf16_available(). */
+static inline int64_t
+cnn_gemm_bf16_stride (int64_t k)
+{
+  return (k + 1) / 2;
+}
+
+void cnn_gemm_bf16_pack (int64_t m, int64_t k, const float *w, int64_t ldw, uint32_t *wb);
+void cnn_gemm_bf16_packed (int64_t m, int64_t n, int64_t k, const uint32_t *wb, int64_t ldwb,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta);
+
 /* gemm.c: the portable twin on OpenBLAS (cnn_sgemm), for every CPU. */
 void cnn_gemm_blas (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,

@@ -231,11 +231,17 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
 
   winograd_input (s, a->x + img * s->c * s->h * s->w, t0, nt, ld, v, rows);
   for (int xi = 0; xi < 16; xi++) {
-    const float *u = a->u + ((size_t) xi * (size_t) s->m + (size_t) m0) * (size_t) s->c;
     const float *vx = v + (size_t) xi * (size_t) (s->c * ld);
     float *mxx = mx + (size_t) xi * mxi;
-    gemm (nrows, nt, s->c, u, s->c, vx, ld, mxx, ld, NULL, NULL, CNN_ACTIVATION_NONE, 0.0f,
-        0.0f);
+    if (a->ub != NULL) {
+      const uint32_t *ub = a->ub + (xi * s->m + m0) * a->ldub;
+      cnn_gemm_bf16_packed (nrows, nt, s->c, ub, a->ldub, vx, ld, mxx, ld, NULL, NULL,
+          CNN_ACTIVATION_NONE, 0.0f, 0.0f);
+    } else {
+      const float *u = a->u + ((size_t) xi * (size_t) s->m + (size_t) m0) * (size_t) s->c;
+      gemm (nrows, nt, s->c, u, s->c, vx, ld, mxx, ld, NULL, NULL, CNN_ACTIVATION_NONE, 0.0f,
+          0.0f);
+    }
   }
 
   for (int64_t r = 0; r < nrows; r++) {

@@ -20,7 +20,10 @@ size_t cnn_winograd_scratch (const cnn_conv_geom *s, int64_t tiles);
  * up to block_rows output channels. */
 typedef struct cnn_winograd_args {
   const cnn_conv_geom *s;
-  const float *u;               /* cnn_winograd_weights of the filters */
+  const float *u;               /* cnn_winograd_weights of the filters, or: */
+  const uint32_t *ub;           /* ... the same packed by cnn_gemm_bf16_pack as 16 · m rows of
+                                 * ldub pairs, for cnn_gemm_bf16_packed (bf16) */
+  int64_t ldub;
   const float *x, *b, *sum;     /* bias and residual may be NULL; the residual may be y */
   float *y;
   cnn_activation act;

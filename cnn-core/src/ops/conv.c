@@ -92,6 +92,9 @@ typedef struct {
   conv_algo algo;
   int64_t tile;                 /* most output columns (Winograd: 2×2 tiles) per GEMM item */
   const float *u;               /* Winograd: transformed weights [16][M][C] */
+  const uint32_t *wb;           /* bf16 with constant weights: W (Winograd: U) packed once by
+                                 * cnn_gemm_bf16_pack, rows of ldwb pairs */
+  int64_t ldwb;
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
   bool bf16;                    /* GEMM algorithms: cnn_gemm_bf16 (options.precision) */
   bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes */
@@ -296,9 +299,17 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
         "a %lld-channel conv over %lld positions is too large", (long long) s.c,
         (long long) cols);
-  /* The plan, then (Winograd) its transformed weights, 64-byte aligned for the GEMM. */
+  bf16 = bf16 && (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM || algo == CONV_WINOGRAD);
+  /* bf16 with constant weights: W (Winograd: its transform) as bfloat16 pairs, packed now so
+   * that runs convert only the activations. */
+  bool packed = bf16 && weights->blob != NULL;
+  int64_t ldwb = cnn_gemm_bf16_stride (algo == CONV_WINOGRAD ? s.c : k);
+  /* The plan, then its weights (Winograd's transform in fp32, or the bf16 pairs), 64-byte
+   * aligned for the GEMM. */
   size_t head = (sizeof (conv_plan) + 63) & ~(size_t) 63;
-  size_t extra = algo == CONV_WINOGRAD ? sizeof (float) * 16 * (size_t) (s.m * s.c) : 0;
+  size_t extra = packed ? sizeof (uint32_t) * (size_t) ((algo == CONV_WINOGRAD ? 16 : 1)
+          * s.m * ldwb)
+      : algo == CONV_WINOGRAD ? sizeof (float) * 16 * (size_t) (s.m * s.c) : 0;
   conv_plan *plan = aligned_alloc (64, (head + extra + 63) & ~(size_t) 63);
 
   if (plan == NULL)
@@ -306,8 +317,14 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   memset (plan, 0, sizeof (*plan));
   plan->s = s;
   plan->algo = algo;
-  plan->bf16 = bf16 && (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM
-      || algo == CONV_WINOGRAD);
+  plan->bf16 = bf16;
+  if (packed) {
+    plan->wb = (const uint32_t *) ((char *) plan + head);
+    plan->ldwb = ldwb;
+    if (algo != CONV_WINOGRAD)
+      cnn_gemm_bf16_pack (s.m, k, (const float *) weights->blob->data, k,
+          (uint32_t *) ((char *) plan + head));
+  }
   switch (algo) {
     case CONV_GEMM_1X1:
       plan->fused = conv_use_fused (&s);
@@ -328,8 +345,20 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
        * OpenBLAS may pick Haswell's on AVX-512 CPUs it does not know. ResNet-50, 1 thread,
        * Zen 4: 86.4 ms this way with OpenBLAS forced to Haswell, 88.5 ms before (SkylakeX). */
       plan->fused = conv_use_fused (&s);
-      cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
-      plan->u = u;
+      if (packed) {
+        /* U in fp32 only until it is packed: 16 matrices of M rows by C. */
+        u = malloc (sizeof (float) * 16 * (size_t) (s.m * s.c));
+        if (u == NULL) {
+          free (plan);
+          return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+        }
+        cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
+        cnn_gemm_bf16_pack (16 * s.m, s.c, u, s.c, (uint32_t *) ((char *) plan + head));
+        free (u);
+      } else {
+        cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
+        plan->u = u;
+      }
       plan->tile = cnn_min64 (tiles, cnn_max64 (2 * WINOGRAD_MIN_BLOCK,
               WINOGRAD_FLOATS / (16 * (s.c + s.m)) / 16 * 16));
       n->workspace = cnn_winograd_scratch (&s, plan->tile) * sizeof (float);
@@ -393,9 +422,15 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
     }
 
     int64_t offset = (img * s->m + m0) * cols + col0;
-    gemm (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
-        job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
-        job->act, job->alpha, job->beta);
+    if (job->plan->wb != NULL)
+      cnn_gemm_bf16_packed (nrows, ncols, k, job->plan->wb + m0 * job->plan->ldwb,
+          job->plan->ldwb, bmat, ldb, job->y + offset, cols,
+          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
+          job->act, job->alpha, job->beta);
+    else
+      gemm (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
+          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
+          job->act, job->alpha, job->beta);
   }
 }
 
@@ -432,6 +467,8 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
   cnn_winograd_args a = {
     .s = &job->plan->s,
     .u = job->plan->u,
+    .ub = job->plan->wb,
+    .ldub = job->plan->ldwb,
     .x = job->x,
     .b = job->b,
     .sum = job->sum,

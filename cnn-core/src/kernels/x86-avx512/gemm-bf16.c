@@ -8,7 +8,9 @@
  * vdpbf16ps wants K in pairs: for each output column j a 32-bit lane holds (x[k][j],
  * x[k+1][j]), and a broadcast weight holds (w[i][k], w[i][k+1]). Each K slice of X is packed
  * that way, 32 columns at a time (an odd K gets a zero partner); W's pairs are adjacent in a
- * row already, so a row block's slice is converted once per panel into a small buffer.
+ * row already. cnn_gemm_bf16_pack converts W once (at prepare) into rows of such pairs, which
+ * cnn_gemm_bf16_packed reads in place; cnn_gemm_bf16 converts a row block's slice once per
+ * panel into a small buffer instead.
  * Micro-tiles are up to 6 rows × 32 columns (12 accumulators); columns past N are masked.
  */
 #include "kernels/gemm.h"
@@ -129,9 +131,11 @@ bf16_rows (int64_t r, int64_t pairs, const uint32_t *wp, int64_t ldp, const uint
   }
 }
 
+/* W given either as fp32 (w, ldw: converted per panel) or as cnn_gemm_bf16_pack's pairs (wb,
+ * ldwb: read in place). */
 AVX512BF16 static void
-gemm_bf16 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const float *x,
-    int64_t ldx, float *y, int64_t ldy, const bf16_epilogue *e)
+gemm_bf16 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const uint32_t *wb,
+    int64_t ldwb, const float *x, int64_t ldx, float *y, int64_t ldy, const bf16_epilogue *e)
 {
   uint32_t panel[BF16_KC / 2 * BF16_COLS] __attribute__ ((aligned (64)));
   uint32_t wp[BF16_ROWS * (BF16_KC / 2 + 16)] __attribute__ ((aligned (64)));
@@ -151,9 +155,14 @@ gemm_bf16 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const f
       pack_x (panel, x + k0 * ldx + j, ldx, kc, m0, m1);
       for (int64_t i = 0; i < m; i += BF16_ROWS) {
         int64_t r = m - i < BF16_ROWS ? m - i : BF16_ROWS;
-        pack_w (wp, ldp, w + i * ldw + k0, ldw, r, kc);
-        bf16_rows (r, pairs, wp, ldp, panel, y + i * ldy + j, ldy, i, m0, m1, first, last, e,
-            e->sum != NULL ? e->sum + i * ldy + j : NULL);
+        if (wb != NULL) {
+          bf16_rows (r, pairs, wb + i * ldwb + k0 / 2, ldwb, panel, y + i * ldy + j, ldy, i,
+              m0, m1, first, last, e, e->sum != NULL ? e->sum + i * ldy + j : NULL);
+        } else {
+          pack_w (wp, ldp, w + i * ldw + k0, ldw, r, kc);
+          bf16_rows (r, pairs, wp, ldp, panel, y + i * ldy + j, ldy, i, m0, m1, first, last, e,
+              e->sum != NULL ? e->sum + i * ldy + j : NULL);
+        }
       }
     }
   }
@@ -176,9 +185,40 @@ cnn_gemm_bf16 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, con
   bf16_epilogue e = { bias, sum, act, alpha, beta, activation_in_registers (act) };
 
   if (m > 0 && n > 0 && k > 0)
-    gemm_bf16 (m, n, k, w, ldw, x, ldx, y, ldy, &e);
+    gemm_bf16 (m, n, k, w, ldw, NULL, 0, x, ldx, y, ldy, &e);
   else if (m > 0 && n > 0)
     cnn_gemm_blas (m, n, k, w, ldw, x, ldx, y, ldy, bias, sum, act, alpha, beta);
+}
+
+AVX512BF16 void
+cnn_gemm_bf16_pack (int64_t m, int64_t k, const float *w, int64_t ldw, uint32_t *wb)
+{
+  int64_t ldwb = cnn_gemm_bf16_stride (k);
+
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t k0 = 0; k0 < k; k0 += 32) {
+      int64_t left = k - k0, pairs = (left >= 32 ? 32 : left + 1) / 2;
+      __mmask16 m0 = (__mmask16) (left >= 16 ? 0xffff : (1u << left) - 1);
+      __mmask16 m1 = (__mmask16) (left >= 32 ? 0xffff : left > 16 ? (1u << (left - 16)) - 1
+          : 0);
+      __m512 lo = _mm512_maskz_loadu_ps (m0, w + i * ldw + k0);
+      __m512 hi = _mm512_maskz_loadu_ps (m1, w + i * ldw + k0 + 16);
+      _mm512_mask_storeu_epi32 (wb + i * ldwb + k0 / 2, (__mmask16) ((1u << pairs) - 1),
+          (__m512i) _mm512_cvtne2ps_pbh (hi, lo));
+    }
+}
+
+void
+cnn_gemm_bf16_packed (int64_t m, int64_t n, int64_t k, const uint32_t *wb, int64_t ldwb,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta)
+{
+  bf16_epilogue e = { bias, sum, act, alpha, beta, activation_in_registers (act) };
+
+  if (m > 0 && n > 0 && k > 0)
+    gemm_bf16 (m, n, k, NULL, 0, wb, ldwb, x, ldx, y, ldy, &e);
+  else if (m > 0 && n > 0)
+    cnn_gemm_blas (m, n, 0, NULL, 1, x, ldx, y, ldy, bias, sum, act, alpha, beta);
 }
 
 #else /* no AVX512_BF16 compiler support */
@@ -195,6 +235,38 @@ cnn_gemm_bf16 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, con
     cnn_activation act, float alpha, float beta)
 {
   cnn_gemm_blas (m, n, k, w, ldw, x, ldx, y, ldy, bias, sum, act, alpha, beta);
+}
+
+/* Never chosen (cnn_gemm_bf16_available is false): plain loops over the bfloat16 pairs. */
+void
+cnn_gemm_bf16_pack (int64_t m, int64_t k, const float *w, int64_t ldw, uint32_t *wb)
+{
+  int64_t ldwb = cnn_gemm_bf16_stride (k);
+
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t kk = 0; kk < 2 * ldwb; kk++) {
+      union { float f; uint32_t u; } v = { kk < k ? w[i * ldw + kk] : 0.0f };
+      uint32_t h = (v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16;
+      wb[i * ldwb + kk / 2] = kk % 2 == 0 ? h : wb[i * ldwb + kk / 2] | h << 16;
+    }
+}
+
+void
+cnn_gemm_bf16_packed (int64_t m, int64_t n, int64_t k, const uint32_t *wb, int64_t ldwb,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta)
+{
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      float acc = bias != NULL ? bias[i] : 0.0f;
+      for (int64_t kk = 0; kk < k; kk++) {
+        union { uint32_t u; float f; } v = { (wb[i * ldwb + kk / 2] >> (16 * (kk % 2))) << 16 };
+        acc += v.f * x[kk * ldx + j];
+      }
+      if (sum != NULL)
+        acc += sum[i * ldy + j];
+      y[i * ldy + j] = cnn_activate (acc, act, alpha, beta);
+    }
 }
 
 #endif
