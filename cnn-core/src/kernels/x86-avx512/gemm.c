@@ -76,11 +76,11 @@ micro_tile (int R, int V, int64_t kc, const float *w, int64_t ldw, const float *
       }
     }
   /* The next tile along the rows (32 columns on): its residual, and its output lines for
-   * writing, which come from L3 or memory in a network. */
-  if (V == 2 && last)
+   * writing, which come from L3 or memory in a network (later K slices find them in L2). */
+  if (V == 2 && first)
     _Pragma ("GCC unroll 12")
     for (int r = 0; r < R; r++) {
-      if (first && e->sum != NULL) {
+      if (e->sum != NULL) {
         _mm_prefetch ((const char *) (e->sum + r * ldy + 32), _MM_HINT_T0);
         _mm_prefetch ((const char *) (e->sum + r * ldy + 48), _MM_HINT_T0);
       }
@@ -273,6 +273,39 @@ pack_panels (const float *x, int64_t ldx, int64_t kc, int64_t nc, float *xp)
   }
 }
 
+/* Prefetch of the part of X the next pack_panels reads, spread over the micro-tiles of this
+ * slice: its rows are whole planes apart and each is read 512 bytes at a time, too short a
+ * stream for the hardware prefetchers, so without it every pack waits on memory. */
+typedef struct {
+  const char *x;
+  int64_t ldx, rows, lines;     /* bytes between rows; rows; cache lines per row */
+  int64_t row, line, quota;     /* next line to fetch; lines per call */
+} x_prefetch;
+
+static void
+x_prefetch_start (x_prefetch *p, const float *x, int64_t ldx, int64_t rows, int64_t cols,
+    int64_t calls)
+{
+  p->x = (const char *) x;
+  p->ldx = ldx * (int64_t) sizeof (float);
+  p->rows = rows;
+  p->lines = (cols * (int64_t) sizeof (float) + 63) / 64 + 1;
+  p->row = p->line = 0;
+  p->quota = (rows * p->lines + calls - 1) / calls;
+}
+
+AVX512 INLINE void
+x_prefetch_some (x_prefetch *p)
+{
+  for (int64_t q = 0; q < p->quota && p->row < p->rows; q++) {
+    _mm_prefetch (p->x + p->row * p->ldx + 64 * p->line, _MM_HINT_T0);
+    if (++p->line == p->lines) {
+      p->line = 0;
+      p->row++;
+    }
+  }
+}
+
 AVX512 static void
 gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const float *x,
     int64_t ldx, float *y, int64_t ldy, const epilogue *e)
@@ -297,6 +330,14 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
       pack_panels (x + k0 * ldx + j0, ldx, kc, nc, xp);
       if (tc > 0)
         pack_tails (x + k0 * ldx + nm, ldx, kc, tc, tails);
+      /* The next slice of this chunk, or the first of the next chunk. */
+      x_prefetch pfx = { 0 };
+      int64_t calls = (m + GEMM_ROWS - 1) / GEMM_ROWS * ((nc + GEMM_COLS - 1) / GEMM_COLS);
+      if (k0 + kc < k)
+        x_prefetch_start (&pfx, x + (k0 + kc) * ldx + j0, ldx, cnn_min64 (step, k - k0 - kc),
+            nc + tc, calls);
+      else if (j0 + nc < nm)
+        x_prefetch_start (&pfx, x + j0 + nc, ldx, step, cnn_min64 (GEMM_NC, n - j0 - nc), calls);
       /* Goto's order: each block of W's rows meets every panel of the slice while it is in
        * L1, so W is read once per slice (7×7 maps: once per call) rather than once per
        * panel; the next block's rows are prefetched meanwhile, as networks stream W from
@@ -317,6 +358,7 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
           float *yt = y + i * ldy + j0 + j;
           const float *st = e->sum != NULL ? e->sum + i * ldy + j0 + j : NULL;
           const float *pf = j == 0 ? next : NULL;
+          x_prefetch_some (&pfx);
           if (cols > 16) {
             /* 6 × 32 tiles: 12 accumulators each. */
             for (int64_t h = 0; h < r; h += 6) {
