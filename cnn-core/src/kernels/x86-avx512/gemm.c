@@ -288,7 +288,9 @@ copy_rows (const float *w, int64_t ldw, int64_t r, int64_t kc, float *dst)
 
 /* Prefetch of the part of X the next pack_panels reads, spread over the micro-tiles of this
  * slice: its rows are whole planes apart and each is read 512 bytes at a time, too short a
- * stream for the hardware prefetchers, so without it every pack waits on memory. */
+ * stream for the hardware prefetchers, so without it every pack waits on memory. Into L2
+ * (T1), where the pack finds it, not L1, which the current panels and W rows need: Zen 4,
+ * caches flushed, ResNet-50's layer1–3 conv1 2–4% faster than with T0. */
 typedef struct {
   const char *x;
   int64_t ldx, rows, lines;     /* bytes between rows; rows; cache lines per row */
@@ -311,7 +313,7 @@ AVX512 INLINE void
 x_prefetch_some (x_prefetch *p)
 {
   for (int64_t q = 0; q < p->quota && p->row < p->rows; q++) {
-    _mm_prefetch (p->x + p->row * p->ldx + 64 * p->line, _MM_HINT_T0);
+    _mm_prefetch (p->x + p->row * p->ldx + 64 * p->line, _MM_HINT_T1);
     if (++p->line == p->lines) {
       p->line = 0;
       p->row++;
