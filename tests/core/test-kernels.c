@@ -374,6 +374,20 @@ static const conv_case conv_cases[] = {
   { "fused gemm im2col 3x3 stride 2 c3 m16 37x41 (stem)", 1, 3, 37, 41, 16, 3, 3, 2, 2, 1, 1,
     { 1, 1, 1, 1 }, 1, NULL, true, false, CNN_ACTIVATION_HARD_SWISH, false, "im2col-gemm",
     19, 21 },
+  /* Its Goto blocking: columns in chunks of 128 with the dot-product tail in the last one,
+   * K slices of 256 with an odd last one, W rows a multiple of 4 KiB apart (K = 1024, 2048)
+   * copied next to each other, constant or run-time weights, and 1×1 stride 2. */
+  { "fused gemm 1x1 c1024 m27 13x13 run-time weights residual relu (rows copied)", 1, 1024,
+    13, 13, 27, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, RELU, true, "gemm-1x1", 13, 13 },
+  { "fused gemm 1x1 c2048 m13 7x7 (rows copied, 1-column tail)", 1, 2048, 7, 7, 13, 1, 1, 1,
+    1, 1, 1, { 0 }, 1, NULL, true, false, NONE, false, "gemm-1x1", 7, 7 },
+  { "fused gemm 1x1 c523 m17 13x20 residual (2 column chunks, 4-column tail)", 1, 523, 13,
+    20, 17, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_LEAKY_RELU, false,
+    "gemm-1x1", 13, 20 },
+  { "fused gemm 1x1 stride 2 c33 m20 15x15 relu", 1, 33, 15, 15, 20, 1, 1, 2, 2, 1, 1, { 0 },
+    1, NULL, true, false, RELU, false, "im2col-gemm", 8, 8 },
+  { "fused gemm 1x1 stride 2 c1024 m14 13x13 run-time weights residual", 1, 1024, 13, 13, 14,
+    1, 1, 2, 2, 1, 1, { 0 }, 1, NULL, false, true, NONE, true, "im2col-gemm", 7, 7 },
   /* cnn_depthwise_direct (AVX-512): rows wider than its 64-column blocks, narrow maps in
    * blocks of 4, 3, 2 and 1 rows, stride 2 with odd widths, 5×5 taps, residuals. */
   { "depthwise direct 3x3 c3 5x70 (64-column blocks) relu", 1, 3, 5, 70, 3, 3, 3, 1, 1, 1, 1,
