@@ -6,7 +6,7 @@
  *   gemm-1x1       1×1 kernel, stride 1, no padding: Y[M, HW] = W[M, C] · X[C, HW] read
  *                  straight from the input, nothing copied.
  *   winograd-2x2   3×3 stride 1, group 1, constant weights, ≥ 16 channels in and out and a map
- *                  of at least 16 2×2 tiles (most of a ResNet): Winograd F(2×2, 3×3), 16 GEMMs
+ *                  of at least 32 2×2 tiles (most of a ResNet): Winograd F(2×2, 3×3), 16 GEMMs
  *                  on transformed tiles, 2.25× fewer multiplications (kernels/winograd.c).
  *   winograd-4x4   the same on maps of at least 32 4×4 tiles (28×28 and up): F(4×4, 3×3),
  *                  36 GEMMs, 4× fewer multiplications (kernels/winograd-f43.c).
@@ -66,11 +66,12 @@
 /* Winograd pays for its transforms only when the GEMMs are big enough: at least this many
  * input and output channels (below, im2col's single GEMM is as fast). */
 #define WINOGRAD_MIN_CHANNELS 16
-/* ... and enough 2×2 tiles per image. 7×7 maps (16 tiles) now pass: their GEMMs stream 16/9
- * as many weights from memory (16 MiB per 512-channel conv) but do 2.25× fewer
- * multiplications than im2col's. ResNet-18, 1 thread, Zen 4: 29.0 -> 27.7 ms (2 threads
- * 31.0 -> 30.0, ResNet-50 1 thread 78.3 -> 77.0) with blocks of whole maps. */
-#define WINOGRAD_MIN_TILES 16
+/* ... and enough 2×2 tiles per image: on 7×7 maps (16 tiles) the 16 small GEMMs do 2.25×
+ * fewer multiplications than im2col's one, but the transformed weights are 16/9 the size
+ * (16 MiB per 512-channel conv) and, with the ONNX weights still resident, cost ResNet-18
+ * 55 MB of peak RSS (73 -> 128 MB; ResNet-50 139 -> 177) for 4.5% (ResNet-18 1 thread, Zen 4:
+ * 29.0 -> 27.7 ms; ResNet-50 1.7%): not worth it. */
+#define WINOGRAD_MIN_TILES 32
 /* Fewer tiles per GEMM than this waste OpenBLAS's kernels. */
 #define WINOGRAD_MIN_BLOCK 16
 /* F(4×4, 3×3) instead of F(2×2) from this many 4×4 tiles per image: 28×28 maps (49) and
