@@ -60,19 +60,12 @@ cnn_winograd_f43_weights (const float *w, int64_t m, int64_t c, float *u)
     }
 }
 
-/* A padded input row: 4 · tiles_w + 2 floats, and what the AVX-512 row pass may read past
- * them (whole 64-float chunks and 16 more). */
-static size_t
-winograd_f43_row_floats (int64_t tiles_w)
-{
-  return (size_t) (64 * ((tiles_w + 15) / 16) + 16);
-}
-
-/* Scratch of the input transform: one padded row, then the 36 rows of d B of a block. */
+/* Scratch of the input transform: one padded row of 4 · tiles_w + 2 floats, then the 36 rows
+ * of d B of a block. */
 size_t
 cnn_winograd_f43_input_scratch (int64_t tiles_w, int64_t block)
 {
-  return round16 ((int64_t) winograd_f43_row_floats (tiles_w)) + 36 * (size_t) block;
+  return round16 (4 * tiles_w + 2) + 36 * (size_t) block;
 }
 
 /* Aᵀ m of a block: 24 rows. */
@@ -101,8 +94,9 @@ winograd_f43_bt (const float *restrict d0, const float *restrict d1, const float
   }
 }
 
-CNN_VECTORIZE void
-cnn_winograd_f43_input_row (const float *row, int64_t n, float *r, size_t ldr)
+/* d B of one padded patch row (4n + 2 floats) to r[j · ldr + k]. */
+CNN_VECTORIZE static void
+winograd_f43_input_row (const float *row, int64_t n, float *r, size_t ldr)
 {
   float *restrict r0 = r, *restrict r1 = r + ldr, *restrict r2 = r + 2 * ldr;
   float *restrict r3 = r + 3 * ldr, *restrict r4 = r + 4 * ldr, *restrict r5 = r + 5 * ldr;
@@ -120,20 +114,25 @@ cnn_winograd_f43_input_row (const float *row, int64_t n, float *r, size_t ldr)
   }
 }
 
-/* Input columns [col0, col0 + len) of row ih of plane into buf, zero outside the map. */
-static void
-winograd_f43_pad_row (const cnn_conv_geom *s, const float *plane, int64_t ih, int64_t col0,
-    int64_t len, float *buf)
+void
+cnn_winograd_f43_input_rows (const float *plane, int64_t h, int64_t w, int64_t ih0,
+    int64_t col0, int64_t n, float *r, size_t ldr, float *buf)
 {
-  if (ih < 0 || ih >= s->h) {
-    memset (buf, 0, sizeof (float) * (size_t) len);
-    return;
-  }
+  int64_t len = 4 * n + 2;
   int64_t lo = cnn_min64 (len, cnn_max64 (0, -col0));
-  int64_t hi = cnn_max64 (lo, cnn_min64 (len, s->w - col0));
-  memset (buf, 0, sizeof (float) * (size_t) lo);
-  memcpy (buf + lo, plane + ih * s->w + col0 + lo, sizeof (float) * (size_t) (hi - lo));
-  memset (buf + hi, 0, sizeof (float) * (size_t) (len - hi));
+  int64_t hi = cnn_max64 (lo, cnn_min64 (len, w - col0));
+
+  for (int64_t ih = ih0; ih < ih0 + 6; ih++) {
+    /* Columns [col0, col0 + len) of the row, zero outside the plane. */
+    if (ih < 0 || ih >= h) {
+      memset (buf, 0, sizeof (float) * (size_t) len);
+    } else {
+      memset (buf, 0, sizeof (float) * (size_t) lo);
+      memcpy (buf + lo, plane + ih * w + col0 + lo, sizeof (float) * (size_t) (hi - lo));
+      memset (buf + hi, 0, sizeof (float) * (size_t) (len - hi));
+    }
+    winograd_f43_input_row (buf, n, r + (size_t) (6 * (ih - ih0)) * ldr, ldr);
+  }
 }
 
 void
@@ -142,7 +141,7 @@ cnn_winograd_f43_input (const cnn_conv_geom *s, const float *x, int64_t t0, int6
 {
   int64_t tiles_w = cnn_ceil_div (s->ow, 4);
   size_t xi = (size_t) (s->c * ld);
-  float *buf = scratch, *db = scratch + round16 ((int64_t) winograd_f43_row_floats (tiles_w));
+  float *buf = scratch, *db = scratch + round16 (4 * tiles_w + 2);
 
   for (int64_t c = 0; c < s->c; c++) {
     const float *plane = x + c * s->h * s->w;
@@ -151,14 +150,12 @@ cnn_winograd_f43_input (const cnn_conv_geom *s, const float *x, int64_t t0, int6
     for (int64_t t = t0; t < t0 + nt;) {
       int64_t th = t / tiles_w, tw0 = t % tiles_w;
       int64_t n = cnn_min64 (tiles_w, tw0 + (t0 + nt - t)) - tw0;
-      for (int i = 0; i < 6; i++) {
-        float *r = db + (size_t) (6 * i) * (size_t) ld + (t - t0);
-        winograd_f43_pad_row (s, plane, 4 * th - s->pt + i, 4 * tw0 - s->pl, 4 * n + 2, buf);
-        if (simd)
-          cnn_winograd_f43_input_row_avx512 (buf, n, r, (size_t) ld);
-        else
-          cnn_winograd_f43_input_row (buf, n, r, (size_t) ld);
-      }
+      if (simd)
+        cnn_winograd_f43_input_rows_avx512 (plane, s->h, s->w, 4 * th - s->pt, 4 * tw0 - s->pl,
+            n, db + (t - t0), (size_t) ld, buf);
+      else
+        cnn_winograd_f43_input_rows (plane, s->h, s->w, 4 * th - s->pt, 4 * tw0 - s->pl, n,
+            db + (t - t0), (size_t) ld, buf);
       t += n;
     }
     /* Bᵀ (d B), column by column over the whole block, into V. */

@@ -31,15 +31,19 @@ void cnn_winograd_f43_output_columns (const float *m, size_t xi, int64_t nt, flo
 void cnn_winograd_f43_output_rows (const float *scratch, int64_t ld, int64_t k0, int64_t n,
     float *y, size_t ldy, bool simd);
 
-/* The row passes one patch row (or output row) at a time, for n tiles: d B of the padded
- * input row (4n + 2 floats from row, readable up to 64 · ⌈n / 16⌉ + 16) to r[j · ldr + k];
- * and (Aᵀ m) A of s[j · lds + k] to y[4k … 4k + 3]. */
-void cnn_winograd_f43_input_row (const float *row, int64_t n, float *r, size_t ldr);
+/* The row passes for n tiles of one row of tiles:
+ *   d B of the six patch rows ih0 … ih0 + 5 of an h × w plane, the patches starting at column
+ *   col0 (zero outside the plane): row i's column j of tile k to r[(6i + j) · ldr + k]; buf
+ *   holds 4n + 2 floats (one padded row, for the portable version);
+ *   (Aᵀ m) A of one output row, s[j · lds + k], to y[4k … 4k + 3]. */
+void cnn_winograd_f43_input_rows (const float *plane, int64_t h, int64_t w, int64_t ih0,
+    int64_t col0, int64_t n, float *r, size_t ldr, float *buf);
 void cnn_winograd_f43_output_row (const float *s, size_t lds, int64_t n, float *y);
 
 /* x86-avx512/winograd-f43.c: the same two on AVX-512 CPUs. */
 bool cnn_winograd_f43_avx512_available (void);
-void cnn_winograd_f43_input_row_avx512 (const float *row, int64_t n, float *r, size_t ldr);
+void cnn_winograd_f43_input_rows_avx512 (const float *plane, int64_t h, int64_t w,
+    int64_t ih0, int64_t col0, int64_t n, float *r, size_t ldr, float *buf);
 void cnn_winograd_f43_output_row_avx512 (const float *s, size_t lds, int64_t n, float *y);
 
 #endif /* CNN_WINOGRAD_F43_H */
