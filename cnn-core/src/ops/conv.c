@@ -72,8 +72,12 @@
  * 55 MB of peak RSS (73 -> 128 MB; ResNet-50 139 -> 177) for 4.5% (ResNet-18 1 thread, Zen 4:
  * 29.0 -> 27.7 ms; ResNet-50 1.7%): not worth it. */
 #define WINOGRAD_MIN_TILES 32
-/* Fewer tiles per GEMM than this waste OpenBLAS's kernels. */
-#define WINOGRAD_MIN_BLOCK 16
+/* With several threads, a map's tiles are shared out only if each part keeps this many;
+ * otherwise the output channels are (conv_split): each thread then streams only its share of
+ * the transformed weights, and the GEMMs keep every tile (14×14 and 28×28 maps: 49, not two
+ * blocks of 25). ResNet-18, 2 threads, Zen 4 shared with other jobs: best of 4-5 runs 65.1 ->
+ * 59.3 and 77.5 -> 65.5 ms against a minimum of 16. */
+#define WINOGRAD_MIN_BLOCK 32
 /* F(4×4, 3×3) instead of F(2×2) from this many 4×4 tiles per image: 28×28 maps (49) and
  * larger. On 14×14 maps F(4×4) has 16 tiles per GEMM, each weight feeds too few of them and
  * the 36 matrices of weights (9.4 MiB for 256 channels) stream from memory: F(2×2) with the
