@@ -20,7 +20,11 @@
  * 3×3 conv 16 → 19 channels on 13×11: Winograd; 3×3 stride 2: im2col; 1×1 to 7: gemm-1x1)
  * reports the precision that runs (BF16 only with AVX512_BF16) and stays within three
  * bfloat16 roundings, 3 · 2^-7 of the largest output, of the fp32 model; an invalid precision
- * is refused with a message naming the option.
+ * is refused with a message naming the option. Winograd F(4×4, 3×3) (a 3×3 conv 16 → 19
+ * channels on 29×27) rounds its transformed tiles V = Bᵀ d B and weights U = G g Gᵀ to
+ * bfloat16, and its output transform sums 36 products with coefficients up to 64: each output
+ * is held to its own bound, 2^-8 · Σ_c Σ_ξ |Aᵀ ⊗ Aᵀ|_ξ |U_ξ| |V_ξ| (each product off by at
+ * most 2^-8 of itself) plus the fp32 transforms' 2e-5 of the largest output.
  * Shapes: odd M, N and K (K = 1, odd K with a zero partner, K across several slices), 1×1
  * outputs (N = 1), N not a multiple of 16, strided X and Y, bias, residual, activations on
  * registers and after the store.
@@ -218,6 +222,134 @@ build (cnn_precision precision, const float *w1, const float *w3, const float *w
   return model;
 }
 
+/* Winograd F(4×4, 3×3)'s matrices (kernels/winograd-f43.c), in double. */
+static const double wg_bt[6][6] = {
+  { 4, 0, -5, 0, 1, 0 }, { 0, -4, -4, 1, 1, 0 }, { 0, 4, -4, -1, 1, 0 },
+  { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 },
+};
+static const double wg_g[6][3] = {
+  { 1.0 / 4, 0, 0 }, { -1.0 / 6, -1.0 / 6, -1.0 / 6 }, { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+  { 1.0 / 24, 1.0 / 12, 1.0 / 6 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 },
+};
+static const double wg_at[4][6] = {
+  { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 },
+};
+
+enum { F4_IN = 16, F4_OUT = 19, F4_H = 29, F4_W = 27 };
+
+/* |Bᵀ d B| of the tile at (ty, tx) of channel c of the padded (pad 1) input, and |G g Gᵀ|. */
+static void
+f43_abs_v (const float *in, int c, int ty, int tx, double v[6][6])
+{
+  double d[6][6], t[6][6];
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++) {
+      int y = 4 * ty - 1 + i, x = 4 * tx - 1 + j;
+      d[i][j] = y >= 0 && y < F4_H && x >= 0 && x < F4_W ? in[(c * F4_H + y) * F4_W + x] : 0.0;
+    }
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++) {
+      t[i][j] = 0;
+      for (int k = 0; k < 6; k++)
+        t[i][j] += wg_bt[i][k] * d[k][j];
+    }
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++) {
+      double sum = 0;
+      for (int k = 0; k < 6; k++)
+        sum += t[i][k] * wg_bt[j][k];
+      v[i][j] = fabs (sum);
+    }
+}
+
+static void
+f43_abs_u (const float *g, double u[6][6])
+{
+  double t[6][3];
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 3; j++)
+      t[i][j] = wg_g[i][0] * g[j] + wg_g[i][1] * g[3 + j] + wg_g[i][2] * g[6 + j];
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++)
+      u[i][j] = fabs (t[i][0] * wg_g[j][0] + t[i][1] * wg_g[j][1] + t[i][2] * wg_g[j][2]);
+}
+
+static void
+check_winograd_4x4 (bool have)
+{
+  static float w[F4_OUT * F4_IN * 9], in[F4_IN * F4_H * F4_W];
+  static float y32[F4_OUT * F4_H * F4_W], y16[F4_OUT * F4_H * F4_W];
+  static double u[F4_OUT][F4_IN][6][6];
+  uint32_t seed = 23;
+  cnn_model *m[2] = { NULL, NULL };
+  cnn_error err;
+
+  for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+    w[i] = rnd (&seed);
+  for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+    in[i] = rnd (&seed);
+  for (int p = 0; p < 2; p++) {
+    cnn_builder *b = cnn_builder_create ("bf16-winograd-4x4");
+    cnn_options options = cnn_options_default ();
+    int x = cnn_builder_input (b, "input", F4_IN, F4_H, F4_W);
+    x = cnn_builder_conv (b, x, F4_OUT, 3, 3, 1, 1, 1, 1, w, NULL, CNN_ACTIVATION_NONE);
+    cnn_builder_output (b, x, "y");
+    options.precision = p == 0 ? CNN_PRECISION_FP32 : CNN_PRECISION_BF16;
+    if (cnn_builder_finish (b, &options, &m[p], &err) != CNN_STATUS_OK
+        || cnn_model_prepare (m[p], &err) != CNN_STATUS_OK) {
+      cnn_model_destroy (m[p]);
+      m[p] = NULL;
+    }
+  }
+  const void *inputs[1] = { in };
+  void *o32[1] = { y32 }, *o16[1] = { y16 };
+  if (m[0] == NULL || m[1] == NULL || cnn_model_run (m[0], inputs, o32, &err) != 0
+      || cnn_model_run (m[1], inputs, o16, &err) != 0) {
+    printf ("FAIL bf16 winograd-4x4 model: %s\n", err.message);
+    failures++;
+    goto done;
+  }
+
+  double scale = 0, worst = 0, worst_share = 0;
+  for (size_t i = 0; i < sizeof y32 / sizeof y32[0]; i++)
+    scale = fmax (scale, fabs ((double) y32[i]));
+  for (int o = 0; o < F4_OUT; o++)
+    for (int c = 0; c < F4_IN; c++)
+      f43_abs_u (w + (o * F4_IN + c) * 9, u[o][c]);
+  bool ok = true;
+  for (int ty = 0; ty < (F4_H + 3) / 4; ty++)
+    for (int tx = 0; tx < (F4_W + 3) / 4; tx++) {
+      static double v[F4_IN][6][6];
+      for (int c = 0; c < F4_IN; c++)
+        f43_abs_v (in, c, ty, tx, v[c]);
+      for (int o = 0; o < F4_OUT; o++)
+        for (int i = 0; i < 4 && 4 * ty + i < F4_H; i++)
+          for (int j = 0; j < 4 && 4 * tx + j < F4_W; j++) {
+            double sum = 0;
+            for (int c = 0; c < F4_IN; c++)
+              for (int a = 0; a < 6; a++)
+                for (int e = 0; e < 6; e++)
+                  sum += fabs (wg_at[i][a] * wg_at[j][e]) * u[o][c][a][e] * v[c][a][e];
+            size_t k = ((size_t) o * F4_H + (size_t) (4 * ty + i)) * F4_W + (size_t) (4 * tx + j);
+            double d = fabs ((double) y16[k] - y32[k]);
+            double bound = have ? ldexp (1.0, -8) * (1 + ldexp (1.0, -8)) * sum + 2e-5 * scale
+                : 1e-5 * scale;
+            worst = fmax (worst, d);
+            worst_share = fmax (worst_share, d / bound);
+            ok = ok && d <= bound;
+          }
+    }
+  cnn_precision want = have ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
+  ok = ok && cnn_model_precision (m[1]) == want && (!have || worst > 0);
+  printf ("%s bf16 winograd-4x4 model: runs %s; max |bf16 - fp32| = %.3g (max |y| %.3g), at most"
+      " %.2f of each output's bound\n", ok ? "PASS" : "FAIL",
+      cnn_precision_name (cnn_model_precision (m[1])), worst, scale, worst_share);
+  failures += !ok;
+done:
+  cnn_model_destroy (m[0]);
+  cnn_model_destroy (m[1]);
+}
+
 static void
 check_model (bool have)
 {
@@ -285,6 +417,7 @@ main (void)
     run_case (&cases[i], have, true);
   }
   check_model (have);
+  check_winograd_4x4 (have);
   printf ("%d failures\n", failures);
   return failures != 0;
 }

@@ -1,4 +1,6 @@
-/* winograd.c — Winograd F(2×2, 3×3) for 3×3 stride-1 convs (most of a ResNet).
+/* winograd.c — Winograd F(2×2, 3×3) and F(4×4, 3×3) for 3×3 stride-1 convs (most of a
+ * ResNet). This file holds F(2×2)'s transforms and the block both share; F(4×4)'s transforms
+ * are in winograd-f43.c.
  *
  * 2×2 output tiles are computed from 4×4 input patches: Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A.
  * Per element of the 4×4 transformed domain (ξ) that is one GEMM [M, C] · [C, tiles], so the
@@ -6,9 +8,11 @@
  * still does them. The weights are transformed at prepare (U[ξ][M][C]); a block of tiles is
  * transformed into V[ξ][C][T], the 16 products land in M[ξ][rows][T] and the output
  * transform writes Y with bias, residual and activation. The transforms only add and halve,
- * so the result is as accurate as the direct sum.
+ * so the result is as accurate as the direct sum. F(4×4, 3×3) does the same with 6×6 patches:
+ * 36 GEMMs, 4× fewer multiplications than the direct sum.
  */
 #include "winograd.h"
+#include "winograd-f43.h"
 #include "gemm.h"
 #include "phase-planes.h"
 #include "vectorize.h"
@@ -21,8 +25,9 @@ round16 (int64_t n)
   return (size_t) ((n + 15) / 16 * 16);
 }
 
-void
-cnn_winograd_weights (const float *w, int64_t m, int64_t c, float *u)
+/* F(2×2, 3×3)'s U. */
+static void
+winograd_f23_weights (const float *w, int64_t m, int64_t c, float *u)
 {
   for (int64_t mm = 0; mm < m; mm++)
     for (int64_t cc = 0; cc < c; cc++) {
@@ -46,29 +51,44 @@ cnn_winograd_weights (const float *w, int64_t m, int64_t c, float *u)
     }
 }
 
-/* Scratch of one block, in floats: V [16][C][T], M [16][rows][T], eight deinterleaved input
- * rows and two output rows. With `base`, also where each part starts. */
-static size_t
-winograd_layout (const cnn_conv_geom *s, int64_t tiles, float *base, float **v, float **mx,
-    float **rows, float **out)
+void
+cnn_winograd_weights (const float *w, int64_t m, int64_t c, int tile, float *u)
 {
-  int64_t tiles_w = cnn_ceil_div (s->ow, 2);
-  size_t nv = round16 (16 * s->c * tiles), nm = 16 * round16 (s->m) * (size_t) tiles;
-  size_t row = round16 (tiles_w + 1), nout = round16 (2 * tiles_w);
+  if (tile == 4)
+    cnn_winograd_f43_weights (w, m, c, u);
+  else
+    winograd_f23_weights (w, m, c, u);
+}
+
+/* Scratch of one block, in floats: V [P][C][T], M [P][rows][T] (P = (tile + 2)² points), what
+ * the input transform needs (F(2×2): eight deinterleaved input rows), and the output
+ * transform's `tile` rows (then F(4×4)'s columns pass). With `base`, also where each part
+ * starts. */
+static size_t
+winograd_layout (const cnn_conv_geom *s, int tile, int64_t tiles, float *base, float **v,
+    float **mx, float **in, float **out)
+{
+  int64_t tiles_w = cnn_ceil_div (s->ow, tile), points = (tile + 2) * (tile + 2);
+  size_t nv = round16 (points * s->c * tiles);
+  size_t nm = (size_t) points * round16 (s->m) * (size_t) tiles;
+  size_t nin = tile == 4 ? cnn_winograd_f43_input_scratch (tiles_w, tiles)
+      : 8 * round16 (tiles_w + 1);
+  size_t nout = (size_t) tile * round16 (tile * tiles_w)
+      + (tile == 4 ? cnn_winograd_f43_output_scratch (tiles) : 0);
 
   if (base != NULL) {
     *v = base;
     *mx = *v + nv;
-    *rows = *mx + nm;
-    *out = *rows + 8 * row;
+    *in = *mx + nm;
+    *out = *in + nin;
   }
-  return nv + nm + 8 * row + 2 * nout;
+  return nv + nm + nin + nout;
 }
 
 size_t
-cnn_winograd_scratch (const cnn_conv_geom *s, int64_t tiles)
+cnn_winograd_scratch (const cnn_conv_geom *s, int tile, int64_t tiles)
 {
-  return winograd_layout (s, tiles, NULL, NULL, NULL, NULL, NULL);
+  return winograd_layout (s, tile, tiles, NULL, NULL, NULL, NULL, NULL);
 }
 
 /* One row of Bᵀ d B for n tiles of one tile row and one channel. The row of Bᵀ d is
@@ -217,20 +237,25 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
     float *scratch)
 {
   const cnn_conv_geom *s = a->s;
-  int64_t tiles_w = cnn_ceil_div (s->ow, 2), tiles = cnn_ceil_div (s->oh, 2) * tiles_w;
+  int tile = a->tile, points = (tile + 2) * (tile + 2);
+  int64_t tiles_w = cnn_ceil_div (s->ow, tile), tiles = cnn_ceil_div (s->oh, tile) * tiles_w;
   int64_t ld = a->block_tiles, out_plane = s->oh * s->ow;
   int64_t nt = cnn_min64 (a->block_tiles, tiles - t0);
   int64_t nrows = cnn_min64 (a->block_rows, s->m - m0);
   cnn_gemm_fn *gemm = a->bf16 ? cnn_gemm_bf16 : a->fused ? cnn_gemm_fused : cnn_gemm_blas;
-  float *v = NULL, *mx = NULL, *rows = NULL, *out = NULL;
+  float *v = NULL, *mx = NULL, *in = NULL, *out = NULL;
 
   if (nt <= 0 || nrows <= 0)
     return;
-  winograd_layout (s, a->scratch_tiles, scratch, &v, &mx, &rows, &out);
-  size_t out_row = round16 (2 * tiles_w), mxi = (size_t) (a->block_rows * ld);
+  winograd_layout (s, tile, a->scratch_tiles, scratch, &v, &mx, &in, &out);
+  size_t out_row = round16 (tile * tiles_w), mxi = (size_t) (a->block_rows * ld);
+  const float *x = a->x + img * s->c * s->h * s->w;
 
-  winograd_input (s, a->x + img * s->c * s->h * s->w, t0, nt, ld, v, rows);
-  for (int xi = 0; xi < 16; xi++) {
+  if (tile == 4)
+    cnn_winograd_f43_input (s, x, t0, nt, ld, v, in, a->simd);
+  else
+    winograd_input (s, x, t0, nt, ld, v, in);
+  for (int xi = 0; xi < points; xi++) {
     const float *vx = v + (size_t) xi * (size_t) (s->c * ld);
     float *mxx = mx + (size_t) xi * mxi;
     if (a->ub != NULL) {
@@ -247,15 +272,21 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
   for (int64_t r = 0; r < nrows; r++) {
     int64_t m = m0 + r;
     float bias = a->b != NULL ? a->b[m] : 0.0f;
+    float *columns = out + (size_t) tile * out_row;
+    if (tile == 4)
+      cnn_winograd_f43_output_columns (mx + (size_t) (r * ld), mxi, nt, columns, ld);
     for (int64_t t = t0; t < t0 + nt;) {
       int64_t th = t / tiles_w, tw0 = t % tiles_w;
       int64_t tw1 = cnn_min64 (tiles_w, tw0 + (t0 + nt - t));
-      winograd_output_row (mx + (size_t) (r * ld + (t - t0)), mxi, tw1 - tw0, out,
-          out + out_row);
-      /* The last tile row or column may stick out of an odd-sized output. */
-      int64_t col0 = 2 * tw0, len = cnn_min64 (2 * tw1, s->ow) - col0;
-      for (int64_t rr = 0; rr < 2 && 2 * th + rr < s->oh; rr++) {
-        int64_t offset = (img * s->m + m) * out_plane + (2 * th + rr) * s->ow + col0;
+      const float *mt = mx + (size_t) (r * ld + (t - t0));
+      if (tile == 4)
+        cnn_winograd_f43_output_rows (columns, ld, t - t0, tw1 - tw0, out, out_row, a->simd);
+      else
+        winograd_output_row (mt, mxi, tw1 - tw0, out, out + out_row);
+      /* The last tile row or column may stick out of the output. */
+      int64_t col0 = tile * tw0, len = cnn_min64 (tile * tw1, s->ow) - col0;
+      for (int64_t rr = 0; rr < tile && tile * th + rr < s->oh; rr++) {
+        int64_t offset = (img * s->m + m) * out_plane + (tile * th + rr) * s->ow + col0;
         winograd_store_row (a->y + offset, out + (size_t) rr * out_row,
             a->sum != NULL ? a->sum + offset : NULL, len, bias, a->act, a->alpha, a->beta);
       }

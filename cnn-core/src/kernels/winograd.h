@@ -1,5 +1,6 @@
-/* winograd.h — Winograd F(2×2, 3×3): 3×3 stride-1 group-1 convs computed on 2×2 output tiles
- * with 2.25× fewer multiplications than the direct sum (see winograd.c).
+/* winograd.h — Winograd F(2×2, 3×3) and F(4×4, 3×3): 3×3 stride-1 group-1 convs computed on
+ * 2×2 or 4×4 output tiles with 2.25× or 4× fewer multiplications than the direct sum (see
+ * winograd.c, winograd-f43.c). `tile` is the output tile's side, 2 or 4: (tile + 2)² points.
  */
 #ifndef CNN_WINOGRAD_H
 #define CNN_WINOGRAD_H
@@ -9,34 +10,36 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* U[ξ][m][c] (16 · m · c floats) = G g Gᵀ for every 3×3 filter g = w[m][c]: done once, at
- * prepare. */
-void cnn_winograd_weights (const float *w, int64_t m, int64_t c, float *u);
+/* U[ξ][m][c] ((tile + 2)² · m · c floats) = G g Gᵀ for every 3×3 filter g = w[m][c]: done
+ * once, at prepare. */
+void cnn_winograd_weights (const float *w, int64_t m, int64_t c, int tile, float *u);
 
-/* Floats of per-thread scratch for blocks of up to `tiles` 2×2 tiles. */
-size_t cnn_winograd_scratch (const cnn_conv_geom *s, int64_t tiles);
+/* Floats of per-thread scratch for blocks of up to `tiles` tiles. */
+size_t cnn_winograd_scratch (const cnn_conv_geom *s, int tile, int64_t tiles);
 
-/* One run of a Winograd conv, cut into blocks of up to block_tiles 2×2 tiles of one image by
+/* One run of a Winograd conv, cut into blocks of up to block_tiles tiles of one image by
  * up to block_rows output channels. */
 typedef struct cnn_winograd_args {
   const cnn_conv_geom *s;
+  int tile;                     /* 2: F(2×2, 3×3), 4: F(4×4, 3×3) */
   const float *u;               /* cnn_winograd_weights of the filters, or: */
-  const uint32_t *ub;           /* ... the same packed by cnn_gemm_bf16_pack as 16 · m rows of
-                                 * ldub pairs, for cnn_gemm_bf16_packed (bf16) */
+  const uint32_t *ub;           /* ... the same packed by cnn_gemm_bf16_pack as points · m
+                                 * rows of ldub pairs, for cnn_gemm_bf16_packed (bf16) */
   int64_t ldub;
   const float *x, *b, *sum;     /* bias and residual may be NULL; the residual may be y */
   float *y;
   cnn_activation act;
   float alpha, beta;
-  bool fused;                   /* the 16 GEMMs in cnn_gemm_fused (AVX-512), else cnn_gemm_blas */
+  bool fused;                   /* the GEMMs in cnn_gemm_fused (AVX-512), else cnn_gemm_blas */
   bool bf16;                    /* ... or in cnn_gemm_bf16 (options.precision) */
+  bool simd;                    /* F(4×4)'s AVX-512 row passes (cnn_winograd_f43_avx512_...) */
   int64_t scratch_tiles;        /* what cnn_winograd_scratch was given */
   int64_t block_tiles;          /* at most scratch_tiles */
   int64_t block_rows;           /* a multiple of 16 */
 } cnn_winograd_args;
 
 /* The block of image img that starts at tile t0 (tiles row-major over the output map) and at
- * output channel m0: input transform, 16 GEMMs, then the output transform writing y with
+ * output channel m0: input transform, one GEMM per point, then the output transform writing y with
  * bias, residual and activation. Blocks past the last tile or channel are empty. */
 void cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t m0,
     float *scratch);

@@ -8,6 +8,8 @@
  *   winograd-2x2   3×3 stride 1, group 1, constant weights, ≥ 16 channels in and out and a map
  *                  of at least 32 2×2 tiles (most of a ResNet): Winograd F(2×2, 3×3), 16 GEMMs
  *                  on transformed tiles, 2.25× fewer multiplications (kernels/winograd.c).
+ *   winograd-4x4   the same on maps of at least 32 4×4 tiles (28×28 and up): F(4×4, 3×3),
+ *                  36 GEMMs, 4× fewer multiplications (kernels/winograd-f43.c).
  *   im2col-gemm    any other conv with several input channels per group: the input patches
  *                  of a tile of output columns are gathered into a per-thread [K, tile] matrix
  *                  sized to stay in L2 (kernels/im2col.c), then one GEMM per tile writes the
@@ -36,6 +38,7 @@
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/winograd.h"
+#include "kernels/winograd-f43.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -64,15 +67,32 @@
 #define CONV_FUSED_MIN_COLS 16
 /* Winograd scratch per thread, in floats (transformed input and output of one block). */
 #define WINOGRAD_FLOATS 262144
+/* ... but blocks of at least this many tiles (a whole 28×28 map in F(4×4), a 14×14 one in
+ * F(2×2)): each block streams all the transformed weights again, (tile + 2)² / 9 times the
+ * conv's, and past L2 they cost more than a block that spills. ResNet-18, 1 thread, Zen 4:
+ * 30.3 -> 29.7 ms for F(4×4) blocks of 64 rather than 32, 29.5 -> 28.3 ms for F(2×2)'s. */
+#define WINOGRAD_MIN_BLOCK_TILES 64
 /* Winograd pays for its transforms only when the GEMMs are big enough: at least this many
  * input and output channels (below, im2col's single GEMM is as fast). */
 #define WINOGRAD_MIN_CHANNELS 16
-/* ... and enough 2×2 tiles per image: on 7×7 maps the 16 small GEMMs lose to one big one
- * (with cnn_gemm_fused they run as fast as im2col's, but whole networks then stream 16/9 as
- * many weights from memory: 16 MiB per 512-channel conv). */
+/* ... and enough 2×2 tiles per image: on 7×7 maps (16 tiles) the 16 small GEMMs do 2.25×
+ * fewer multiplications than im2col's one, but the transformed weights are 16/9 the size
+ * (16 MiB per 512-channel conv) and, with the ONNX weights still resident, cost ResNet-18
+ * 55 MB of peak RSS (73 -> 128 MB; ResNet-50 139 -> 177) for 4.5% (ResNet-18 1 thread, Zen 4:
+ * 29.0 -> 27.7 ms; ResNet-50 1.7%): not worth it. */
 #define WINOGRAD_MIN_TILES 32
-/* Fewer tiles per GEMM than this waste OpenBLAS's kernels. */
-#define WINOGRAD_MIN_BLOCK 16
+/* With several threads, a map's tiles are shared out only if each part keeps this many;
+ * otherwise the output channels are (conv_split): each thread then streams only its share of
+ * the transformed weights, and the GEMMs keep every tile (14×14 and 28×28 maps: 49, not two
+ * blocks of 25). ResNet-18, 2 threads, Zen 4 shared with other jobs: best of 4-5 runs 65.1 ->
+ * 59.3 and 77.5 -> 65.5 ms against a minimum of 16. */
+#define WINOGRAD_MIN_BLOCK 32
+/* F(4×4, 3×3) instead of F(2×2) from this many 4×4 tiles per image: 28×28 maps (49) and
+ * larger. On 14×14 maps F(4×4) has 16 tiles per GEMM, each weight feeds too few of them and
+ * the 36 matrices of weights (9.4 MiB for 256 channels) stream from memory: F(2×2) with the
+ * whole map in one block was faster there (ResNet-18 1 thread, Zen 4: 28.3 ms against 29.7).
+ * 56×56 and 28×28 maps gain 25-30% per conv (ResNet-18's layer1 convs 1.57 -> 1.10 ms). */
+#define WINOGRAD_4X4_MIN_TILES 32
 
 typedef enum {
   CONV_GEMM_1X1 = 0,
@@ -80,6 +100,7 @@ typedef enum {
   CONV_DEPTHWISE,
   CONV_DEPTHWISE_3X3,
   CONV_WINOGRAD,
+  CONV_WINOGRAD_4X4,
 } conv_algo;
 
 static const char *const conv_algo_names[] = {
@@ -88,6 +109,7 @@ static const char *const conv_algo_names[] = {
   [CONV_DEPTHWISE] = "depthwise",
   [CONV_DEPTHWISE_3X3] = "depthwise-3x3",
   [CONV_WINOGRAD] = "winograd-2x2",
+  [CONV_WINOGRAD_4X4] = "winograd-4x4",
 };
 
 typedef struct {
@@ -99,14 +121,16 @@ typedef struct {
 typedef struct {
   cnn_conv_geom s;
   conv_algo algo;
-  int64_t tile;                 /* most output columns (Winograd: 2×2 tiles) per GEMM item */
-  const float *u;               /* Winograd: transformed weights [16][M][C] */
+  int64_t tile;                 /* most output columns (Winograd: tiles) per GEMM item */
+  int wtile;                    /* Winograd: output tile side, 2 or 4 */
+  const float *u;               /* Winograd: transformed weights [(wtile + 2)²][M][C] */
   const uint32_t *wb;           /* bf16 with constant weights: W (Winograd: U) packed once by
                                  * cnn_gemm_bf16_pack, rows of ldwb pairs */
   int64_t ldwb;
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
   bool bf16;                    /* GEMM algorithms: cnn_gemm_bf16 (options.precision) */
-  bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes */
+  bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes;
+                                 * Winograd F(4×4): the AVX-512 row passes */
 } conv_plan;
 
 /* One run, as the parallel workers see it. */
@@ -281,7 +305,8 @@ conv_choose (const cnn_conv_geom *s, bool weights_constant)
       && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->c >= WINOGRAD_MIN_CHANNELS
       && s->m >= WINOGRAD_MIN_CHANNELS
       && cnn_ceil_div (s->oh, 2) * cnn_ceil_div (s->ow, 2) >= WINOGRAD_MIN_TILES)
-    return CONV_WINOGRAD;
+    return cnn_ceil_div (s->oh, 4) * cnn_ceil_div (s->ow, 4) >= WINOGRAD_4X4_MIN_TILES
+        ? CONV_WINOGRAD_4X4 : CONV_WINOGRAD;
   return CONV_IM2COL_GEMM;
 }
 
@@ -308,17 +333,24 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
         "a %lld-channel conv over %lld positions is too large", (long long) s.c,
         (long long) cols);
-  bf16 = bf16 && (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM || algo == CONV_WINOGRAD);
+  bool winograd = algo == CONV_WINOGRAD || algo == CONV_WINOGRAD_4X4;
+  int wtile = algo == CONV_WINOGRAD_4X4 ? 4 : 2, points = (wtile + 2) * (wtile + 2);
+  /* F(4×4) in bf16 too: its transforms amplify bf16's rounding of U and V (a single random
+   * 16 -> 19 channel conv: 6% of the largest output against 0.6% for F(2×2), test-bf16.c),
+   * but on networks the logits move little (benchmarks/perf/bf16-accuracy.py, 200 images:
+   * top-1 unchanged on all; ResNet-18's median error 3.0e-3 -> 3.8e-3, ResNet-50's 3.2e-3 ->
+   * 3.4e-3; the digits model's held-out accuracy 99.25% in both) and ResNet-18 bf16 runs in
+   * 20.7 ms instead of 22.6 (1 thread, Zen 4). */
+  bf16 = bf16 && (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM || winograd);
   /* bf16 with constant weights: W (Winograd: its transform) as bfloat16 pairs, packed now so
    * that runs convert only the activations. */
   bool packed = bf16 && weights->blob != NULL;
-  int64_t ldwb = cnn_gemm_bf16_stride (algo == CONV_WINOGRAD ? s.c : k);
+  int64_t ldwb = cnn_gemm_bf16_stride (winograd ? s.c : k);
   /* The plan, then its weights (Winograd's transform in fp32, or the bf16 pairs), 64-byte
    * aligned for the GEMM. */
   size_t head = (sizeof (conv_plan) + 63) & ~(size_t) 63;
-  size_t extra = packed ? sizeof (uint32_t) * (size_t) ((algo == CONV_WINOGRAD ? 16 : 1)
-          * s.m * ldwb)
-      : algo == CONV_WINOGRAD ? sizeof (float) * 16 * (size_t) (s.m * s.c) : 0;
+  size_t extra = packed ? sizeof (uint32_t) * (size_t) ((winograd ? points : 1) * s.m * ldwb)
+      : winograd ? sizeof (float) * (size_t) (points * s.m * s.c) : 0;
   conv_plan *plan = aligned_alloc (64, (head + extra + 63) & ~(size_t) 63);
 
   if (plan == NULL)
@@ -330,7 +362,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   if (packed) {
     plan->wb = (const uint32_t *) ((char *) plan + head);
     plan->ldwb = ldwb;
-    if (algo != CONV_WINOGRAD)
+    if (!winograd)
       cnn_gemm_bf16_pack (s.m, k, (const float *) weights->blob->data, k,
           (uint32_t *) ((char *) plan + head));
   }
@@ -348,31 +380,34 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
                   ? CONV_FUSED_TILE_FLOATS : CONV_TILE_FLOATS) / k / 16 * 16));
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
       break;
-    case CONV_WINOGRAD: {
+    case CONV_WINOGRAD:
+    case CONV_WINOGRAD_4X4: {
       float *u = (float *) ((char *) plan + head);
-      int64_t tiles = cnn_ceil_div (s.oh, 2) * cnn_ceil_div (s.ow, 2);
+      int64_t tiles = cnn_ceil_div (s.oh, wtile) * cnn_ceil_div (s.ow, wtile);
       /* On every map size: OpenBLAS's SkylakeX kernels ran the wide GEMMs of maps above
        * 14×14 about as fast, but without OPENBLAS_CORETYPE (the library sets none) Debian's
        * OpenBLAS may pick Haswell's on AVX-512 CPUs it does not know. ResNet-50, 1 thread,
        * Zen 4: 86.4 ms this way with OpenBLAS forced to Haswell, 88.5 ms before (SkylakeX). */
       plan->fused = conv_use_fused (&s);
       if (packed) {
-        /* U in fp32 only until it is packed: 16 matrices of M rows by C. */
-        u = malloc (sizeof (float) * 16 * (size_t) (s.m * s.c));
+        /* U in fp32 only until it is packed: one matrix of M rows by C per point. */
+        u = malloc (sizeof (float) * (size_t) (points * s.m * s.c));
         if (u == NULL) {
           free (plan);
           return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
         }
-        cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
-        cnn_gemm_bf16_pack (16 * s.m, s.c, u, s.c, (uint32_t *) ((char *) plan + head));
+        cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, wtile, u);
+        cnn_gemm_bf16_pack (points * s.m, s.c, u, s.c, (uint32_t *) ((char *) plan + head));
         free (u);
       } else {
-        cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
+        cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, wtile, u);
         plan->u = u;
       }
-      plan->tile = cnn_min64 (tiles, cnn_max64 (2 * WINOGRAD_MIN_BLOCK,
-              WINOGRAD_FLOATS / (16 * (s.c + s.m)) / 16 * 16));
-      n->workspace = cnn_winograd_scratch (&s, plan->tile) * sizeof (float);
+      plan->wtile = wtile;
+      plan->direct = !conv_portable && cnn_winograd_f43_avx512_available ();
+      plan->tile = cnn_min64 (tiles, cnn_max64 (WINOGRAD_MIN_BLOCK_TILES,
+              WINOGRAD_FLOATS / (points * (s.c + s.m)) / 16 * 16));
+      n->workspace = cnn_winograd_scratch (&s, wtile, plan->tile) * sizeof (float);
       break;
     }
     case CONV_DEPTHWISE_3X3:
@@ -477,6 +512,7 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
   const conv_job *job = arg;
   cnn_winograd_args a = {
     .s = &job->plan->s,
+    .tile = job->plan->wtile,
     .u = job->plan->u,
     .ub = job->plan->wb,
     .ldub = job->plan->ldwb,
@@ -489,6 +525,7 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
     .beta = job->beta,
     .fused = job->plan->fused,
     .bf16 = job->plan->bf16,
+    .simd = job->plan->direct,
     .scratch_tiles = job->plan->tile,
     .block_tiles = job->tile,
     .block_rows = job->mrows,
@@ -574,9 +611,9 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
     cnn_parallel_for (pool, (size_t) (s->n * s->m), 1, conv_depthwise_planes, &job);
     return;
   }
-  if (plan->algo == CONV_WINOGRAD) {
-    conv_split (&job, cnn_ceil_div (s->oh, 2) * cnn_ceil_div (s->ow, 2), WINOGRAD_MIN_BLOCK,
-        cnn_threadpool_threads (pool));
+  if (plan->algo == CONV_WINOGRAD || plan->algo == CONV_WINOGRAD_4X4) {
+    conv_split (&job, cnn_ceil_div (s->oh, plan->wtile) * cnn_ceil_div (s->ow, plan->wtile),
+        WINOGRAD_MIN_BLOCK, cnn_threadpool_threads (pool));
     cnn_parallel_for (pool, (size_t) (s->n * job.tiles * job.mblocks), 1, conv_winograd_items,
         &job);
     return;

@@ -12,7 +12,8 @@ cnn_status cnn_conv_geometry (const cnn_graph *g, const cnn_node *n, cnn_conv_ge
     cnn_error *err);
 
 /* Name of the algorithm Conv's prepare chose ("gemm-1x1", "im2col-gemm", "winograd-2x2",
- * "depthwise", "depthwise-3x3"), for tests and debugging; "" before prepare. */
+ * "winograd-4x4", "depthwise", "depthwise-3x3"), for tests and debugging; "" before
+ * prepare. */
 const char *cnn_conv_algorithm (const cnn_node *n);
 
 /* For tests: plans made afterwards use only the portable kernels (OpenBLAS and the

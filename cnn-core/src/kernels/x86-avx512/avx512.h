@@ -71,7 +71,7 @@ activate16 (__m512 v, cnn_activation act, float alpha, float beta)
   }
 }
 
-static bool
+static inline bool
 activation_in_registers (cnn_activation act)
 {
   return act == CNN_ACTIVATION_NONE || act == CNN_ACTIVATION_RELU
