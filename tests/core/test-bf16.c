@@ -16,6 +16,12 @@
  * past an odd k), with nothing written past the last row; with AVX512_BF16,
  * cnn_gemm_bf16_packed, run as two row blocks (wb + i0 · ldwb) the way conv and Winograd cut
  * their work, is held to the same two references as cnn_gemm_bf16.
+ * W packed for cnn_gemm_bf16_narrow (cnn_gemm_bf16_narrow_pack, blocks of 16 rows, a vector
+ * per K pair): on any CPU every word must hold the same pair at its place in the block, zero
+ * for the rows that pad the last block, nothing written past it; with AVX512_BF16 the narrow
+ * GEMM, run as two row blocks split at a multiple of 16 (as conv's channel blocks are), is
+ * held to the same two references, on column counts that cut into one to many tiles of up to
+ * 12 (1, 7, 13, 49, 196) and row counts with a partial last block of 16.
  * Whole models: options.precision = BF16 on a builder network with each GEMM algorithm (a
  * 3×3 conv 16 → 19 channels on 13×11: Winograd; 3×3 stride 2: im2col; 1×1 to 7: gemm-1x1)
  * reports the precision that runs (BF16 only with AVX512_BF16) and stays within three
@@ -68,7 +74,18 @@ static const gcase cases[] = {
   { 3, 1, 64, 0, 0, true, false, CNN_ACTIVATION_ELU },
   { 64, 196, 576, 0, 0, true, false, CNN_ACTIVATION_RELU },
   { 11, 15, 513, 1, 1, false, true, CNN_ACTIVATION_TANH },
+  { 40, 49, 512, 0, 0, true, true, CNN_ACTIVATION_RELU },
+  { 33, 196, 67, 3, 5, true, false, CNN_ACTIVATION_HARD_SWISH },
+  { 48, 13, 1, 0, 0, false, false, CNN_ACTIVATION_NONE },
 };
+
+typedef enum {
+  GEMM_PLAIN,                   /* cnn_gemm_bf16: W in fp32 */
+  GEMM_PACKED,                  /* cnn_gemm_bf16_pack + cnn_gemm_bf16_packed */
+  GEMM_NARROW,                  /* cnn_gemm_bf16_narrow_pack + cnn_gemm_bf16_narrow */
+} gemm_mode;
+
+static const char *const mode_names[] = { "", " packed", " narrow" };
 
 static uint32_t
 bf16_bits (float f)
@@ -102,9 +119,37 @@ pack_and_check (const gcase *c, const float *w, int64_t ldw, int *bad)
   return wb;
 }
 
-static void
-run_case (const gcase *c, bool have_bf16, bool packed)
+/* Packs w for the narrow GEMM and checks every word of the padded blocks and the words after
+ * them. */
+static uint32_t *
+narrow_pack_and_check (const gcase *c, const float *w, int64_t ldw, int *bad)
 {
+  int64_t ldwb = cnn_gemm_bf16_stride (c->k), rows = (c->m + 15) / 16 * 16;
+  size_t words = (size_t) (rows * ldwb);
+  uint32_t *wb = malloc (sizeof (uint32_t) * (words + 16));
+
+  for (size_t i = 0; i < words + 16; i++)
+    wb[i] = 0xdeadbeefu;
+  cnn_gemm_bf16_narrow_pack (c->m, c->k, w, ldw, wb);
+  for (int64_t i = 0; i < rows; i++)
+    for (int64_t p = 0; p < ldwb; p++) {
+      uint32_t want = i >= c->m ? 0u : bf16_bits (w[i * ldw + 2 * p])
+          | (2 * p + 1 < c->k ? bf16_bits (w[i * ldw + 2 * p + 1]) : 0u) << 16;
+      uint32_t got = wb[i / 16 * 16 * ldwb + 16 * p + i % 16];
+      if (got != want && (*bad)++ < 3)
+        printf ("  narrow-packed w[%lld] pair %lld = %08x, want %08x\n", (long long) i,
+            (long long) p, got, want);
+    }
+  for (size_t i = words; i < words + 16; i++)
+    if (wb[i] != 0xdeadbeefu && (*bad)++ < 3)
+      printf ("  narrow-packed W written past its last block\n");
+  return wb;
+}
+
+static void
+run_case (const gcase *c, bool have_bf16, gemm_mode mode)
+{
+  bool packed = mode != GEMM_PLAIN;
   int64_t ldx = c->n + c->ldx_pad, ldy = c->n + c->ldy_pad;
   /* Packed: W with a padded row stride, as a Winograd matrix inside U is not. */
   int64_t ldw = packed ? c->k + 3 : c->k;
@@ -133,15 +178,29 @@ run_case (const gcase *c, bool have_bf16, bool packed)
     cnn_gemm_bf16 (c->m, c->n, c->k, w, c->k, x, ldx, y, ldy, c->bias ? b : NULL,
         c->sum ? s : NULL, c->act, 1.0f, 0.0f);
   } else {
-    wb = pack_and_check (c, w, ldw, &bad);
+    wb = mode == GEMM_NARROW ? narrow_pack_and_check (c, w, ldw, &bad)
+        : pack_and_check (c, w, ldw, &bad);
     if (!have_bf16) {
-      printf ("%s bf16 pack m%lld k%lld (no AVX512_BF16: the packed GEMM is not run)\n",
-          bad ? "FAIL" : "PASS", (long long) c->m, (long long) c->k);
+      printf ("%s bf16%s pack m%lld k%lld (no AVX512_BF16: the packed GEMM is not run)\n",
+          bad ? "FAIL" : "PASS", mode_names[mode], (long long) c->m, (long long) c->k);
       failures += bad != 0;
       goto done;
     }
     int64_t ldwb = cnn_gemm_bf16_stride (c->k), i0 = c->m / 2;
-    for (int half = 0; half < 2; half++) {
+    if (mode == GEMM_NARROW) {
+      /* Blocks of rows start at multiples of 16. */
+      i0 = c->m / 32 * 16;
+      uint32_t *scratch = malloc (sizeof (uint32_t)
+          * (size_t) cnn_gemm_bf16_narrow_scratch (c->n, c->k));
+      for (int half = 0; half < 2; half++) {
+        int64_t r0 = half ? i0 : 0, rows = half ? c->m - i0 : i0;
+        cnn_gemm_bf16_narrow (rows, c->n, c->k, wb + r0 * ldwb, ldwb, x, ldx, y + r0 * ldy,
+            ldy, c->bias ? b + r0 : NULL, c->sum ? s + r0 * ldy : NULL, c->act, 1.0f, 0.0f,
+            scratch);
+      }
+      free (scratch);
+    }
+    for (int half = 0; half < 2 && mode == GEMM_PACKED; half++) {
       int64_t r0 = half ? i0 : 0, rows = half ? c->m - i0 : i0;
       cnn_gemm_bf16_packed (rows, c->n, c->k, wb + r0 * ldwb, ldwb, x, ldx, y + r0 * ldy,
           ldy, c->bias ? b + r0 : NULL, c->sum ? s + r0 * ldy : NULL, c->act, 1.0f, 0.0f);
@@ -182,7 +241,7 @@ run_case (const gcase *c, bool have_bf16, bool packed)
         printf ("  y[%lld][%lld] written past n\n", (long long) i, (long long) j);
 
   printf ("%s bf16 gemm%s m%lld n%lld k%lld%s%s %s: max |err| / Σ|w·x| vs fp32 = %.2e\n",
-      bad ? "FAIL" : "PASS", packed ? " packed" : "", (long long) c->m, (long long) c->n, (long long) c->k,
+      bad ? "FAIL" : "PASS", mode_names[mode], (long long) c->m, (long long) c->n, (long long) c->k,
       c->bias ? " bias" : "", c->sum ? " residual" : "", cnn_activation_name (c->act)[0]
       ? cnn_activation_name (c->act) : "linear", worst);
   failures += bad != 0;
@@ -281,8 +340,9 @@ main (void)
   printf ("# %s: %s\n", have ? "AVX512_BF16" : "no AVX512_BF16 (the fp32 fallback is tested)",
       "cases follow");
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    run_case (&cases[i], have, false);
-    run_case (&cases[i], have, true);
+    run_case (&cases[i], have, GEMM_PLAIN);
+    run_case (&cases[i], have, GEMM_PACKED);
+    run_case (&cases[i], have, GEMM_NARROW);
   }
   check_model (have);
   printf ("%d failures\n", failures);
