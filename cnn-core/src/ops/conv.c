@@ -496,6 +496,22 @@ conv_split (conv_job *job, int64_t cols, int64_t min_tile, int threads)
   job->mblocks = cnn_ceil_div (mg, job->mrows);
 }
 
+/* bf16 GEMMs with vectors along N (cnn_gemm_bf16, cnn_gemm_bf16_packed) fill 32 columns per
+ * tile: column tiles in multiples of 32 (at most the plan's, which sized the workspace), so
+ * only the last one is ragged. ResNet-50's 28×28 1×1 convs, 1 thread Zen 4: 0.58 -> 0.52 ms.
+ * Not Winograd's blocks of 2×2 tiles: on 28×28 maps, blocks of 64, 64, 64 and 4 tiles
+ * instead of 4 × 49 took 0.90 -> 1.02 ms. */
+static void
+conv_bf16_round_tile (conv_job *job, int64_t cols)
+{
+  int64_t tile = cnn_min64 (job->plan->tile, cnn_ceil_div (job->tile, 32) * 32);
+
+  if (tile > job->tile) {
+    job->tile = tile;
+    job->tiles = cnn_ceil_div (cols, tile);
+  }
+}
+
 /* Runs Winograd items: blocks of job->tile tiles of one image by job->mrows output
  * channels. */
 static void
@@ -602,14 +618,16 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
     return;
   }
   if (plan->algo == CONV_WINOGRAD) {
-    conv_split (&job, cnn_ceil_div (s->oh, 2) * cnn_ceil_div (s->ow, 2), WINOGRAD_MIN_BLOCK,
-        cnn_threadpool_threads (pool));
+    int64_t tiles = cnn_ceil_div (s->oh, 2) * cnn_ceil_div (s->ow, 2);
+    conv_split (&job, tiles, WINOGRAD_MIN_BLOCK, cnn_threadpool_threads (pool));
     cnn_parallel_for (pool, (size_t) (s->n * job.tiles * job.mblocks), 1, conv_winograd_items,
         &job);
     return;
   }
   job.fused = plan->fused;
   conv_split (&job, s->oh * s->ow, CONV_MIN_TILE, cnn_threadpool_threads (pool));
+  if (plan->bf16 && !plan->narrow)
+    conv_bf16_round_tile (&job, s->oh * s->ow);
   cnn_parallel_for (pool, (size_t) (s->n * s->group * job.tiles * job.mblocks), 1,
       conv_gemm_items, &job);
 }
