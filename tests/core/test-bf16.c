@@ -26,7 +26,10 @@
  * 3×3 conv 16 → 19 channels on 13×11: Winograd; 3×3 stride 2: im2col; 1×1 to 7: gemm-1x1)
  * reports the precision that runs (BF16 only with AVX512_BF16) and stays within three
  * bfloat16 roundings, 3 · 2^-7 of the largest output, of the fp32 model; an invalid precision
- * is refused with a message naming the option.
+ * is refused with a message naming the option. A dense head (global average pool of 1×1 maps,
+ * then Gemm with transB, 1001 features to 300 outputs on two threads: two row blocks, the
+ * last partial) is held to the same two references as the GEMM cases (the bf16-exact one and
+ * fp32's; fp32's 1e-5 without AVX512_BF16).
  * Shapes: odd M, N and K (K = 1, odd K with a zero partner, K across several slices), 1×1
  * outputs (N = 1), N not a multiple of 16, strided X and Y, bias, residual, activations on
  * registers and after the store.
@@ -328,6 +331,73 @@ check_model (bool have)
   cnn_model_destroy (bad);
 }
 
+enum { HEAD_IN = 1001, HEAD_OUT = 300 };
+
+static void
+check_dense_head (bool have)
+{
+  float *w = malloc (sizeof (float) * HEAD_IN * HEAD_OUT), b[HEAD_OUT], in[HEAD_IN];
+  float y32[HEAD_OUT], y16[HEAD_OUT];
+  cnn_model *models[2] = { NULL, NULL };
+  uint32_t seed = 5;
+  cnn_error err;
+  bool ok = true;
+
+  for (int i = 0; i < HEAD_IN * HEAD_OUT; i++)
+    w[i] = rnd (&seed);
+  for (int i = 0; i < HEAD_OUT; i++)
+    b[i] = rnd (&seed);
+  for (int i = 0; i < HEAD_IN; i++)
+    in[i] = rnd (&seed) * 2.0f;
+  for (int m = 0; m < 2; m++) {
+    cnn_builder *bld = cnn_builder_create ("head");
+    cnn_options options = cnn_options_default ();
+    int x = cnn_builder_input (bld, "input", HEAD_IN, 1, 1);
+    x = cnn_builder_global_pool (bld, x, CNN_POOL_AVERAGE);
+    x = cnn_builder_dense (bld, x, HEAD_OUT, w, b, CNN_ACTIVATION_RELU);
+    cnn_builder_output (bld, x, "y");
+    options.precision = m ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
+    options.threads = 2;
+    const void *inputs[1] = { in };
+    void *outputs[1] = { m ? y16 : y32 };
+    ok = ok && cnn_builder_finish (bld, &options, &models[m], &err) == CNN_STATUS_OK
+        && cnn_model_prepare (models[m], &err) == CNN_STATUS_OK
+        && cnn_model_run (models[m], inputs, outputs, &err) == CNN_STATUS_OK;
+  }
+  if (!ok) {
+    printf ("FAIL bf16 dense head: %s\n", err.message);
+    failures++;
+  } else {
+    int bad = 0;
+    double differs = 0;
+    for (int j = 0; j < HEAD_OUT; j++) {
+      double plain = b[j], exact = b[j], mag = 0;
+      for (int k = 0; k < HEAD_IN; k++) {
+        plain += (double) w[j * HEAD_IN + k] * in[k];
+        exact += (double) to_bf16 (w[j * HEAD_IN + k]) * to_bf16 (in[k]);
+        mag += fabs ((double) w[j * HEAD_IN + k] * in[k]);
+      }
+      double want = plain > 0 ? plain : 0, want_exact = exact > 0 ? exact : 0;
+      double tol_plain = 1e-5 * (mag + fabs (b[j])) + 1e-6;
+      bool good = have ? fabs (y16[j] - want_exact)
+          <= (HEAD_IN + 4) * ldexp (1.0, -24) * (mag + fabs (b[j])) * 1.25 + 1e-30
+          && fabs (y16[j] - want) <= ldexp (1.0, -7) * mag * 1.25 + 1e-6
+          : fabs (y16[j] - want) <= tol_plain;
+      if ((!good || fabs (y32[j] - want) > tol_plain) && bad++ < 3)
+        printf ("  y[%d] = %.9g (fp32 %.9g), want %.9g (bf16-exact %.9g)\n", j, y16[j],
+            y32[j], want, want_exact);
+      differs = fmax (differs, fabs ((double) y16[j] - y32[j]));
+    }
+    ok = bad == 0;
+    printf ("%s bf16 dense head %d -> %d: max |bf16 - fp32| = %.3g\n", ok ? "PASS" : "FAIL",
+        HEAD_IN, HEAD_OUT, differs);
+    failures += !ok;
+  }
+  cnn_model_destroy (models[0]);
+  cnn_model_destroy (models[1]);
+  free (w);
+}
+
 int
 main (void)
 {
@@ -345,6 +415,7 @@ main (void)
     run_case (&cases[i], have, GEMM_NARROW);
   }
   check_model (have);
+  check_dense_head (have);
   printf ("%d failures\n", failures);
   return failures != 0;
 }
