@@ -63,6 +63,10 @@
  * 49 or 196 columns. ResNet-50 bf16, 1 thread, Zen 4: layer3 and layer4 GEMMs 84 -> 105
  * GMAC/s. */
 #define CONV_BF16_NARROW_MAX_COLS 256
+/* ... and Winograd's 16 GEMMs from this many input channels on (K), whatever the map: their
+ * blocks of 49 or 25 tiles are as ragged. ResNet-50 28×28 and 14×14 (K 128, 256): 82 -> 93,
+ * 85 -> 102 GMAC/s; on 56×56 (K 64, blocks of 112) 90 -> 79, so not there. */
+#define CONV_BF16_NARROW_MIN_WINOGRAD_K 128
 /* ... and enough 2×2 tiles per image: on 7×7 maps the 16 small GEMMs lose to one big one
  * (with cnn_gemm_fused they run as fast as im2col's, but whole networks then stream 16/9 as
  * many weights from memory: 16 MiB per 512-channel conv). */
@@ -102,8 +106,8 @@ typedef struct {
   int64_t ldwb;
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
   bool bf16;                    /* GEMM algorithms: cnn_gemm_bf16 (options.precision) */
-  bool narrow;                  /* bf16 1×1 and im2col on small maps: cnn_gemm_bf16_narrow,
-                                 * wb in its blocks of 16 rows */
+  bool narrow;                  /* bf16 1×1 and im2col on small maps, Winograd from K 128:
+                                 * cnn_gemm_bf16_narrow, wb in its blocks of 16 rows */
   bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes */
 } conv_plan;
 
@@ -319,14 +323,16 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   /* bf16 with constant weights: W (Winograd: its transform) as bfloat16 pairs, packed now so
    * that runs convert only the activations. */
   bool packed = bf16 && weights->blob != NULL;
-  bool narrow = packed && algo != CONV_WINOGRAD && s.group == 1
-      && cols <= CONV_BF16_NARROW_MAX_COLS;
+  bool narrow = packed && (algo == CONV_WINOGRAD
+      ? s.c >= CONV_BF16_NARROW_MIN_WINOGRAD_K && s.m % 16 == 0
+      : s.group == 1 && cols <= CONV_BF16_NARROW_MAX_COLS);
   int64_t ldwb = cnn_gemm_bf16_stride (algo == CONV_WINOGRAD ? s.c : k);
   /* The plan, then its weights (Winograd's transform in fp32, or the bf16 pairs), 64-byte
    * aligned for the GEMM. */
   size_t head = (sizeof (conv_plan) + 63) & ~(size_t) 63;
-  size_t extra = narrow ? sizeof (uint32_t) * (size_t) (cnn_ceil_div (s.m, 16) * 16 * ldwb)
-      : packed ? sizeof (uint32_t) * (size_t) ((algo == CONV_WINOGRAD ? 16 : 1) * s.m * ldwb)
+  int64_t packed_rows = (algo == CONV_WINOGRAD ? 16 : 1)
+      * (narrow ? cnn_ceil_div (s.m, 16) * 16 : s.m);
+  size_t extra = packed ? sizeof (uint32_t) * (size_t) (packed_rows * ldwb)
       : algo == CONV_WINOGRAD ? sizeof (float) * 16 * (size_t) (s.m * s.c) : 0;
   conv_plan *plan = aligned_alloc (64, (head + extra + 63) & ~(size_t) 63);
 
@@ -340,7 +346,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   if (packed) {
     plan->wb = (const uint32_t *) ((char *) plan + head);
     plan->ldwb = ldwb;
-    if (narrow)
+    if (narrow && algo != CONV_WINOGRAD)
       cnn_gemm_bf16_narrow_pack (s.m, k, (const float *) weights->blob->data, k,
           (uint32_t *) ((char *) plan + head));
     else if (algo != CONV_WINOGRAD)
@@ -383,7 +389,11 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
           return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
         }
         cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
-        cnn_gemm_bf16_pack (16 * s.m, s.c, u, s.c, (uint32_t *) ((char *) plan + head));
+        uint32_t *ub = (uint32_t *) ((char *) plan + head);
+        if (narrow)
+          cnn_gemm_bf16_narrow_pack (16 * s.m, s.c, u, s.c, ub);
+        else
+          cnn_gemm_bf16_pack (16 * s.m, s.c, u, s.c, ub);
         free (u);
       } else {
         cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, u);
@@ -392,6 +402,9 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       plan->tile = cnn_min64 (tiles, cnn_max64 (2 * WINOGRAD_MIN_BLOCK,
               WINOGRAD_FLOATS / (16 * (s.c + s.m)) / 16 * 16));
       n->workspace = cnn_winograd_scratch (&s, plan->tile) * sizeof (float);
+      if (narrow)
+        n->workspace = ((n->workspace + 63) & ~(size_t) 63) + conv_narrow_scratch (s.c,
+            plan->tile);
       break;
     }
     case CONV_DEPTHWISE_3X3:
@@ -538,6 +551,10 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
   };
   float *scratch = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
 
+  /* The narrow GEMM's X panel after the transforms' scratch, 64-byte aligned. */
+  if (job->plan->narrow)
+    a.panel = (uint32_t *) ((char *) scratch + ((cnn_winograd_scratch (a.s, a.scratch_tiles)
+                * sizeof (float) + 63) & ~(size_t) 63));
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;
     int64_t mb = rest % job->mblocks;

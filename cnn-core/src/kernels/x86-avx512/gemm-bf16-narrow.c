@@ -123,21 +123,37 @@ transpose16 (__m512 c[16])
 }
 
 /* Rows [row0, row0 + 16 · V) (valid lanes in rmask[v]) by the tile's R columns, all of K.
- * The accumulators (a vector per column) are transposed to rows for the epilogue: a scatter
- * and a gather per vector cost ResNet-50's layer3 conv3 (K 256) a fifth of its time. */
+ * The residual is transposed to columns to start the sums with bias + residual, as
+ * cnn_gemm_bf16 does (the same rounding, so the same results), and the accumulators (a
+ * vector per column) are transposed to rows for the store: a gather and a scatter per vector
+ * instead cost ResNet-50's layer3 conv3 (K 256) a fifth of its time. */
 AVX512BF16 INLINE void
 narrow_tile (int R, int V, int64_t pairs, const uint32_t *w, int64_t ldwb,
     const uint32_t *panel, float *y, int64_t ldy, int64_t row0, const __mmask16 rmask[2],
     const narrow_epilogue *e)
 {
   __m512 acc[NARROW_COLS][2];
+  const __mmask16 cols = (__mmask16) ((1u << R) - 1);
 
   for (int v = 0; v < V; v++) {
     __m512 b = e->bias != NULL ? _mm512_maskz_loadu_ps (rmask[v], e->bias + row0 + 16 * v)
         : _mm512_setzero_ps ();
-    _Pragma ("GCC unroll 12")
-    for (int r = 0; r < R; r++)
-      acc[r][v] = b;
+    if (e->sum != NULL) {
+      __m512 c[16];
+      _Pragma ("GCC unroll 16")
+      for (int i = 0; i < 16; i++)
+        c[i] = rmask[v] >> i & 1
+            ? _mm512_maskz_loadu_ps (cols, e->sum + (row0 + 16 * v + i) * ldy)
+            : _mm512_setzero_ps ();
+      transpose16 (c);
+      _Pragma ("GCC unroll 12")
+      for (int r = 0; r < R; r++)
+        acc[r][v] = _mm512_add_ps (b, c[r]);
+    } else {
+      _Pragma ("GCC unroll 12")
+      for (int r = 0; r < R; r++)
+        acc[r][v] = b;
+    }
   }
   for (int64_t p = 0; p < pairs; p++) {
     __m512bh w0 = (__m512bh) _mm512_loadu_si512 (w + p * 16);
@@ -150,7 +166,6 @@ narrow_tile (int R, int V, int64_t pairs, const uint32_t *w, int64_t ldwb,
         acc[r][1] = _mm512_dpbf16_ps (acc[r][1], w1, xb);
     }
   }
-  const __mmask16 cols = (__mmask16) ((1u << R) - 1);
   for (int v = 0; v < V; v++) {
     __m512 c[16];
     _Pragma ("GCC unroll 16")
@@ -163,8 +178,6 @@ narrow_tile (int R, int V, int64_t pairs, const uint32_t *w, int64_t ldwb,
         break;
       int64_t row = row0 + 16 * v + i;
       __m512 out = c[i];
-      if (e->sum != NULL)
-        out = _mm512_add_ps (out, _mm512_maskz_loadu_ps (cols, e->sum + row * ldy));
       if (e->act_here)
         out = activate16 (out, e->act, e->alpha, e->beta);
       _mm512_mask_storeu_ps (y + row * ldy, cols, out);
