@@ -369,6 +369,10 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       plan->tile = cnn_min64 (cols, cnn_max64 (CONV_MIN_TILE, CONV_TILE_FLOATS / k / 16 * 16));
       if (narrow)
         plan->tile = cols;
+      else if (bf16 && plan->tile > 32)
+        /* Whole 32-column bf16 tiles (conv_bf16_round_tile): 3×3 stride 2 on 56×56, 128
+         * channels, 1 thread Zen 4: 1.55 -> 1.49 ms. */
+        plan->tile = plan->tile / 32 * 32;
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
       if (narrow)
         n->workspace = ((n->workspace + 63) & ~(size_t) 63) + conv_narrow_scratch (k, cols);
