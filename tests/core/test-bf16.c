@@ -19,7 +19,8 @@
  * W packed for cnn_gemm_bf16_narrow (cnn_gemm_bf16_narrow_pack, blocks of 16 rows, a vector
  * per K pair): on any CPU every word must hold the same pair at its place in the block, zero
  * for the rows that pad the last block, nothing written past it; with AVX512_BF16 the narrow
- * GEMM, run as two row blocks split at a multiple of 16 (as conv's channel blocks are), is
+ * GEMM, run as two row blocks split at a multiple of 16 (as conv's channel blocks are), the
+ * second with X packed in bands of 10 rows (cnn_gemm_bf16_narrow_pack_x), is
  * held to the same two references, on column counts that cut into one to many tiles of up to
  * 12 (1, 7, 13, 49, 196) and row counts with a partial last block of 16.
  * Whole models: options.precision = BF16 on a builder network with each GEMM algorithm (a
@@ -195,12 +196,16 @@ run_case (const gcase *c, bool have_bf16, gemm_mode mode)
       i0 = c->m / 32 * 16;
       uint32_t *scratch = malloc (sizeof (uint32_t)
           * (size_t) cnn_gemm_bf16_narrow_scratch (c->n, c->k));
-      for (int half = 0; half < 2; half++) {
-        int64_t r0 = half ? i0 : 0, rows = half ? c->m - i0 : i0;
-        cnn_gemm_bf16_narrow (rows, c->n, c->k, wb + r0 * ldwb, ldwb, x, ldx, y + r0 * ldy,
-            ldy, c->bias ? b + r0 : NULL, c->sum ? s + r0 * ldy : NULL, c->act, 1.0f, 0.0f,
-            scratch);
-      }
+      /* The first block packs X whole, the second in bands of 10 rows (as conv's im2col
+       * hands them over). */
+      cnn_gemm_bf16_narrow (i0, c->n, c->k, wb, ldwb, x, ldx, y, ldy, c->bias ? b : NULL,
+          c->sum ? s : NULL, c->act, 1.0f, 0.0f, scratch);
+      for (int64_t k0 = 0; k0 < c->k; k0 += 10)
+        cnn_gemm_bf16_narrow_pack_x (c->n, c->k, k0, c->k - k0 < 10 ? c->k - k0 : 10,
+            x + k0 * ldx, ldx, scratch);
+      cnn_gemm_bf16_narrow_panel (c->m - i0, c->n, c->k, wb + i0 * ldwb, ldwb, scratch,
+          y + i0 * ldy, ldy, c->bias ? b + i0 : NULL, c->sum ? s + i0 * ldy : NULL, c->act,
+          1.0f, 0.0f);
       free (scratch);
     }
     for (int half = 0; half < 2 && mode == GEMM_PACKED; half++) {

@@ -67,6 +67,10 @@
  * blocks of 49 or 25 tiles are as ragged. ResNet-50 28×28 and 14×14 (K 128, 256): 82 -> 93,
  * 85 -> 102 GMAC/s; on 56×56 (K 64, blocks of 112) 90 -> 79, so not there. */
 #define CONV_BF16_NARROW_MIN_WINOGRAD_K 128
+/* im2col for the narrow GEMM gathers about this many rows of patches at a time, which
+ * cnn_gemm_bf16_narrow_pack_x converts while they are in L1, instead of all K rows in fp32
+ * (3.6 MiB on ResNet-50's 7×7 3×3 convs) and then converting them. */
+#define CONV_NARROW_BAND_ROWS 128
 /* ... and enough 2×2 tiles per image: on 7×7 maps the 16 small GEMMs lose to one big one
  * (with cnn_gemm_fused they run as fast as im2col's, but whole networks then stream 16/9 as
  * many weights from memory: 16 MiB per 512-channel conv). */
@@ -279,6 +283,28 @@ conv_narrow_scratch (int64_t k, int64_t cols)
       & ~(size_t) 63;
 }
 
+static int64_t conv_narrow_band (const cnn_conv_geom *s);
+
+/* Bytes of one band of im2col rows for `cols` columns, a multiple of 64 (the narrow GEMM's
+ * X panel follows). */
+static size_t
+conv_narrow_col_bytes (const cnn_conv_geom *s, int64_t cols)
+{
+  return ((size_t) (conv_narrow_band (s) * s->kh * s->kw * cols) * sizeof (float) + 63)
+      & ~(size_t) 63;
+}
+
+/* Channels per band of im2col rows for the narrow GEMM: an even number of rows, as bands
+ * start on a K pair. */
+static int64_t
+conv_narrow_band (const cnn_conv_geom *s)
+{
+  int64_t taps = s->kh * s->kw;
+  int64_t band = cnn_max64 (taps % 2 != 0 ? 2 : 1, CONV_NARROW_BAND_ROWS / taps);
+
+  return taps % 2 != 0 && band % 2 != 0 ? band - 1 : band;
+}
+
 static conv_algo
 conv_choose (const cnn_conv_geom *s, bool weights_constant)
 {
@@ -375,7 +401,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
         plan->tile = plan->tile / 32 * 32;
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
       if (narrow)
-        n->workspace = ((n->workspace + 63) & ~(size_t) 63) + conv_narrow_scratch (k, cols);
+        n->workspace = conv_narrow_col_bytes (&s, cols) + conv_narrow_scratch (k, cols);
       break;
     case CONV_WINOGRAD: {
       float *u = (float *) ((char *) plan + head);
@@ -443,9 +469,9 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   /* Only im2col has a workspace (the 1×1 GEMM's may be NULL). */
   char *workspace = job->workspace + (size_t) thread * job->workspace_stride;
   float *col = job->plan->algo == CONV_IM2COL_GEMM ? (float *) workspace : NULL;
-  /* After im2col's columns, 64-byte aligned. */
+  /* After im2col's band of rows. */
   uint32_t *panel = job->plan->narrow ? (uint32_t *) (workspace + (col != NULL
-          ? ((size_t) (k * job->plan->tile) * sizeof (float) + 63) & ~(size_t) 63 : 0)) : NULL;
+          ? conv_narrow_col_bytes (s, job->plan->tile) : 0)) : NULL;
   cnn_gemm_fn *gemm = job->plan->bf16 ? cnn_gemm_bf16 : job->fused ? cnn_gemm_fused
       : cnn_gemm_blas;
 
@@ -465,19 +491,29 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
     const float *xg = job->x + (img * s->c + grp * cg) * in_plane;
     const float *bmat = xg + col0;
     int64_t ldb = in_plane;
+    int64_t offset = (img * s->m + m0) * cols + col0;
+    if (job->plan->narrow) {
+      /* Patches a band of channels at a time, converted to the panel while in L1. */
+      int64_t taps = s->kh * s->kw, band = conv_narrow_band (s);
+      for (int64_t c0 = 0; c0 < cg && col != NULL; c0 += band) {
+        int64_t cb = cnn_min64 (band, cg - c0);
+        cnn_im2col (s, xg + c0 * in_plane, cb, col0, ncols, col);
+        cnn_gemm_bf16_narrow_pack_x (ncols, k, c0 * taps, cb * taps, col, ncols, panel);
+      }
+      if (col == NULL)
+        cnn_gemm_bf16_narrow_pack_x (ncols, k, 0, k, bmat, ldb, panel);
+      cnn_gemm_bf16_narrow_panel (nrows, ncols, k, job->plan->wb + m0 * job->plan->ldwb,
+          job->plan->ldwb, panel, job->y + offset, cols,
+          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
+          job->act, job->alpha, job->beta);
+      continue;
+    }
     if (job->plan->algo == CONV_IM2COL_GEMM) {
       cnn_im2col (s, xg, cg, col0, ncols, col);
       bmat = col;
       ldb = ncols;
     }
-
-    int64_t offset = (img * s->m + m0) * cols + col0;
-    if (job->plan->narrow)
-      cnn_gemm_bf16_narrow (nrows, ncols, k, job->plan->wb + m0 * job->plan->ldwb,
-          job->plan->ldwb, bmat, ldb, job->y + offset, cols,
-          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
-          job->act, job->alpha, job->beta, panel);
-    else if (job->plan->wb != NULL)
+    if (job->plan->wb != NULL)
       cnn_gemm_bf16_packed (nrows, ncols, k, job->plan->wb + m0 * job->plan->ldwb,
           job->plan->ldwb, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
