@@ -27,7 +27,9 @@
  * 3×3 conv 16 → 19 channels on 13×11: Winograd; 3×3 stride 2: im2col; 1×1 to 7: gemm-1x1)
  * reports the precision that runs (BF16 only with AVX512_BF16) and stays within three
  * bfloat16 roundings, 3 · 2^-7 of the largest output, of the fp32 model; an invalid precision
- * is refused with a message naming the option. A dense head (global average pool of 1×1 maps,
+ * is refused with a message naming the option. A 3×3 stride-2 conv of K 576 on 324 output
+ * columns (the narrow GEMM in calls of at most 256 columns, a partial block of 16 channels)
+ * stays within three roundings of fp32 too. A dense head (global average pool of 1×1 maps,
  * then Gemm with transB, 1001 features to 300 outputs on two threads: two row blocks, the
  * last partial) is held to the same two references as the GEMM cases (the bf16-exact one and
  * fp32's; fp32's 1e-5 without AVX512_BF16).
@@ -336,6 +338,61 @@ check_model (bool have)
   cnn_model_destroy (bad);
 }
 
+/* A 3×3 stride-2 conv with K = 64 · 9 on an 18×18 output (324 columns: the narrow GEMM in
+ * calls of at most 256), 40 output channels (a partial block of 16), bf16 against fp32 within
+ * three bfloat16 roundings of the largest output, as check_model. */
+static void
+check_wide_im2col (bool have)
+{
+  enum { CI = 64, CO = 40, HW = 35, OHW = 18 };
+  float *w = malloc (sizeof (float) * CO * CI * 9), *in = malloc (sizeof (float) * CI * HW * HW);
+  float *y[2] = { malloc (sizeof (float) * CO * OHW * OHW),
+    malloc (sizeof (float) * CO * OHW * OHW) };
+  cnn_model *models[2] = { NULL, NULL };
+  uint32_t seed = 17;
+  cnn_error err;
+  bool ok = true;
+
+  for (int i = 0; i < CO * CI * 9; i++)
+    w[i] = rnd (&seed);
+  for (int i = 0; i < CI * HW * HW; i++)
+    in[i] = rnd (&seed);
+  for (int m = 0; m < 2; m++) {
+    cnn_builder *bld = cnn_builder_create ("wide");
+    cnn_options options = cnn_options_default ();
+    int x = cnn_builder_input (bld, "input", CI, HW, HW);
+    x = cnn_builder_conv (bld, x, CO, 3, 3, 2, 1, 1, 1, w, NULL, CNN_ACTIVATION_NONE);
+    cnn_builder_output (bld, x, "y");
+    options.precision = m ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
+    const void *inputs[1] = { in };
+    void *outputs[1] = { y[m] };
+    ok = ok && cnn_builder_finish (bld, &options, &models[m], &err) == CNN_STATUS_OK
+        && cnn_model_prepare (models[m], &err) == CNN_STATUS_OK
+        && cnn_model_run (models[m], inputs, outputs, &err) == CNN_STATUS_OK;
+  }
+  if (!ok) {
+    printf ("FAIL bf16 wide im2col: %s\n", err.message);
+    failures++;
+  } else {
+    double worst = 0, scale = 0;
+    for (int i = 0; i < CO * OHW * OHW; i++) {
+      worst = fmax (worst, fabs ((double) y[0][i] - y[1][i]));
+      scale = fmax (scale, fabs ((double) y[0][i]));
+    }
+    double bound = have ? 3.0 * ldexp (1.0, -7) * scale : 1e-5 * scale;
+    ok = worst <= bound && (!have || worst > 0);
+    printf ("%s bf16 wide im2col (K 576, 324 columns): max |bf16 - fp32| = %.3g (bound %.3g)\n",
+        ok ? "PASS" : "FAIL", worst, bound);
+    failures += !ok;
+  }
+  cnn_model_destroy (models[0]);
+  cnn_model_destroy (models[1]);
+  free (w);
+  free (in);
+  free (y[0]);
+  free (y[1]);
+}
+
 enum { HEAD_IN = 1001, HEAD_OUT = 300 };
 
 static void
@@ -421,6 +478,7 @@ main (void)
   }
   check_model (have);
   check_dense_head (have);
+  check_wide_im2col (have);
   printf ("%d failures\n", failures);
   return failures != 0;
 }

@@ -63,6 +63,10 @@
  * 49 or 196 columns. ResNet-50 bf16, 1 thread, Zen 4: layer3 and layer4 GEMMs 84 -> 105
  * GMAC/s. */
 #define CONV_BF16_NARROW_MAX_COLS 256
+/* ... and im2col convs of K at least this on any map, in calls of at most as many columns:
+ * the accumulators stay across all of K. 3×3 stride 2 on 56×56, 128 channels (K 1152), 1
+ * thread Zen 4: 1.49 -> 1.38 ms; but the 7×7 stem (K 147) 1.60 -> 1.93. */
+#define CONV_BF16_NARROW_MIN_IM2COL_K 512
 /* ... and Winograd's 16 GEMMs from this many input channels on (K), whatever the map: their
  * blocks of 49 or 25 tiles are as ragged. ResNet-50 28×28 and 14×14 (K 128, 256): 82 -> 93,
  * 85 -> 102 GMAC/s; on 56×56 (K 64, blocks of 112) 90 -> 79, so not there. */
@@ -351,7 +355,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   bool packed = bf16 && weights->blob != NULL;
   bool narrow = packed && (algo == CONV_WINOGRAD
       ? s.c >= CONV_BF16_NARROW_MIN_WINOGRAD_K && s.m % 16 == 0
-      : s.group == 1 && cols <= CONV_BF16_NARROW_MAX_COLS);
+      : s.group == 1 && (cols <= CONV_BF16_NARROW_MAX_COLS
+          || (algo == CONV_IM2COL_GEMM && k >= CONV_BF16_NARROW_MIN_IM2COL_K)));
   int64_t ldwb = cnn_gemm_bf16_stride (algo == CONV_WINOGRAD ? s.c : k);
   /* The plan, then its weights (Winograd's transform in fp32, or the bf16 pairs), 64-byte
    * aligned for the GEMM. */
@@ -394,14 +399,15 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       plan->fused = conv_use_fused (&s);
       plan->tile = cnn_min64 (cols, cnn_max64 (CONV_MIN_TILE, CONV_TILE_FLOATS / k / 16 * 16));
       if (narrow)
-        plan->tile = cols;
+        plan->tile = cnn_min64 (cols, CONV_BF16_NARROW_MAX_COLS);
       else if (bf16 && plan->tile > 32)
         /* Whole 32-column bf16 tiles (conv_bf16_round_tile): 3×3 stride 2 on 56×56, 128
          * channels, 1 thread Zen 4: 1.55 -> 1.49 ms. */
         plan->tile = plan->tile / 32 * 32;
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
       if (narrow)
-        n->workspace = conv_narrow_col_bytes (&s, cols) + conv_narrow_scratch (k, cols);
+        n->workspace = conv_narrow_col_bytes (&s, plan->tile)
+            + conv_narrow_scratch (k, plan->tile);
       break;
     case CONV_WINOGRAD: {
       float *u = (float *) ((char *) plan + head);
