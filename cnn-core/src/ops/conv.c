@@ -557,10 +557,11 @@ conv_split (conv_job *job, int64_t cols, int64_t min_tile, int threads)
 
 /* bf16 GEMMs with vectors along N (cnn_gemm_bf16, cnn_gemm_bf16_packed) fill 32 columns per
  * tile: column tiles in multiples of 32 (at most the plan's, which sized the workspace), so
- * only the last one is ragged. ResNet-50's 28×28 1×1 convs, 1 thread Zen 4: 0.58 -> 0.52 ms;
- * Winograd on 56×56, 64 channels (blocks of 2×2 tiles): 1.06 -> 1.03 ms. (On 28×28 maps,
- * before the narrow GEMM took those, blocks of 64, 64, 64 and 4 tiles instead of 4 × 49 were
- * slower: 0.90 -> 1.02 ms.) */
+ * only the last one is ragged. ResNet-50's 28×28 1×1 convs, 1 thread Zen 4: 0.58 -> 0.52 ms.
+ * Not Winograd's blocks of 2×2 tiles: 56×56 with 64 channels gained 3% (1.06 -> 1.03 ms) but
+ * SqueezeNet's 3×3 expands, 16 and 32 channels in on 55×55 and 27×27, lost 30% (0.33 ->
+ * 0.43 ms), and on 28×28 (before the narrow GEMM took those) 4 × 49 tiles -> 64, 64, 64, 4
+ * went 0.90 -> 1.02 ms. */
 static void
 conv_bf16_round_tile (conv_job *job, int64_t cols)
 {
@@ -684,8 +685,6 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   if (plan->algo == CONV_WINOGRAD) {
     int64_t tiles = cnn_ceil_div (s->oh, 2) * cnn_ceil_div (s->ow, 2);
     conv_split (&job, tiles, WINOGRAD_MIN_BLOCK, cnn_threadpool_threads (pool));
-    if (plan->bf16 && !plan->narrow)
-      conv_bf16_round_tile (&job, tiles);
     cnn_parallel_for (pool, (size_t) (s->n * job.tiles * job.mblocks), 1, conv_winograd_items,
         &job);
     return;
