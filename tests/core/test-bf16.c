@@ -29,7 +29,7 @@
  * bfloat16 roundings, 3 · 2^-7 of the largest output, of the fp32 model; an invalid precision
  * is refused with a message naming the option. A 3×3 stride-2 conv of K 576 on 324 output
  * columns (the narrow GEMM in calls of at most 256 columns, a partial block of 16 channels)
- * stays within three roundings of fp32 too. A dense head (global average pool of 1×1 maps,
+ * and a 1×1 stride-2 conv after it stay within three roundings of fp32 too. A dense head (global average pool of 1×1 maps,
  * then Gemm with transB, 1001 features to 300 outputs on two threads: two row blocks, the
  * last partial) is held to the same two references as the GEMM cases (the bf16-exact one and
  * fp32's; fp32's 1e-5 without AVX512_BF16).
@@ -339,15 +339,17 @@ check_model (bool have)
 }
 
 /* A 3×3 stride-2 conv with K = 64 · 9 on an 18×18 output (324 columns: the narrow GEMM in
- * calls of at most 256), 40 output channels (a partial block of 16), bf16 against fp32 within
- * three bfloat16 roundings of the largest output, as check_model. */
+ * calls of at most 256), 40 output channels (a partial block of 16), then a 1×1 stride-2 conv
+ * to 24 channels on 9×9 (im2col of one tap, narrow), bf16 against fp32 within three bfloat16
+ * roundings of the largest output, as check_model. */
 static void
 check_wide_im2col (bool have)
 {
-  enum { CI = 64, CO = 40, HW = 35, OHW = 18 };
+  enum { CI = 64, CO = 40, HW = 35, CO2 = 24, OHW = 9 };
   float *w = malloc (sizeof (float) * CO * CI * 9), *in = malloc (sizeof (float) * CI * HW * HW);
-  float *y[2] = { malloc (sizeof (float) * CO * OHW * OHW),
-    malloc (sizeof (float) * CO * OHW * OHW) };
+  float *w2 = malloc (sizeof (float) * CO2 * CO);
+  float *y[2] = { malloc (sizeof (float) * CO2 * OHW * OHW),
+    malloc (sizeof (float) * CO2 * OHW * OHW) };
   cnn_model *models[2] = { NULL, NULL };
   uint32_t seed = 17;
   cnn_error err;
@@ -357,11 +359,14 @@ check_wide_im2col (bool have)
     w[i] = rnd (&seed);
   for (int i = 0; i < CI * HW * HW; i++)
     in[i] = rnd (&seed);
+  for (int i = 0; i < CO2 * CO; i++)
+    w2[i] = rnd (&seed);
   for (int m = 0; m < 2; m++) {
     cnn_builder *bld = cnn_builder_create ("wide");
     cnn_options options = cnn_options_default ();
     int x = cnn_builder_input (bld, "input", CI, HW, HW);
     x = cnn_builder_conv (bld, x, CO, 3, 3, 2, 1, 1, 1, w, NULL, CNN_ACTIVATION_NONE);
+    x = cnn_builder_conv (bld, x, CO2, 1, 1, 2, 0, 1, 1, w2, NULL, CNN_ACTIVATION_NONE);
     cnn_builder_output (bld, x, "y");
     options.precision = m ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
     const void *inputs[1] = { in };
@@ -375,19 +380,21 @@ check_wide_im2col (bool have)
     failures++;
   } else {
     double worst = 0, scale = 0;
-    for (int i = 0; i < CO * OHW * OHW; i++) {
+    for (int i = 0; i < CO2 * OHW * OHW; i++) {
       worst = fmax (worst, fabs ((double) y[0][i] - y[1][i]));
       scale = fmax (scale, fabs ((double) y[0][i]));
     }
     double bound = have ? 3.0 * ldexp (1.0, -7) * scale : 1e-5 * scale;
     ok = worst <= bound && (!have || worst > 0);
-    printf ("%s bf16 wide im2col (K 576, 324 columns): max |bf16 - fp32| = %.3g (bound %.3g)\n",
+    printf ("%s bf16 wide im2col (K 576, 324 columns; 1×1 stride 2): max |bf16 - fp32| = %.3g "
+        "(bound %.3g)\n",
         ok ? "PASS" : "FAIL", worst, bound);
     failures += !ok;
   }
   cnn_model_destroy (models[0]);
   cnn_model_destroy (models[1]);
   free (w);
+  free (w2);
   free (in);
   free (y[0]);
   free (y[1]);
