@@ -27,9 +27,9 @@
  * 3×3 conv 16 → 19 channels on 13×11: Winograd; 3×3 stride 2: im2col; 1×1 to 7: gemm-1x1)
  * reports the precision that runs (BF16 only with AVX512_BF16) and stays within three
  * bfloat16 roundings, 3 · 2^-7 of the largest output, of the fp32 model; an invalid precision
- * is refused with a message naming the option. A 3×3 stride-2 conv of K 576 on 324 output
- * columns (the narrow GEMM in calls of at most 256 columns, a partial block of 16 channels)
- * and a 1×1 stride-2 conv after it stay within three roundings of fp32 too. A dense head (global average pool of 1×1 maps,
+ * is refused with a message naming the option. The narrow GEMM's conv paths (a 3×3 stride-2
+ * conv of K 576 on 324 output columns, in calls of at most 256; Winograd 144 -> 144; a 1×1
+ * stride-2 conv to 40 channels, a partial block of 16) stay within three roundings too. A dense head (global average pool of 1×1 maps,
  * then Gemm with transB, 1001 features to 300 outputs on two threads: two row blocks, the
  * last partial) is held to the same two references as the GEMM cases (the bf16-exact one and
  * fp32's; fp32's 1e-5 without AVX512_BF16).
@@ -338,16 +338,17 @@ check_model (bool have)
   cnn_model_destroy (bad);
 }
 
-/* A 3×3 stride-2 conv with K = 64 · 9 on an 18×18 output (324 columns: the narrow GEMM in
- * calls of at most 256), 40 output channels (a partial block of 16), then a 1×1 stride-2 conv
- * to 24 channels on 9×9 (im2col of one tap, narrow), bf16 against fp32 within three bfloat16
- * roundings of the largest output, as check_model. */
+/* The conv paths of the narrow GEMM: a 3×3 stride-2 conv with K = 64 · 9 on an 18×18 output
+ * (324 columns: im2col in calls of at most 256), to 144 channels; a 3×3 stride-1 conv 144 ->
+ * 144 on it (Winograd); a 1×1 stride-2 conv to 40 channels (a partial block of 16) on 9×9
+ * (im2col of one tap). bf16 against fp32 within three bfloat16 roundings of the largest
+ * output, as check_model. */
 static void
-check_wide_im2col (bool have)
+check_narrow_convs (bool have)
 {
-  enum { CI = 64, CO = 40, HW = 35, CO2 = 24, OHW = 9 };
+  enum { CI = 64, CO = 144, HW = 35, CO2 = 40, OHW = 9 };
   float *w = malloc (sizeof (float) * CO * CI * 9), *in = malloc (sizeof (float) * CI * HW * HW);
-  float *w2 = malloc (sizeof (float) * CO2 * CO);
+  float *w2 = malloc (sizeof (float) * CO2 * CO), *wg = malloc (sizeof (float) * CO * CO * 9);
   float *y[2] = { malloc (sizeof (float) * CO2 * OHW * OHW),
     malloc (sizeof (float) * CO2 * OHW * OHW) };
   cnn_model *models[2] = { NULL, NULL };
@@ -361,11 +362,14 @@ check_wide_im2col (bool have)
     in[i] = rnd (&seed);
   for (int i = 0; i < CO2 * CO; i++)
     w2[i] = rnd (&seed);
+  for (int i = 0; i < CO * CO * 9; i++)
+    wg[i] = rnd (&seed);
   for (int m = 0; m < 2; m++) {
     cnn_builder *bld = cnn_builder_create ("wide");
     cnn_options options = cnn_options_default ();
     int x = cnn_builder_input (bld, "input", CI, HW, HW);
     x = cnn_builder_conv (bld, x, CO, 3, 3, 2, 1, 1, 1, w, NULL, CNN_ACTIVATION_NONE);
+    x = cnn_builder_conv (bld, x, CO, 3, 3, 1, 1, 1, 1, wg, NULL, CNN_ACTIVATION_NONE);
     x = cnn_builder_conv (bld, x, CO2, 1, 1, 2, 0, 1, 1, w2, NULL, CNN_ACTIVATION_NONE);
     cnn_builder_output (bld, x, "y");
     options.precision = m ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
@@ -376,7 +380,7 @@ check_wide_im2col (bool have)
         && cnn_model_run (models[m], inputs, outputs, &err) == CNN_STATUS_OK;
   }
   if (!ok) {
-    printf ("FAIL bf16 wide im2col: %s\n", err.message);
+    printf ("FAIL bf16 narrow conv paths: %s\n", err.message);
     failures++;
   } else {
     double worst = 0, scale = 0;
@@ -386,8 +390,8 @@ check_wide_im2col (bool have)
     }
     double bound = have ? 3.0 * ldexp (1.0, -7) * scale : 1e-5 * scale;
     ok = worst <= bound && (!have || worst > 0);
-    printf ("%s bf16 wide im2col (K 576, 324 columns; 1×1 stride 2): max |bf16 - fp32| = %.3g "
-        "(bound %.3g)\n",
+    printf ("%s bf16 narrow conv paths (im2col K 576 on 324 columns, Winograd 144 -> 144, "
+        "1×1 stride 2): max |bf16 - fp32| = %.3g (bound %.3g)\n",
         ok ? "PASS" : "FAIL", worst, bound);
     failures += !ok;
   }
@@ -395,6 +399,7 @@ check_wide_im2col (bool have)
   cnn_model_destroy (models[1]);
   free (w);
   free (w2);
+  free (wg);
   free (in);
   free (y[0]);
   free (y[1]);
@@ -485,7 +490,7 @@ main (void)
   }
   check_model (have);
   check_dense_head (have);
-  check_wide_im2col (have);
+  check_narrow_convs (have);
   printf ("%d failures\n", failures);
   return failures != 0;
 }

@@ -58,29 +58,33 @@
 /* Winograd pays for its transforms only when the GEMMs are big enough: at least this many
  * input and output channels (below, im2col's single GEMM is as fast). */
 #define WINOGRAD_MIN_CHANNELS 16
-/* bf16 GEMMs on maps of at most this many positions (14×14 and 7×7) run with vectors along M
- * (cnn_gemm_bf16_narrow), one call per image: 32-column tiles idle a quarter of their lanes on
- * 49 or 196 columns. ResNet-50 bf16, 1 thread, Zen 4: layer3 and layer4 GEMMs 84 -> 105
- * GMAC/s. */
-#define CONV_BF16_NARROW_MAX_COLS 256
-/* ... and im2col convs of K at least this on any map, in calls of at most as many columns:
- * the accumulators stay across all of K. 3×3 stride 2 on 56×56, 128 channels (K 1152), 1
- * thread Zen 4: 1.49 -> 1.38 ms; but the 7×7 stem (K 147) 1.60 -> 1.93. */
-#define CONV_BF16_NARROW_MIN_IM2COL_K 512
-/* ... and Winograd's 16 GEMMs from this many input channels on (K), whatever the map: their
- * blocks of 49 or 25 tiles are as ragged. ResNet-50 28×28 and 14×14 (K 128, 256): 82 -> 93,
- * 85 -> 102 GMAC/s; on 56×56 (K 64, blocks of 112) 90 -> 79, so not there. */
-#define CONV_BF16_NARROW_MIN_WINOGRAD_K 128
-/* im2col for the narrow GEMM gathers about this many rows of patches at a time, which
- * cnn_gemm_bf16_narrow_pack_x converts while they are in L1, instead of all K rows in fp32
- * (3.6 MiB on ResNet-50's 7×7 3×3 convs) and then converting them. */
-#define CONV_NARROW_BAND_ROWS 128
 /* ... and enough 2×2 tiles per image: on 7×7 maps the 16 small GEMMs lose to one big one
  * (with cnn_gemm_fused they run as fast as im2col's, but whole networks then stream 16/9 as
  * many weights from memory: 16 MiB per 512-channel conv). */
 #define WINOGRAD_MIN_TILES 32
 /* Fewer tiles per GEMM than this waste OpenBLAS's kernels. */
 #define WINOGRAD_MIN_BLOCK 16
+/* bf16 GEMMs with vectors along M (cnn_gemm_bf16_narrow) where 32-column tiles would idle
+ * lanes: on maps of at most this many positions (14×14 and 7×7: 49 or 196 columns, a quarter
+ * idle), one call per image. ResNet-50 bf16, 1 thread, Zen 4: layer3 and layer4 GEMMs 84 ->
+ * 105 GMAC/s. */
+#define CONV_BF16_NARROW_MAX_COLS 256
+/* ... and im2col convs of K at least this on any map, in calls of at most as many columns:
+ * the accumulators stay across all of K. 3×3 stride 2 on 56×56, 128 channels (K 1152), 1
+ * thread Zen 4: 1.49 -> 1.38 ms; but the 7×7 stem (K 147) 1.60 -> 1.93. */
+#define CONV_BF16_NARROW_MIN_IM2COL_K 512
+/* ... and Winograd's 16 GEMMs whatever the map: their blocks of 49 or 25 tiles are as ragged.
+ * ResNet-50 28×28 and 14×14 (K 128, 256): 82 -> 93, 85 -> 102 GMAC/s. */
+/* Never below this K (Winograd's: input channels) or this many output channels: the two
+ * transposes of each tile's epilogue then weigh too much, or the second vector of rows idles.
+ * On 14×14: K 64 85 vs 93, K 24 58 vs 81, 24 rows 65 vs 80 GMAC/s narrow vs 32-column
+ * tiles; Winograd on 56×56 (K 64) 79 vs 90. */
+#define CONV_BF16_NARROW_MIN_K 128
+#define CONV_BF16_NARROW_MIN_ROWS 32
+/* im2col for the narrow GEMM gathers about this many rows of patches at a time, which
+ * cnn_gemm_bf16_narrow_pack_x converts while they are in L1, instead of all K rows in fp32
+ * (3.6 MiB on ResNet-50's 7×7 3×3 convs) and then converting them. */
+#define CONV_NARROW_BAND_ROWS 128
 
 typedef enum {
   CONV_GEMM_1X1 = 0,
@@ -353,10 +357,10 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   /* bf16 with constant weights: W (Winograd: its transform) as bfloat16 pairs, packed now so
    * that runs convert only the activations. */
   bool packed = bf16 && weights->blob != NULL;
-  bool narrow = packed && (algo == CONV_WINOGRAD
-      ? s.c >= CONV_BF16_NARROW_MIN_WINOGRAD_K && s.m % 16 == 0
-      : s.group == 1 && (cols <= CONV_BF16_NARROW_MAX_COLS
-          || (algo == CONV_IM2COL_GEMM && k >= CONV_BF16_NARROW_MIN_IM2COL_K)));
+  bool narrow = packed && (algo == CONV_WINOGRAD ? s.c : k) >= CONV_BF16_NARROW_MIN_K
+      && mg >= CONV_BF16_NARROW_MIN_ROWS && (algo == CONV_WINOGRAD ? s.m % 16 == 0
+          : s.group == 1 && (cols <= CONV_BF16_NARROW_MAX_COLS
+              || (algo == CONV_IM2COL_GEMM && k >= CONV_BF16_NARROW_MIN_IM2COL_K)));
   int64_t ldwb = cnn_gemm_bf16_stride (algo == CONV_WINOGRAD ? s.c : k);
   /* The plan, then its weights (Winograd's transform in fp32, or the bf16 pairs), 64-byte
    * aligned for the GEMM. */
