@@ -16,6 +16,13 @@
  * past an odd k), with nothing written past the last row; with AVX512_BF16,
  * cnn_gemm_bf16_packed, run as two row blocks (wb + i0 · ldwb) the way conv and Winograd cut
  * their work, is held to the same two references as cnn_gemm_bf16.
+ * W packed for cnn_gemm_bf16_narrow (cnn_gemm_bf16_narrow_pack, blocks of 16 rows, a vector
+ * per K pair): on any CPU every word must hold the same pair at its place in the block, zero
+ * for the rows that pad the last block, nothing written past it; with AVX512_BF16 the narrow
+ * GEMM, run as two row blocks split at a multiple of 16 (as conv's channel blocks are), the
+ * second with X packed in bands of 10 rows (cnn_gemm_bf16_narrow_pack_x), is
+ * held to the same two references, on column counts that cut into one to many tiles of up to
+ * 12 (1, 7, 13, 49, 196) and row counts with a partial last block of 16.
  * Whole models: options.precision = BF16 on a builder network with each GEMM algorithm (a
  * 3×3 conv 16 → 19 channels on 13×11: Winograd; 3×3 stride 2: im2col; 1×1 to 7: gemm-1x1)
  * reports the precision that runs (BF16 only with AVX512_BF16) and stays within three
@@ -25,6 +32,12 @@
  * bfloat16, and its output transform sums 36 products with coefficients up to 64: each output
  * is held to its own bound, 2^-8 · Σ_c Σ_ξ |Aᵀ ⊗ Aᵀ|_ξ |U_ξ| |V_ξ| (each product off by at
  * most 2^-8 of itself) plus the fp32 transforms' 2e-5 of the largest output.
+ * The narrow GEMM's conv paths (a 3×3 stride-2
+ * conv of K 576 on 324 output columns, in calls of at most 256; Winograd 144 -> 144; a 1×1
+ * stride-2 conv to 40 channels, a partial block of 16) stay within three roundings too. A dense head (global average pool of 1×1 maps,
+ * then Gemm with transB, 1001 features to 300 outputs on two threads: two row blocks, the
+ * last partial) is held to the same two references as the GEMM cases (the bf16-exact one and
+ * fp32's; fp32's 1e-5 without AVX512_BF16).
  * Shapes: odd M, N and K (K = 1, odd K with a zero partner, K across several slices), 1×1
  * outputs (N = 1), N not a multiple of 16, strided X and Y, bias, residual, activations on
  * registers and after the store.
@@ -72,7 +85,18 @@ static const gcase cases[] = {
   { 3, 1, 64, 0, 0, true, false, CNN_ACTIVATION_ELU },
   { 64, 196, 576, 0, 0, true, false, CNN_ACTIVATION_RELU },
   { 11, 15, 513, 1, 1, false, true, CNN_ACTIVATION_TANH },
+  { 40, 49, 512, 0, 0, true, true, CNN_ACTIVATION_RELU },
+  { 33, 196, 67, 3, 5, true, false, CNN_ACTIVATION_HARD_SWISH },
+  { 48, 13, 1, 0, 0, false, false, CNN_ACTIVATION_NONE },
 };
+
+typedef enum {
+  GEMM_PLAIN,                   /* cnn_gemm_bf16: W in fp32 */
+  GEMM_PACKED,                  /* cnn_gemm_bf16_pack + cnn_gemm_bf16_packed */
+  GEMM_NARROW,                  /* cnn_gemm_bf16_narrow_pack + cnn_gemm_bf16_narrow */
+} gemm_mode;
+
+static const char *const mode_names[] = { "", " packed", " narrow" };
 
 static uint32_t
 bf16_bits (float f)
@@ -106,9 +130,37 @@ pack_and_check (const gcase *c, const float *w, int64_t ldw, int *bad)
   return wb;
 }
 
-static void
-run_case (const gcase *c, bool have_bf16, bool packed)
+/* Packs w for the narrow GEMM and checks every word of the padded blocks and the words after
+ * them. */
+static uint32_t *
+narrow_pack_and_check (const gcase *c, const float *w, int64_t ldw, int *bad)
 {
+  int64_t ldwb = cnn_gemm_bf16_stride (c->k), rows = (c->m + 15) / 16 * 16;
+  size_t words = (size_t) (rows * ldwb);
+  uint32_t *wb = malloc (sizeof (uint32_t) * (words + 16));
+
+  for (size_t i = 0; i < words + 16; i++)
+    wb[i] = 0xdeadbeefu;
+  cnn_gemm_bf16_narrow_pack (c->m, c->k, w, ldw, wb);
+  for (int64_t i = 0; i < rows; i++)
+    for (int64_t p = 0; p < ldwb; p++) {
+      uint32_t want = i >= c->m ? 0u : bf16_bits (w[i * ldw + 2 * p])
+          | (2 * p + 1 < c->k ? bf16_bits (w[i * ldw + 2 * p + 1]) : 0u) << 16;
+      uint32_t got = wb[i / 16 * 16 * ldwb + 16 * p + i % 16];
+      if (got != want && (*bad)++ < 3)
+        printf ("  narrow-packed w[%lld] pair %lld = %08x, want %08x\n", (long long) i,
+            (long long) p, got, want);
+    }
+  for (size_t i = words; i < words + 16; i++)
+    if (wb[i] != 0xdeadbeefu && (*bad)++ < 3)
+      printf ("  narrow-packed W written past its last block\n");
+  return wb;
+}
+
+static void
+run_case (const gcase *c, bool have_bf16, gemm_mode mode)
+{
+  bool packed = mode != GEMM_PLAIN;
   int64_t ldx = c->n + c->ldx_pad, ldy = c->n + c->ldy_pad;
   /* Packed: W with a padded row stride, as a Winograd matrix inside U is not. */
   int64_t ldw = packed ? c->k + 3 : c->k;
@@ -137,15 +189,33 @@ run_case (const gcase *c, bool have_bf16, bool packed)
     cnn_gemm_bf16 (c->m, c->n, c->k, w, c->k, x, ldx, y, ldy, c->bias ? b : NULL,
         c->sum ? s : NULL, c->act, 1.0f, 0.0f);
   } else {
-    wb = pack_and_check (c, w, ldw, &bad);
+    wb = mode == GEMM_NARROW ? narrow_pack_and_check (c, w, ldw, &bad)
+        : pack_and_check (c, w, ldw, &bad);
     if (!have_bf16) {
-      printf ("%s bf16 pack m%lld k%lld (no AVX512_BF16: the packed GEMM is not run)\n",
-          bad ? "FAIL" : "PASS", (long long) c->m, (long long) c->k);
+      printf ("%s bf16%s pack m%lld k%lld (no AVX512_BF16: the packed GEMM is not run)\n",
+          bad ? "FAIL" : "PASS", mode_names[mode], (long long) c->m, (long long) c->k);
       failures += bad != 0;
       goto done;
     }
     int64_t ldwb = cnn_gemm_bf16_stride (c->k), i0 = c->m / 2;
-    for (int half = 0; half < 2; half++) {
+    if (mode == GEMM_NARROW) {
+      /* Blocks of rows start at multiples of 16. */
+      i0 = c->m / 32 * 16;
+      uint32_t *scratch = malloc (sizeof (uint32_t)
+          * (size_t) cnn_gemm_bf16_narrow_scratch (c->n, c->k));
+      /* The first block packs X whole, the second in bands of 10 rows (as conv's im2col
+       * hands them over). */
+      cnn_gemm_bf16_narrow (i0, c->n, c->k, wb, ldwb, x, ldx, y, ldy, c->bias ? b : NULL,
+          c->sum ? s : NULL, c->act, 1.0f, 0.0f, scratch);
+      for (int64_t k0 = 0; k0 < c->k; k0 += 10)
+        cnn_gemm_bf16_narrow_pack_x (c->n, c->k, k0, c->k - k0 < 10 ? c->k - k0 : 10,
+            x + k0 * ldx, ldx, scratch);
+      cnn_gemm_bf16_narrow_panel (c->m - i0, c->n, c->k, wb + i0 * ldwb, ldwb, scratch,
+          y + i0 * ldy, ldy, c->bias ? b + i0 : NULL, c->sum ? s + i0 * ldy : NULL, c->act,
+          1.0f, 0.0f);
+      free (scratch);
+    }
+    for (int half = 0; half < 2 && mode == GEMM_PACKED; half++) {
       int64_t r0 = half ? i0 : 0, rows = half ? c->m - i0 : i0;
       cnn_gemm_bf16_packed (rows, c->n, c->k, wb + r0 * ldwb, ldwb, x, ldx, y + r0 * ldy,
           ldy, c->bias ? b + r0 : NULL, c->sum ? s + r0 * ldy : NULL, c->act, 1.0f, 0.0f);
@@ -186,7 +256,7 @@ run_case (const gcase *c, bool have_bf16, bool packed)
         printf ("  y[%lld][%lld] written past n\n", (long long) i, (long long) j);
 
   printf ("%s bf16 gemm%s m%lld n%lld k%lld%s%s %s: max |err| / Σ|w·x| vs fp32 = %.2e\n",
-      bad ? "FAIL" : "PASS", packed ? " packed" : "", (long long) c->m, (long long) c->n, (long long) c->k,
+      bad ? "FAIL" : "PASS", mode_names[mode], (long long) c->m, (long long) c->n, (long long) c->k,
       c->bias ? " bias" : "", c->sum ? " residual" : "", cnn_activation_name (c->act)[0]
       ? cnn_activation_name (c->act) : "linear", worst);
   failures += bad != 0;
@@ -401,6 +471,140 @@ check_model (bool have)
   cnn_model_destroy (bad);
 }
 
+/* The conv paths of the narrow GEMM: a 3×3 stride-2 conv with K = 64 · 9 on an 18×18 output
+ * (324 columns: im2col in calls of at most 256), to 144 channels; a 3×3 stride-1 conv 144 ->
+ * 144 on it (Winograd); a 1×1 stride-2 conv to 40 channels (a partial block of 16) on 9×9
+ * (im2col of one tap). bf16 against fp32 within three bfloat16 roundings of the largest
+ * output, as check_model. */
+static void
+check_narrow_convs (bool have)
+{
+  enum { CI = 64, CO = 144, HW = 35, CO2 = 40, OHW = 9 };
+  float *w = malloc (sizeof (float) * CO * CI * 9), *in = malloc (sizeof (float) * CI * HW * HW);
+  float *w2 = malloc (sizeof (float) * CO2 * CO), *wg = malloc (sizeof (float) * CO * CO * 9);
+  float *y[2] = { malloc (sizeof (float) * CO2 * OHW * OHW),
+    malloc (sizeof (float) * CO2 * OHW * OHW) };
+  cnn_model *models[2] = { NULL, NULL };
+  uint32_t seed = 17;
+  cnn_error err;
+  bool ok = true;
+
+  for (int i = 0; i < CO * CI * 9; i++)
+    w[i] = rnd (&seed);
+  for (int i = 0; i < CI * HW * HW; i++)
+    in[i] = rnd (&seed);
+  for (int i = 0; i < CO2 * CO; i++)
+    w2[i] = rnd (&seed);
+  for (int i = 0; i < CO * CO * 9; i++)
+    wg[i] = rnd (&seed);
+  for (int m = 0; m < 2; m++) {
+    cnn_builder *bld = cnn_builder_create ("wide");
+    cnn_options options = cnn_options_default ();
+    int x = cnn_builder_input (bld, "input", CI, HW, HW);
+    x = cnn_builder_conv (bld, x, CO, 3, 3, 2, 1, 1, 1, w, NULL, CNN_ACTIVATION_NONE);
+    x = cnn_builder_conv (bld, x, CO, 3, 3, 1, 1, 1, 1, wg, NULL, CNN_ACTIVATION_NONE);
+    x = cnn_builder_conv (bld, x, CO2, 1, 1, 2, 0, 1, 1, w2, NULL, CNN_ACTIVATION_NONE);
+    cnn_builder_output (bld, x, "y");
+    options.precision = m ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
+    const void *inputs[1] = { in };
+    void *outputs[1] = { y[m] };
+    ok = ok && cnn_builder_finish (bld, &options, &models[m], &err) == CNN_STATUS_OK
+        && cnn_model_prepare (models[m], &err) == CNN_STATUS_OK
+        && cnn_model_run (models[m], inputs, outputs, &err) == CNN_STATUS_OK;
+  }
+  if (!ok) {
+    printf ("FAIL bf16 narrow conv paths: %s\n", err.message);
+    failures++;
+  } else {
+    double worst = 0, scale = 0;
+    for (int i = 0; i < CO2 * OHW * OHW; i++) {
+      worst = fmax (worst, fabs ((double) y[0][i] - y[1][i]));
+      scale = fmax (scale, fabs ((double) y[0][i]));
+    }
+    double bound = have ? 3.0 * ldexp (1.0, -7) * scale : 1e-5 * scale;
+    ok = worst <= bound && (!have || worst > 0);
+    printf ("%s bf16 narrow conv paths (im2col K 576 on 324 columns, Winograd 144 -> 144, "
+        "1×1 stride 2): max |bf16 - fp32| = %.3g (bound %.3g)\n",
+        ok ? "PASS" : "FAIL", worst, bound);
+    failures += !ok;
+  }
+  cnn_model_destroy (models[0]);
+  cnn_model_destroy (models[1]);
+  free (w);
+  free (w2);
+  free (wg);
+  free (in);
+  free (y[0]);
+  free (y[1]);
+}
+
+enum { HEAD_IN = 1001, HEAD_OUT = 300 };
+
+static void
+check_dense_head (bool have)
+{
+  float *w = malloc (sizeof (float) * HEAD_IN * HEAD_OUT), b[HEAD_OUT], in[HEAD_IN];
+  float y32[HEAD_OUT], y16[HEAD_OUT];
+  cnn_model *models[2] = { NULL, NULL };
+  uint32_t seed = 5;
+  cnn_error err;
+  bool ok = true;
+
+  for (int i = 0; i < HEAD_IN * HEAD_OUT; i++)
+    w[i] = rnd (&seed);
+  for (int i = 0; i < HEAD_OUT; i++)
+    b[i] = rnd (&seed);
+  for (int i = 0; i < HEAD_IN; i++)
+    in[i] = rnd (&seed) * 2.0f;
+  for (int m = 0; m < 2; m++) {
+    cnn_builder *bld = cnn_builder_create ("head");
+    cnn_options options = cnn_options_default ();
+    int x = cnn_builder_input (bld, "input", HEAD_IN, 1, 1);
+    x = cnn_builder_global_pool (bld, x, CNN_POOL_AVERAGE);
+    x = cnn_builder_dense (bld, x, HEAD_OUT, w, b, CNN_ACTIVATION_RELU);
+    cnn_builder_output (bld, x, "y");
+    options.precision = m ? CNN_PRECISION_BF16 : CNN_PRECISION_FP32;
+    options.threads = 2;
+    const void *inputs[1] = { in };
+    void *outputs[1] = { m ? y16 : y32 };
+    ok = ok && cnn_builder_finish (bld, &options, &models[m], &err) == CNN_STATUS_OK
+        && cnn_model_prepare (models[m], &err) == CNN_STATUS_OK
+        && cnn_model_run (models[m], inputs, outputs, &err) == CNN_STATUS_OK;
+  }
+  if (!ok) {
+    printf ("FAIL bf16 dense head: %s\n", err.message);
+    failures++;
+  } else {
+    int bad = 0;
+    double differs = 0;
+    for (int j = 0; j < HEAD_OUT; j++) {
+      double plain = b[j], exact = b[j], mag = 0;
+      for (int k = 0; k < HEAD_IN; k++) {
+        plain += (double) w[j * HEAD_IN + k] * in[k];
+        exact += (double) to_bf16 (w[j * HEAD_IN + k]) * to_bf16 (in[k]);
+        mag += fabs ((double) w[j * HEAD_IN + k] * in[k]);
+      }
+      double want = plain > 0 ? plain : 0, want_exact = exact > 0 ? exact : 0;
+      double tol_plain = 1e-5 * (mag + fabs (b[j])) + 1e-6;
+      bool good = have ? fabs (y16[j] - want_exact)
+          <= (HEAD_IN + 4) * ldexp (1.0, -24) * (mag + fabs (b[j])) * 1.25 + 1e-30
+          && fabs (y16[j] - want) <= ldexp (1.0, -7) * mag * 1.25 + 1e-6
+          : fabs (y16[j] - want) <= tol_plain;
+      if ((!good || fabs (y32[j] - want) > tol_plain) && bad++ < 3)
+        printf ("  y[%d] = %.9g (fp32 %.9g), want %.9g (bf16-exact %.9g)\n", j, y16[j],
+            y32[j], want, want_exact);
+      differs = fmax (differs, fabs ((double) y16[j] - y32[j]));
+    }
+    ok = bad == 0;
+    printf ("%s bf16 dense head %d -> %d: max |bf16 - fp32| = %.3g\n", ok ? "PASS" : "FAIL",
+        HEAD_IN, HEAD_OUT, differs);
+    failures += !ok;
+  }
+  cnn_model_destroy (models[0]);
+  cnn_model_destroy (models[1]);
+  free (w);
+}
+
 int
 main (void)
 {
@@ -413,11 +617,14 @@ main (void)
   printf ("# %s: %s\n", have ? "AVX512_BF16" : "no AVX512_BF16 (the fp32 fallback is tested)",
       "cases follow");
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    run_case (&cases[i], have, false);
-    run_case (&cases[i], have, true);
+    run_case (&cases[i], have, GEMM_PLAIN);
+    run_case (&cases[i], have, GEMM_PACKED);
+    run_case (&cases[i], have, GEMM_NARROW);
   }
   check_model (have);
   check_winograd_4x4 (have);
+  check_dense_head (have);
+  check_narrow_convs (have);
   printf ("%d failures\n", failures);
   return failures != 0;
 }

@@ -44,6 +44,27 @@ void cnn_gemm_bf16_packed (int64_t m, int64_t n, int64_t k, const uint32_t *wb, 
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
     cnn_activation act, float alpha, float beta);
 
+/* x86-avx512/gemm-bf16-narrow.c: the same product for calls with few columns (7×7 and 14×14
+ * maps), vectors along M so no lane idles on a ragged n. W packed once by
+ * cnn_gemm_bf16_narrow_pack in blocks of 16 rows: pair p of row 16b + r at
+ * wb[16b · ldwb + 16p + r], ldwb = cnn_gemm_bf16_stride (k), rows past m zero, so the matrix
+ * takes (m + 15) / 16 · 16 · ldwb words and a block of rows starting at a multiple of 16, i0,
+ * is at wb + i0 · ldwb. X is converted per call into `scratch`, of
+ * cnn_gemm_bf16_narrow_scratch (n, k) words: all at once by cnn_gemm_bf16_narrow, or a band
+ * of rows [k0, k0 + rows) at a time (k0 even; x at row k0) by cnn_gemm_bf16_narrow_pack_x,
+ * then cnn_gemm_bf16_narrow_panel. Only when cnn_gemm_bf16_available(). */
+int64_t cnn_gemm_bf16_narrow_scratch (int64_t n, int64_t k);
+void cnn_gemm_bf16_narrow_pack (int64_t m, int64_t k, const float *w, int64_t ldw,
+    uint32_t *wb);
+void cnn_gemm_bf16_narrow (int64_t m, int64_t n, int64_t k, const uint32_t *wb, int64_t ldwb,
+    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta, uint32_t *scratch);
+void cnn_gemm_bf16_narrow_pack_x (int64_t n, int64_t k, int64_t k0, int64_t rows,
+    const float *x, int64_t ldx, uint32_t *scratch);
+void cnn_gemm_bf16_narrow_panel (int64_t m, int64_t n, int64_t k, const uint32_t *wb,
+    int64_t ldwb, const uint32_t *scratch, float *y, int64_t ldy, const float *bias,
+    const float *sum, cnn_activation act, float alpha, float beta);
+
 /* gemm.c: the portable twin on OpenBLAS (cnn_sgemm), for every CPU. */
 void cnn_gemm_blas (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,

@@ -260,8 +260,12 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
     float *mxx = mx + (size_t) xi * mxi;
     if (a->ub != NULL) {
       const uint32_t *ub = a->ub + (xi * s->m + m0) * a->ldub;
-      cnn_gemm_bf16_packed (nrows, nt, s->c, ub, a->ldub, vx, ld, mxx, ld, NULL, NULL,
-          CNN_ACTIVATION_NONE, 0.0f, 0.0f);
+      if (a->panel != NULL)
+        cnn_gemm_bf16_narrow (nrows, nt, s->c, ub, a->ldub, vx, ld, mxx, ld, NULL, NULL,
+            CNN_ACTIVATION_NONE, 0.0f, 0.0f, a->panel);
+      else
+        cnn_gemm_bf16_packed (nrows, nt, s->c, ub, a->ldub, vx, ld, mxx, ld, NULL, NULL,
+            CNN_ACTIVATION_NONE, 0.0f, 0.0f);
     } else {
       const float *u = a->u + ((size_t) xi * (size_t) s->m + (size_t) m0) * (size_t) s->c;
       gemm (nrows, nt, s->c, u, s->c, vx, ld, mxx, ld, NULL, NULL, CNN_ACTIVATION_NONE, 0.0f,

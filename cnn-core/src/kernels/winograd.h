@@ -26,6 +26,9 @@ typedef struct cnn_winograd_args {
   const uint32_t *ub;           /* ... the same packed by cnn_gemm_bf16_pack as points · m
                                  * rows of ldub pairs, for cnn_gemm_bf16_packed (bf16) */
   int64_t ldub;
+  uint32_t *panel;              /* bf16: NULL, or ub is in cnn_gemm_bf16_narrow_pack's blocks
+                                 * (m a multiple of 16) and this is cnn_gemm_bf16_narrow's X
+                                 * scratch for block_tiles columns */
   const float *x, *b, *sum;     /* bias and residual may be NULL; the residual may be y */
   float *y;
   cnn_activation act;

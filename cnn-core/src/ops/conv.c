@@ -93,6 +93,27 @@
  * whole map in one block was faster there (ResNet-18 1 thread, Zen 4: 28.3 ms against 29.7).
  * 56×56 and 28×28 maps gain 25-30% per conv (ResNet-18's layer1 convs 1.57 -> 1.10 ms). */
 #define WINOGRAD_4X4_MIN_TILES 32
+/* bf16 GEMMs with vectors along M (cnn_gemm_bf16_narrow) where 32-column tiles would idle
+ * lanes: on maps of at most this many positions (14×14 and 7×7: 49 or 196 columns, a quarter
+ * idle), one call per image. ResNet-50 bf16, 1 thread, Zen 4: layer3 and layer4 GEMMs 84 ->
+ * 105 GMAC/s. */
+#define CONV_BF16_NARROW_MAX_COLS 256
+/* ... and im2col convs of K at least this on any map, in calls of at most as many columns:
+ * the accumulators stay across all of K. 3×3 stride 2 on 56×56, 128 channels (K 1152), 1
+ * thread Zen 4: 1.49 -> 1.38 ms; but the 7×7 stem (K 147) 1.60 -> 1.93. */
+#define CONV_BF16_NARROW_MIN_IM2COL_K 512
+/* ... and Winograd's 16 GEMMs whatever the map: their blocks of 49 or 25 tiles are as ragged.
+ * ResNet-50 28×28 and 14×14 (K 128, 256): 82 -> 93, 85 -> 102 GMAC/s. */
+/* Never below this K (Winograd's: input channels) or this many output channels: the two
+ * transposes of each tile's epilogue then weigh too much, or the second vector of rows idles.
+ * On 14×14: K 64 85 vs 93, K 24 58 vs 81, 24 rows 65 vs 80 GMAC/s narrow vs 32-column
+ * tiles; Winograd on 56×56 (K 64) 79 vs 90. */
+#define CONV_BF16_NARROW_MIN_K 128
+#define CONV_BF16_NARROW_MIN_ROWS 32
+/* im2col for the narrow GEMM gathers about this many rows of patches at a time, which
+ * cnn_gemm_bf16_narrow_pack_x converts while they are in L1, instead of all K rows in fp32
+ * (3.6 MiB on ResNet-50's 7×7 3×3 convs) and then converting them. */
+#define CONV_NARROW_BAND_ROWS 128
 
 typedef enum {
   CONV_GEMM_1X1 = 0,
@@ -129,6 +150,8 @@ typedef struct {
   int64_t ldwb;
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
   bool bf16;                    /* GEMM algorithms: cnn_gemm_bf16 (options.precision) */
+  bool narrow;                  /* bf16 1×1 and im2col on small maps, Winograd from K 128:
+                                 * cnn_gemm_bf16_narrow, wb in its blocks of 16 rows */
   bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes;
                                  * Winograd F(4×4): the AVX-512 row passes */
 } conv_plan;
@@ -292,6 +315,37 @@ conv_use_fused (const cnn_conv_geom *s)
   return !conv_portable && cnn_gemm_fused_available () && s->oh * s->ow >= CONV_FUSED_MIN_COLS;
 }
 
+/* Bytes of cnn_gemm_bf16_narrow's X panel for `cols` columns, a multiple of 64 (it follows
+ * im2col's columns in the workspace). */
+static size_t
+conv_narrow_scratch (int64_t k, int64_t cols)
+{
+  return ((size_t) cnn_gemm_bf16_narrow_scratch (cols, k) * sizeof (uint32_t) + 63)
+      & ~(size_t) 63;
+}
+
+static int64_t conv_narrow_band (const cnn_conv_geom *s);
+
+/* Bytes of one band of im2col rows for `cols` columns, a multiple of 64 (the narrow GEMM's
+ * X panel follows). */
+static size_t
+conv_narrow_col_bytes (const cnn_conv_geom *s, int64_t cols)
+{
+  return ((size_t) (conv_narrow_band (s) * s->kh * s->kw * cols) * sizeof (float) + 63)
+      & ~(size_t) 63;
+}
+
+/* Channels per band of im2col rows for the narrow GEMM: an even number of rows, as bands
+ * start on a K pair. */
+static int64_t
+conv_narrow_band (const cnn_conv_geom *s)
+{
+  int64_t taps = s->kh * s->kw;
+  int64_t band = cnn_max64 (taps % 2 != 0 ? 2 : 1, CONV_NARROW_BAND_ROWS / taps);
+
+  return taps % 2 != 0 && band % 2 != 0 ? band - 1 : band;
+}
+
 static conv_algo
 conv_choose (const cnn_conv_geom *s, bool weights_constant)
 {
@@ -345,11 +399,16 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   /* bf16 with constant weights: W (Winograd: its transform) as bfloat16 pairs, packed now so
    * that runs convert only the activations. */
   bool packed = bf16 && weights->blob != NULL;
+  bool narrow = packed && (winograd ? s.c : k) >= CONV_BF16_NARROW_MIN_K
+      && mg >= CONV_BF16_NARROW_MIN_ROWS && (winograd ? s.m % 16 == 0
+          : s.group == 1 && (cols <= CONV_BF16_NARROW_MAX_COLS
+              || (algo == CONV_IM2COL_GEMM && k >= CONV_BF16_NARROW_MIN_IM2COL_K)));
   int64_t ldwb = cnn_gemm_bf16_stride (winograd ? s.c : k);
   /* The plan, then its weights (Winograd's transform in fp32, or the bf16 pairs), 64-byte
    * aligned for the GEMM. */
   size_t head = (sizeof (conv_plan) + 63) & ~(size_t) 63;
-  size_t extra = packed ? sizeof (uint32_t) * (size_t) ((winograd ? points : 1) * s.m * ldwb)
+  int64_t packed_rows = (winograd ? points : 1) * (narrow ? cnn_ceil_div (s.m, 16) * 16 : s.m);
+  size_t extra = packed ? sizeof (uint32_t) * (size_t) (packed_rows * ldwb)
       : winograd ? sizeof (float) * (size_t) (points * s.m * s.c) : 0;
   conv_plan *plan = aligned_alloc (64, (head + extra + 63) & ~(size_t) 63);
 
@@ -359,10 +418,14 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   plan->s = s;
   plan->algo = algo;
   plan->bf16 = bf16;
+  plan->narrow = narrow;
   if (packed) {
     plan->wb = (const uint32_t *) ((char *) plan + head);
     plan->ldwb = ldwb;
-    if (!winograd)
+    if (narrow && !winograd)
+      cnn_gemm_bf16_narrow_pack (s.m, k, (const float *) weights->blob->data, k,
+          (uint32_t *) ((char *) plan + head));
+    else if (!winograd)
       cnn_gemm_bf16_pack (s.m, k, (const float *) weights->blob->data, k,
           (uint32_t *) ((char *) plan + head));
   }
@@ -373,12 +436,25 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       plan->tile = cnn_max64 (CONV_MIN_TILE, (plan->fused && !bf16 ? CONV_1X1_FUSED_TILE_FLOATS
               : CONV_1X1_TILE_FLOATS) / cnn_max64 (k, mg) / 16 * 16);
       n->workspace = 0;
+      if (narrow) {
+        plan->tile = cols;
+        n->workspace = conv_narrow_scratch (k, cols);
+      }
       break;
     case CONV_IM2COL_GEMM:
       plan->fused = conv_use_fused (&s);
       plan->tile = cnn_min64 (cols, cnn_max64 (CONV_MIN_TILE, (plan->fused && !bf16
                   ? CONV_FUSED_TILE_FLOATS : CONV_TILE_FLOATS) / k / 16 * 16));
+      if (narrow)
+        plan->tile = cnn_min64 (cols, CONV_BF16_NARROW_MAX_COLS);
+      else if (bf16 && plan->tile > 32)
+        /* Whole 32-column bf16 tiles (conv_bf16_round_tile): 3×3 stride 2 on 56×56, 128
+         * channels, 1 thread Zen 4: 1.55 -> 1.49 ms. */
+        plan->tile = plan->tile / 32 * 32;
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
+      if (narrow)
+        n->workspace = conv_narrow_col_bytes (&s, plan->tile)
+            + conv_narrow_scratch (k, plan->tile);
       break;
     case CONV_WINOGRAD:
     case CONV_WINOGRAD_4X4: {
@@ -397,7 +473,11 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
           return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
         }
         cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, wtile, u);
-        cnn_gemm_bf16_pack (points * s.m, s.c, u, s.c, (uint32_t *) ((char *) plan + head));
+        uint32_t *ub = (uint32_t *) ((char *) plan + head);
+        if (narrow)
+          cnn_gemm_bf16_narrow_pack (points * s.m, s.c, u, s.c, ub);
+        else
+          cnn_gemm_bf16_pack (points * s.m, s.c, u, s.c, ub);
         free (u);
       } else {
         cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, wtile, u);
@@ -408,6 +488,9 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       plan->tile = cnn_min64 (tiles, cnn_max64 (WINOGRAD_MIN_BLOCK_TILES,
               WINOGRAD_FLOATS / (points * (s.c + s.m)) / 16 * 16));
       n->workspace = cnn_winograd_scratch (&s, wtile, plan->tile) * sizeof (float);
+      if (narrow)
+        n->workspace = ((n->workspace + 63) & ~(size_t) 63) + conv_narrow_scratch (s.c,
+            plan->tile);
       break;
     }
     case CONV_DEPTHWISE_3X3:
@@ -440,8 +523,11 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   int64_t cg = s->c / s->group, mg = s->m / s->group, k = cg * s->kh * s->kw;
   int64_t cols = s->oh * s->ow, in_plane = s->h * s->w;
   /* Only im2col has a workspace (the 1×1 GEMM's may be NULL). */
-  float *col = job->plan->algo == CONV_IM2COL_GEMM
-      ? (float *) (job->workspace + (size_t) thread * job->workspace_stride) : NULL;
+  char *workspace = job->workspace + (size_t) thread * job->workspace_stride;
+  float *col = job->plan->algo == CONV_IM2COL_GEMM ? (float *) workspace : NULL;
+  /* After im2col's band of rows. */
+  uint32_t *panel = job->plan->narrow ? (uint32_t *) (workspace + (col != NULL
+          ? conv_narrow_col_bytes (s, job->plan->tile) : 0)) : NULL;
   cnn_gemm_fn *gemm = job->plan->bf16 ? cnn_gemm_bf16 : job->fused ? cnn_gemm_fused
       : cnn_gemm_blas;
 
@@ -461,13 +547,28 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
     const float *xg = job->x + (img * s->c + grp * cg) * in_plane;
     const float *bmat = xg + col0;
     int64_t ldb = in_plane;
+    int64_t offset = (img * s->m + m0) * cols + col0;
+    if (job->plan->narrow) {
+      /* Patches a band of channels at a time, converted to the panel while in L1. */
+      int64_t taps = s->kh * s->kw, band = conv_narrow_band (s);
+      for (int64_t c0 = 0; c0 < cg && col != NULL; c0 += band) {
+        int64_t cb = cnn_min64 (band, cg - c0);
+        cnn_im2col (s, xg + c0 * in_plane, cb, col0, ncols, col);
+        cnn_gemm_bf16_narrow_pack_x (ncols, k, c0 * taps, cb * taps, col, ncols, panel);
+      }
+      if (col == NULL)
+        cnn_gemm_bf16_narrow_pack_x (ncols, k, 0, k, bmat, ldb, panel);
+      cnn_gemm_bf16_narrow_panel (nrows, ncols, k, job->plan->wb + m0 * job->plan->ldwb,
+          job->plan->ldwb, panel, job->y + offset, cols,
+          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
+          job->act, job->alpha, job->beta);
+      continue;
+    }
     if (job->plan->algo == CONV_IM2COL_GEMM) {
       cnn_im2col (s, xg, cg, col0, ncols, col);
       bmat = col;
       ldb = ncols;
     }
-
-    int64_t offset = (img * s->m + m0) * cols + col0;
     if (job->plan->wb != NULL)
       cnn_gemm_bf16_packed (nrows, ncols, k, job->plan->wb + m0 * job->plan->ldwb,
           job->plan->ldwb, bmat, ldb, job->y + offset, cols,
@@ -504,6 +605,24 @@ conv_split (conv_job *job, int64_t cols, int64_t min_tile, int threads)
   job->mblocks = cnn_ceil_div (mg, job->mrows);
 }
 
+/* bf16 GEMMs with vectors along N (cnn_gemm_bf16, cnn_gemm_bf16_packed) fill 32 columns per
+ * tile: column tiles in multiples of 32 (at most the plan's, which sized the workspace), so
+ * only the last one is ragged. ResNet-50's 28×28 1×1 convs, 1 thread Zen 4: 0.58 -> 0.52 ms.
+ * Not Winograd's blocks of 2×2 tiles: 56×56 with 64 channels gained 3% (1.06 -> 1.03 ms) but
+ * SqueezeNet's 3×3 expands, 16 and 32 channels in on 55×55 and 27×27, lost 30% (0.33 ->
+ * 0.43 ms), and on 28×28 (before the narrow GEMM took those) 4 × 49 tiles -> 64, 64, 64, 4
+ * went 0.90 -> 1.02 ms. */
+static void
+conv_bf16_round_tile (conv_job *job, int64_t cols)
+{
+  int64_t tile = cnn_min64 (job->plan->tile, cnn_ceil_div (job->tile, 32) * 32);
+
+  if (tile > job->tile) {
+    job->tile = tile;
+    job->tiles = cnn_ceil_div (cols, tile);
+  }
+}
+
 /* Runs Winograd items: blocks of job->tile tiles of one image by job->mrows output
  * channels. */
 static void
@@ -532,6 +651,10 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
   };
   float *scratch = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
 
+  /* The narrow GEMM's X panel after the transforms' scratch, 64-byte aligned. */
+  if (job->plan->narrow)
+    a.panel = (uint32_t *) ((char *) scratch + ((cnn_winograd_scratch (a.s, a.tile, a.scratch_tiles)
+                * sizeof (float) + 63) & ~(size_t) 63));
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;
     int64_t mb = rest % job->mblocks;
@@ -620,6 +743,8 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   }
   job.fused = plan->fused;
   conv_split (&job, s->oh * s->ow, CONV_MIN_TILE, cnn_threadpool_threads (pool));
+  if (plan->bf16 && !plan->narrow)
+    conv_bf16_round_tile (&job, s->oh * s->ow);
   cnn_parallel_for (pool, (size_t) (s->n * s->group * job.tiles * job.mblocks), 1,
       conv_gemm_items, &job);
 }

@@ -3,9 +3,13 @@
  * Both become one or more row-major products Y[M, N] = alpha · op(A) · op(B) (+ beta · C),
  * split into column blocks shared out among the threads (OpenBLAS single-threaded inside
  * each). A single row (M = 1, the classifier head at batch 1) does not go to SGEMM, which
- * would copy all of B into its packed layout first: our own GEMV reads B once.
+ * would copy all of B into its packed layout first: our own GEMV reads B once. With
+ * options.precision = BF16 (on AVX512_BF16 CPUs) that head, constant B transposed, reads B
+ * as bfloat16 packed once at prepare (cnn_gemm_bf16_narrow): half the bytes of a product
+ * that only streams its weights. ResNet-50's fc, 1 thread Zen 4: 0.39 -> 0.2 ms.
  */
 #include "kernels/activation.h"
+#include "kernels/gemm.h"
 #include "blas.h"
 #include "kernels/vectorize.h"
 #include "ops.h"
@@ -34,6 +38,8 @@ typedef struct {
   int batch_rank;
   int64_t batch_dims[CNN_MAX_RANK];
   int64_t a_stride[CNN_MAX_RANK], b_stride[CNN_MAX_RANK];     /* 0 where broadcast */
+  const uint32_t *bb;           /* bf16 head: B's N rows by cnn_gemm_bf16_narrow_pack */
+  int64_t ldbb;
 } gemm_plan;
 
 typedef struct {
@@ -302,29 +308,102 @@ gemm_check_size (const cnn_graph *g, const cnn_node *n, const gemm_plan *p, cnn_
   return CNN_STATUS_OK;
 }
 
+/* The bf16 head: y[0][j] = act(Σ_k a[k] · B[j][k] + C[j]), B constant and transposed, C
+ * absent or one row, no scaling; B's rows are the narrow GEMM's output rows. */
+static bool
+gemm_bf16_head (const cnn_graph *g, const cnn_node *n, const gemm_plan *p)
+{
+  const cnn_value *b = cnn_node_input (g, n, 1);
+
+  return g->options.precision == CNN_PRECISION_BF16 && cnn_gemm_bf16_available ()
+      && p->m == 1 && p->trans_b && b->blob != NULL && p->alpha == 1.0f
+      && (p->c_rows == 0 || (p->c_rows == 1 && p->c_cols == p->n && p->beta == 1.0f));
+}
+
 static cnn_status
 gemm_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
 {
-  gemm_plan *plan = malloc (sizeof (*plan));
+  gemm_plan shapes;
   cnn_status status;
+
+  if ((status = gemm_shapes (g, n, &shapes, err)) != CNN_STATUS_OK
+      || (status = gemm_check_size (g, n, &shapes, err)) != CNN_STATUS_OK)
+    return status;
+  /* The plan, then (bf16 head) B packed, 64-byte aligned. */
+  bool head = gemm_bf16_head (g, n, &shapes);
+  size_t size = (sizeof (gemm_plan) + 63) & ~(size_t) 63;
+  int64_t ldbb = cnn_gemm_bf16_stride (shapes.k);
+  size_t packed = head ? sizeof (uint32_t) * (size_t) (cnn_ceil_div (shapes.n, 16) * 16 * ldbb)
+      : 0;
+  gemm_plan *plan = aligned_alloc (64, (size + packed + 63) & ~(size_t) 63);
 
   if (plan == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
-  if ((status = gemm_shapes (g, n, plan, err)) != CNN_STATUS_OK
-      || (status = gemm_check_size (g, n, plan, err)) != CNN_STATUS_OK) {
-    free (plan);
-    return status;
+  *plan = shapes;
+  n->workspace = 0;
+  if (head) {
+    uint32_t *bb = (uint32_t *) ((char *) plan + size);
+    cnn_gemm_bf16_narrow_pack (plan->n, plan->k,
+        (const float *) cnn_node_input (g, n, 1)->blob->data, plan->k, bb);
+    plan->bb = bb;
+    plan->ldbb = ldbb;
+    n->workspace = sizeof (uint32_t) * (size_t) cnn_gemm_bf16_narrow_scratch (1, plan->k);
   }
   n->packed = plan;
-  n->workspace = 0;
   return CNN_STATUS_OK;
+}
+
+typedef struct {
+  const gemm_plan *plan;
+  const float *a, *c;
+  float *y;
+  cnn_activation act;
+  float act_alpha, act_beta;
+  int64_t rows;                 /* output columns (B's rows) per item, a multiple of 16 */
+  char *workspace;
+  size_t workspace_stride;
+} gemm_head_job;
+
+static void
+gemm_head_items (void *arg, size_t begin, size_t end, int thread)
+{
+  const gemm_head_job *job = arg;
+  const gemm_plan *p = job->plan;
+  uint32_t *scratch = (uint32_t *) (job->workspace + (size_t) thread * job->workspace_stride);
+
+  for (size_t item = begin; item < end; item++) {
+    int64_t j0 = (int64_t) item * job->rows, nj = cnn_min64 (job->rows, p->n - j0);
+    cnn_gemm_bf16_narrow (nj, 1, p->k, p->bb + j0 * p->ldbb, p->ldbb, job->a, 1, job->y + j0,
+        1, job->c != NULL ? job->c + j0 : NULL, NULL, job->act, job->act_alpha, job->act_beta,
+        scratch);
+  }
 }
 
 static void
 gemm_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
 {
   const gemm_plan *p = n->packed;
-  gemm_execute (p, g, n, exec, p->c_rows > 0 ? g->values[n->inputs[2]].ptr : NULL);
+  const float *c = p->c_rows > 0 ? g->values[n->inputs[2]].ptr : NULL;
+
+  if (p->bb != NULL) {
+    int threads = p->n * p->k >= GEMM_PARALLEL_MACS ? cnn_threadpool_threads (exec->pool) : 1;
+    gemm_head_job job = {
+      .plan = p,
+      .a = g->values[n->inputs[0]].ptr,
+      .c = c,
+      .y = cnn_node_output (g, n, 0)->ptr,
+      .act = n->act,
+      .act_alpha = n->act_alpha,
+      .act_beta = n->act_beta,
+      .rows = cnn_ceil_div (cnn_ceil_div (p->n, threads), 16) * 16,
+      .workspace = exec->workspace,
+      .workspace_stride = exec->workspace_stride,
+    };
+    cnn_parallel_for (threads > 1 ? exec->pool : NULL, (size_t) cnn_ceil_div (p->n, job.rows),
+        1, gemm_head_items, &job);
+    return;
+  }
+  gemm_execute (p, g, n, exec, c);
 }
 
 const cnn_op_def cnn_op_gemm = {
