@@ -471,15 +471,17 @@ check_model (bool have)
   cnn_model_destroy (bad);
 }
 
-/* The conv paths of the narrow GEMM: a 3×3 stride-2 conv with K = 64 · 9 on an 18×18 output
- * (324 columns: im2col in calls of at most 256), to 144 channels; a 3×3 stride-1 conv 144 ->
- * 144 on it (Winograd); a 1×1 stride-2 conv to 40 channels (a partial block of 16) on 9×9
+/* The conv paths of the narrow GEMM: a 3×3 stride-2 conv with K = 64 · 9 to 144 channels
+ * (on 35×35, an 18×18 output: 324 columns, im2col in calls of at most 256); a 3×3 stride-1
+ * conv 144 -> 144 on its output (Winograd: F(2×2) on 18×18, F(4×4) and its 36 matrices on
+ * 31×31 from a 61×61 input); a 1×1 stride-2 conv to 40 channels (a partial block of 16)
  * (im2col of one tap). bf16 against fp32 within three bfloat16 roundings of the largest
  * output, as check_model. */
 static void
-check_narrow_convs (bool have)
+check_narrow_convs (bool have, int hw)
 {
-  enum { CI = 64, CO = 144, HW = 35, CO2 = 40, OHW = 9 };
+  enum { CI = 64, CO = 144, CO2 = 40 };
+  const int HW = hw, OHW = ((hw + 1) / 2 + 1) / 2;
   float *w = malloc (sizeof (float) * CO * CI * 9), *in = malloc (sizeof (float) * CI * HW * HW);
   float *w2 = malloc (sizeof (float) * CO2 * CO), *wg = malloc (sizeof (float) * CO * CO * 9);
   float *y[2] = { malloc (sizeof (float) * CO2 * OHW * OHW),
@@ -513,7 +515,7 @@ check_narrow_convs (bool have)
         && cnn_model_run (models[m], inputs, outputs, &err) == CNN_STATUS_OK;
   }
   if (!ok) {
-    printf ("FAIL bf16 narrow conv paths: %s\n", err.message);
+    printf ("FAIL bf16 narrow conv paths on %d×%d: %s\n", hw, hw, err.message);
     failures++;
   } else {
     double worst = 0, scale = 0;
@@ -523,9 +525,9 @@ check_narrow_convs (bool have)
     }
     double bound = have ? 3.0 * ldexp (1.0, -7) * scale : 1e-5 * scale;
     ok = worst <= bound && (!have || worst > 0);
-    printf ("%s bf16 narrow conv paths (im2col K 576 on 324 columns, Winograd 144 -> 144, "
+    printf ("%s bf16 narrow conv paths on %d×%d (im2col K 576, Winograd 144 -> 144, "
         "1×1 stride 2): max |bf16 - fp32| = %.3g (bound %.3g)\n",
-        ok ? "PASS" : "FAIL", worst, bound);
+        ok ? "PASS" : "FAIL", hw, hw, worst, bound);
     failures += !ok;
   }
   cnn_model_destroy (models[0]);
@@ -624,7 +626,8 @@ main (void)
   check_model (have);
   check_winograd_4x4 (have);
   check_dense_head (have);
-  check_narrow_convs (have);
+  check_narrow_convs (have, 35);
+  check_narrow_convs (have, 61);
   printf ("%d failures\n", failures);
   return failures != 0;
 }
