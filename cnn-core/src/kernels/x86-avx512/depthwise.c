@@ -219,13 +219,17 @@ max_row (int V, int S, const cnn_conv_geom *s, const block_masks *mk, const floa
     _mm512_mask_storeu_ps (y + oh * s->ow + ow0 + 16 * v, mk->out[v], acc[v]);
 }
 
-/* The common 3-wide, stride-2 window (ResNet's and SqueezeNet's pools): the rows' maximum
- * first, over input columns X[0, 48) of the block, then out[l] = max(X[2l], X[2l + 1],
- * X[2l + 2]) as the even and odd lanes of X[0, 32) and the even ones shifted by one: three
- * permutes instead of nine, and a third of the loads. */
+/* The common 3-wide, stride-2 window (ResNet's and SqueezeNet's pools), for all the output
+ * rows of one block of V vectors: the rows' maximum first, over input columns X[0, 48) of
+ * each vector, then out[l] = max(X[2l], X[2l + 1], X[2l + 2]) as the even and odd lanes of
+ * X[0, 32) and the even ones shifted by one: three permutes instead of nine, and a third of
+ * the loads. The masks are the same for every row, and with 3-tall windows an output row's
+ * last input row is the next one's first: it is loaded once (SqueezeNet 1.1's pools, 1 thread
+ * Zen 4: 128 channels 55×55 0.058 -> 0.042 ms, 256 channels 27×27 0.031 -> 0.024 ms; the
+ * first, 111×111, is bound by memory either way). */
 AVX512 INLINE void
-max_row_3s2 (int V, const cnn_conv_geom *s, const float *x, float *y, int64_t oh,
-    int64_t ow0, const __mmask16 *out)
+max_rows_3s2 (int V, const cnn_conv_geom *s, const float *x, float *y, int64_t ow0,
+    const __mmask16 *out)
 {
   const __m512 none = _mm512_set1_ps (-INFINITY);
   const __m512i even = _mm512_set_epi32 (30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4,
@@ -234,27 +238,65 @@ max_row_3s2 (int V, const cnn_conv_geom *s, const float *x, float *y, int64_t oh
       3, 1);
   const __m512i next = _mm512_set_epi32 (16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
       1);
+  int64_t start[4];
+  __mmask16 ma[4], mb[4], mc[4];
+  __m512 a[4], b[4], c[4], carry[4][3];
 
   _Pragma ("GCC unroll 4")
   for (int v = 0; v < V; v++) {
-    int64_t start = (ow0 + 16 * v) * 2 - s->pl;
-    __mmask16 ma = lanes_inside (start, s->w), mb = lanes_inside (start + 16, s->w);
-    __mmask16 mc = lanes_inside (start + 32, s->w) & 1;
-    __m512 a = none, b = none, c = none;
-    for (int64_t ki = 0; ki < s->kh; ki++) {
-      int64_t ih = oh * 2 - s->pt + ki;
-      if (ih < 0 || ih >= s->h)
-        continue;
-      const float *row = x + ih * s->w + start;
-      a = _mm512_max_ps (a, _mm512_mask_loadu_ps (none, ma, row));
-      b = _mm512_max_ps (b, _mm512_mask_loadu_ps (none, mb, row + 16));
-      c = _mm512_max_ps (c, _mm512_mask_loadu_ps (none, mc, row + 32));
-    }
-    __m512 e = _mm512_permutex2var_ps (a, even, b);
-    __m512 m = _mm512_max_ps (e, _mm512_permutex2var_ps (a, odd, b));
-    m = _mm512_max_ps (m, _mm512_permutex2var_ps (e, next, c));
-    _mm512_mask_storeu_ps (y + oh * s->ow + ow0 + 16 * v, out[v], m);
+    start[v] = (ow0 + 16 * v) * 2 - s->pl;
+    ma[v] = lanes_inside (start[v], s->w);
+    mb[v] = lanes_inside (start[v] + 16, s->w);
+    mc[v] = lanes_inside (start[v] + 32, s->w) & 1;
+    carry[v][0] = carry[v][1] = carry[v][2] = none;
   }
+  /* Rows' maximum of input rows [lo, hi) into a, b, c (−∞ for rows outside the input). */
+#define MAX_OF_ROWS(lo, hi)   do {     _Pragma ("GCC unroll 4")     for (int v = 0; v < V; v++)       a[v] = b[v] = c[v] = none;     for (int64_t ih = cnn_max64 (lo, 0); ih < cnn_min64 (hi, s->h); ih++) {       const float *row = x + ih * s->w;       _Pragma ("GCC unroll 4")       for (int v = 0; v < V; v++) {         a[v] = _mm512_max_ps (a[v], _mm512_mask_loadu_ps (none, ma[v], row + start[v]));         b[v] = _mm512_max_ps (b[v], _mm512_mask_loadu_ps (none, mb[v], row + start[v] + 16));         c[v] = _mm512_max_ps (c[v], _mm512_mask_loadu_ps (none, mc[v], row + start[v] + 32));       }     }   } while (0)
+
+  bool shared = s->kh == 3;
+  for (int64_t oh = 0; oh < s->oh; oh++) {
+    int64_t ih0 = oh * 2 - s->pt;
+    if (shared && oh > 0) {
+      /* Rows ih0 + 1 and ih0 + 2, then the carried row ih0. */
+      MAX_OF_ROWS (ih0 + 1, ih0 + 2);
+      __m512 a1[4], b1[4], c1[4];
+      _Pragma ("GCC unroll 4")
+      for (int v = 0; v < V; v++)
+        a1[v] = a[v], b1[v] = b[v], c1[v] = c[v];
+      MAX_OF_ROWS (ih0 + 2, ih0 + 3);
+      _Pragma ("GCC unroll 4")
+      for (int v = 0; v < V; v++) {
+        __m512 a2 = a[v], b2 = b[v], c2 = c[v];
+        a[v] = _mm512_max_ps (carry[v][0], _mm512_max_ps (a1[v], a2));
+        b[v] = _mm512_max_ps (carry[v][1], _mm512_max_ps (b1[v], b2));
+        c[v] = _mm512_max_ps (carry[v][2], _mm512_max_ps (c1[v], c2));
+        carry[v][0] = a2, carry[v][1] = b2, carry[v][2] = c2;
+      }
+    } else {
+      MAX_OF_ROWS (ih0, ih0 + s->kh);
+      if (shared) {
+        /* The next output row starts at this one's last input row. */
+        __m512 a0[4], b0[4], c0[4];
+        _Pragma ("GCC unroll 4")
+        for (int v = 0; v < V; v++)
+          a0[v] = a[v], b0[v] = b[v], c0[v] = c[v];
+        MAX_OF_ROWS (ih0 + 2, ih0 + 3);
+        _Pragma ("GCC unroll 4")
+        for (int v = 0; v < V; v++) {
+          carry[v][0] = a[v], carry[v][1] = b[v], carry[v][2] = c[v];
+          a[v] = a0[v], b[v] = b0[v], c[v] = c0[v];
+        }
+      }
+    }
+    _Pragma ("GCC unroll 4")
+    for (int v = 0; v < V; v++) {
+      __m512 e = _mm512_permutex2var_ps (a[v], even, b[v]);
+      __m512 m = _mm512_max_ps (e, _mm512_permutex2var_ps (a[v], odd, b[v]));
+      m = _mm512_max_ps (m, _mm512_permutex2var_ps (e, next, c[v]));
+      _mm512_mask_storeu_ps (y + oh * s->ow + ow0 + 16 * v, out[v], m);
+    }
+  }
+#undef MAX_OF_ROWS
 }
 
 AVX512 INLINE void
@@ -267,13 +309,12 @@ max_plane (int S, const cnn_conv_geom *s, const float *x, float *y)
     int nv = rest > 48 ? 4 : rest > 32 ? 3 : rest > 16 ? 2 : 1;
     block_masks_init (&mk, S, s, ow0, nv);
     if (S == 2 && s->kw == 3) {
-      for (int64_t oh = 0; oh < s->oh; oh++)
-        switch (nv) {
-          case 4: max_row_3s2 (4, s, x, y, oh, ow0, mk.out); break;
-          case 3: max_row_3s2 (3, s, x, y, oh, ow0, mk.out); break;
-          case 2: max_row_3s2 (2, s, x, y, oh, ow0, mk.out); break;
-          default: max_row_3s2 (1, s, x, y, oh, ow0, mk.out); break;
-        }
+      switch (nv) {
+        case 4: max_rows_3s2 (4, s, x, y, ow0, mk.out); break;
+        case 3: max_rows_3s2 (3, s, x, y, ow0, mk.out); break;
+        case 2: max_rows_3s2 (2, s, x, y, ow0, mk.out); break;
+        default: max_rows_3s2 (1, s, x, y, ow0, mk.out); break;
+      }
       continue;
     }
     for (int64_t oh = 0; oh < s->oh; oh++)
