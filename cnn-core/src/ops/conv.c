@@ -280,13 +280,13 @@ conv_choose (const cnn_conv_geom *s, bool weights_constant)
 /* Whether a depthwise conv runs 16 channels at a time (cnn_depthwise_channels) rather than a
  * plane at a time along its rows (cnn_depthwise_direct): where rows fill few lanes, or 5×5
  * kernels amortise the transposes. Zen 4, 1 thread, channels / rows time: 3×3 7×7 0.78,
- * 3×3 stride 2 14×14 0.73, 5×5 7×7 0.55, 5×5 14×14 0.91, 5×5 stride 2 28×28 0.94, 5×5 28×28
- * 1.15, 3×3 stride 2 28×28 1.36, 3×3 14×14 1.3. */
+ * 3×3 stride 2 14×14 0.75, 5×5 7×7 0.55, 5×5 stride 2 14×14 0.60, 5×5 14×14 0.91; but 5×5
+ * stride 2 28×28 1.16, 5×5 28×28 1.15, 3×3 stride 2 28×28 1.47, 3×3 14×14 1.3. */
 static bool
 conv_depthwise_by_channels (const cnn_conv_geom *s)
 {
   return cnn_depthwise_channels_available (s)
-      && (s->ow <= 7 || (s->kh * s->kw >= 25 && s->ow <= 14));
+      && (s->ow <= 7 || (s->kh * s->kw >= 25 && s->sw == 1 && s->ow <= 14));
 }
 
 static cnn_status
