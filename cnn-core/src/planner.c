@@ -3,8 +3,15 @@
  *
  * To find the placed values a new one must avoid, each node step keeps a list of the placed
  * values alive at it; a value only looks at the steps of its own lifetime, so planning stays
- * near-linear even for graphs with hundreds of thousands of nodes. */
+ * near-linear even for graphs with hundreds of thousands of nodes.
+ *
+ * The inputs of a Concat along its outermost non-unit axis are placed inside its output, each
+ * at its own offset, so their producers write the concatenation directly and the Concat
+ * copies nothing (SqueezeNet's fire modules, GoogLeNet's inception blocks). The output then
+ * lives from the first of those producers on. */
 #include "planner.h"
+
+#include "ops/ops.h"
 
 #include <stdlib.h>
 
@@ -36,6 +43,61 @@ by_offset (const void *a, const void *b)
   return (*x)->offset < (*y)->offset ? -1 : (*x)->offset > (*y)->offset;
 }
 
+/* Value v can be a slice of a concat output: computed by a live node into the arena, read by
+ * that Concat alone, and not itself a concatenation (no chains). */
+static bool
+concat_slice_candidate (const cnn_graph *g, int v)
+{
+  const cnn_value *val = &g->values[v];
+
+  if (val->producer < 0 || val->blob != NULL || val->is_output || val->is_input || val->keep
+      || val->consumers != 1)
+    return false;
+  const cnn_node *p = &g->nodes[val->producer];
+  return !p->dead && !p->folded && p->op != CNN_OP_CONCAT;
+}
+
+/* For each input of a Concat that can write into the output in place: slice_of[input] = the
+ * output value and slice_offset[input] its byte offset there. Needs every dim before the axis
+ * to be 1 (each input one contiguous block of the output), 64-byte aligned offsets (the
+ * kernels' stores), and inputs that appear once. */
+static void
+find_concat_slices (const cnn_graph *g, int *slice_of, uint64_t *slice_offset)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    const cnn_node *n = &g->nodes[i];
+    if (n->dead || n->folded || n->op != CNN_OP_CONCAT || n->n_outputs != 1)
+      continue;
+    int out = n->outputs[0];
+    const cnn_value *y = &g->values[out];
+    if (y->producer != i || y->blob != NULL || y->is_output || y->rank < 1)
+      continue;
+    int64_t axis = cnn_node_attr_int (n, "axis", 1);
+    if (axis < 0)
+      axis += y->rank;
+    bool contiguous = axis >= 0 && axis < y->rank;
+    for (int d = 0; contiguous && d < axis; d++)
+      contiguous = y->dims[d] == 1;
+    if (!contiguous)
+      continue;
+    uint64_t offset = 0;
+    for (int k = 0; k < n->n_inputs; k++) {
+      int x = n->inputs[k];
+      uint64_t bytes;
+      bool once = true;
+      for (int j = 0; j < n->n_inputs && once; j++)
+        once = j == k || n->inputs[j] != x;
+      if (x < 0 || !cnn_value_bytes (&g->values[x], &bytes))
+        break;
+      if (once && offset % 64 == 0 && concat_slice_candidate (g, x)) {
+        slice_of[x] = out;
+        slice_offset[x] = offset;
+      }
+      offset += bytes;
+    }
+  }
+}
+
 cnn_status
 cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
 {
@@ -43,20 +105,27 @@ cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
   plan_item *items = malloc (sizeof (plan_item) * ((size_t) g->n_values + 1));
   plan_item **placed = malloc (sizeof (plan_item *) * ((size_t) g->n_values + 1));
   int *item_of = malloc (sizeof (int) * ((size_t) g->n_values + 1));
+  int *slice_of = malloc (sizeof (int) * ((size_t) g->n_values + 1));
+  uint64_t *slice_offset = malloc (sizeof (uint64_t) * ((size_t) g->n_values + 1));
   alive_entry *entries = NULL;
   int *heads = NULL, *seen = NULL;
   int n_items = 0;
   uint64_t total = 0;
 
-  if (items == NULL || placed == NULL || item_of == NULL) {
+  if (items == NULL || placed == NULL || item_of == NULL || slice_of == NULL
+      || slice_offset == NULL) {
     status = cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory planning");
     goto done;
   }
+  for (int v = 0; v < g->n_values; v++)
+    slice_of[v] = -1;
+  find_concat_slices (g, slice_of, slice_offset);
   for (int v = 0; v < g->n_values; v++) {
     cnn_value *val = &g->values[v];
     item_of[v] = -1;
     val->arena_offset = -1;
-    if (val->producer < 0 || val->blob != NULL || val->is_output || val->is_input)
+    if (val->producer < 0 || val->blob != NULL || val->is_output || val->is_input
+        || slice_of[v] >= 0)
       continue;
     const cnn_node *p = &g->nodes[val->producer];
     if (p->dead || p->folded)
@@ -84,6 +153,13 @@ cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
   for (int i = 0; i < n_items; i++)
     if (g->values[items[i].value].keep)
       items[i].last = g->n_nodes - 1;
+  /* A concat output holds its slices from the first one's producer on. */
+  for (int v = 0; v < g->n_values; v++)
+    if (slice_of[v] >= 0 && item_of[slice_of[v]] >= 0) {
+      plan_item *it = &items[item_of[slice_of[v]]];
+      if (g->values[v].producer < it->first)
+        it->first = g->values[v].producer;
+    }
 
   /* One list entry per (value, step of its lifetime). */
   uint64_t n_entries = 0;
@@ -132,6 +208,10 @@ cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
       heads[step] = n_used++;
     }
   }
+  for (int v = 0; v < g->n_values; v++)
+    if (slice_of[v] >= 0)
+      g->values[v].arena_offset = g->values[slice_of[v]].arena_offset
+          + (int64_t) slice_offset[v];
   *arena_bytes = total;
 
 done:
@@ -141,5 +221,7 @@ done:
   free (items);
   free (placed);
   free (item_of);
+  free (slice_of);
+  free (slice_offset);
   return status;
 }

@@ -1,6 +1,7 @@
 /* test-ops.c — the light ops (elementwise, activation, softmax, shape, and the data-movement
  * ops: reshape, transpose, concat, slice, gather, pad, identity) on tiny graphs, and the
- * legacy forms of opsets 1-6.
+ * legacy forms of opsets 1-6, and the memory plan of a Concat's inputs (placed inside its
+ * output when they are contiguous blocks of it).
  *
  * Each case builds a one-node graph with graph.h, runs the op's hooks the way prepare and run
  * do (parse → infer → run, outputs in caller buffers) and compares the output's shape and
@@ -9,6 +10,7 @@
  */
 #include "graph.h"
 #include "ops/ops.h"
+#include "planner.h"
 #include "threadpool.h"
 
 #include <math.h>
@@ -1350,6 +1352,65 @@ concat_opset3_default_axis1 (tcase *t)
   return true;
 }
 
+/* Relu(x) and Sigmoid(x) [batch, 4, 2, 2] concatenated along the channels, then a Relu that
+ * is the graph output: the planner's arena offsets of a, b and their concatenation c. */
+static bool
+plan_concat_of_two_branches (tcase *t, int64_t batch, int64_t offsets[3])
+{
+  const int64_t half[4] = { batch, 4, 2, 2 }, whole[4] = { batch, 8, 2, 2 };
+  int x = tc_input (t, "x", CNN_DTYPE_FLOAT32, 4, half, NULL);
+  int a = cnn_graph_value (t->g, "a"), b = cnn_graph_value (t->g, "b");
+  int c = cnn_graph_value (t->g, "c"), y = cnn_graph_value (t->g, "y");
+  int ab[2] = { a, b };
+  uint64_t bytes;
+
+  /* Each node's index first: adding a node may move g->nodes. */
+  int relu = cnn_graph_add_node (t->g, "relu", "Relu", "", &x, 1, &a, 1);
+  int sigmoid = cnn_graph_add_node (t->g, "sigmoid", "Sigmoid", "", &x, 1, &b, 1);
+  int concat = cnn_graph_add_node (t->g, "concat", "Concat", "", ab, 2, &c, 1);
+  int out = cnn_graph_add_node (t->g, "out", "Relu", "", &c, 1, &y, 1);
+  t->g->nodes[relu].op = t->g->nodes[out].op = CNN_OP_RELU;
+  t->g->nodes[sigmoid].op = CNN_OP_SIGMOID;
+  t->g->nodes[concat].op = CNN_OP_CONCAT;
+  tc_attr_int (t, concat, "axis", 1);
+  cnn_value_set_shape (&t->g->values[a], CNN_DTYPE_FLOAT32, 4, half);
+  cnn_value_set_shape (&t->g->values[b], CNN_DTYPE_FLOAT32, 4, half);
+  cnn_value_set_shape (&t->g->values[c], CNN_DTYPE_FLOAT32, 4, whole);
+  cnn_value_set_shape (&t->g->values[y], CNN_DTYPE_FLOAT32, 4, whole);
+  t->g->values[y].is_output = true;
+  if (cnn_graph_sort (t->g, &t->err) != CNN_STATUS_OK
+      || cnn_plan_memory (t->g, &bytes, &t->err) != CNN_STATUS_OK)
+    return false;
+  offsets[0] = t->g->values[a].arena_offset;
+  offsets[1] = t->g->values[b].arena_offset;
+  offsets[2] = t->g->values[c].arena_offset;
+  return true;
+}
+
+static bool
+plan_concat_inputs_inside_output (tcase *t)
+{
+  int64_t o[3];
+
+  /* Batch 1: each branch is one contiguous block of c, at 64-byte offsets (16 floats each). */
+  CHECK (plan_concat_of_two_branches (t, 1, o));
+  CHECK (o[2] >= 0 && o[0] == o[2] && o[1] == o[2] + 16 * (int64_t) sizeof (float));
+  return true;
+}
+
+static bool
+plan_concat_inputs_apart_with_batch (tcase *t)
+{
+  int64_t o[3];
+
+  /* Batch 2: a branch is two blocks of c, so each gets its own place, outside c. */
+  CHECK (plan_concat_of_two_branches (t, 2, o));
+  for (int k = 0; k < 2; k++)
+    CHECK (o[k] >= 0 && (o[k] + 32 * (int64_t) sizeof (float) <= o[2]
+            || o[k] >= o[2] + 64 * (int64_t) sizeof (float)));
+  return true;
+}
+
 static bool
 cast_opset5_type_name (tcase *t)
 {
@@ -1479,6 +1540,8 @@ static const test_entry tests[] = {
   ENTRY (reshape_opset4_shape_attr),
   ENTRY (reshape_opset5_needs_input),
   ENTRY (concat_opset3_default_axis1),
+  ENTRY (plan_concat_inputs_inside_output),
+  ENTRY (plan_concat_inputs_apart_with_batch),
   ENTRY (cast_opset5_type_name),
   ENTRY (cast_opset5_rejects_unknown_name),
   ENTRY (pad_opset1_paddings_attr),

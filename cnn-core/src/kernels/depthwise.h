@@ -9,6 +9,7 @@
 #include "phase-planes.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Direct: only when cnn_depthwise_direct_available(s): AVX-512 CPUs, strides 1 or 2, no
  * dilation. */
@@ -17,6 +18,17 @@ bool cnn_depthwise_direct_available (const cnn_conv_geom *s);
  * be NULL. */
 void cnn_depthwise_direct (const cnn_conv_geom *s, const float *x, const float *w, float bias,
     const float *sum, float *y, cnn_activation act, float alpha, float beta);
+/* Channel-blocked (AVX-512): up to 16 planes at once, vectorised across the channels
+ * rather than along a row: for small maps and stride 2, where a row fills few lanes. Only
+ * when cnn_depthwise_channels_available(s): one output per input channel, strides 1 or 2,
+ * no dilation, kernels up to 7×7. x, y and sum (may be NULL, may be y) point at the first of
+ * `channels` ≤ 16 consecutive planes; w at its kh·kw weights, bias (may be NULL) at its bias.
+ * scratch: cnn_depthwise_channels_scratch(s) floats, 64-byte aligned. */
+bool cnn_depthwise_channels_available (const cnn_conv_geom *s);
+size_t cnn_depthwise_channels_scratch (const cnn_conv_geom *s);
+void cnn_depthwise_channels (const cnn_conv_geom *s, int64_t channels, const float *x,
+    const float *w, const float *bias, const float *sum, float *y, cnn_activation act,
+    float alpha, float beta, float *scratch);
 /* One max-pooled plane the same way (−∞ padding). */
 void cnn_max_pool_direct (const cnn_conv_geom *s, const float *x, float *y);
 

@@ -1,5 +1,5 @@
 /* concat.c — Concat along any axis, dtype-agnostic: each input's block per outer index is one
- * memcpy.
+ * memcpy. Inputs the memory planner placed inside the output (planner.c) are already there.
  */
 #include "helpers.h"
 #include "ops.h"
@@ -78,7 +78,7 @@ concat_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
     size_t chunk = (size_t) x->dims[axis] * inner;
     const unsigned char *src = x->ptr;
     unsigned char *dst = (unsigned char *) y->ptr + offset;
-    if (chunk > 0)
+    if (chunk > 0 && src != dst)
       for (size_t o = 0; o < outer; o++)
         memcpy (dst + o * row, src + o * chunk, chunk);
     offset += chunk;
