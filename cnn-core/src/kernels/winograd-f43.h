@@ -18,7 +18,7 @@ void cnn_winograd_f43_weights (const float *w, int64_t m, int64_t c, float *u);
 size_t cnn_winograd_f43_input_scratch (int64_t tiles_w, int64_t block);
 size_t cnn_winograd_f43_output_scratch (int64_t block);
 
-/* V[ξ][c][k] = Bᵀ d B at v[ξ · c · ld + c · ld + k] for tiles [t0, t0 + nt) (row-major over
+/* V[ξ][c][k] = Bᵀ d B at v[(ξ · s->c + c) · ld + k] for tiles [t0, t0 + nt) (row-major over
  * the output map) of image x; `simd`: the AVX-512 row pass. */
 void cnn_winograd_f43_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt,
     int64_t ld, float *v, float *scratch, bool simd);

@@ -130,10 +130,10 @@ winograd_input_row (const float *const e[4], const float *const o[4], int64_t tw
   }
 }
 
-/* V[ξ][c][k] (row stride ld) for tiles [t0, t0 + nt) of image x. */
+/* V[ξ][c][k] (row stride ld) for tiles [t0, t0 + nt) of image x; `simd`: on AVX-512. */
 static void
 winograd_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt, int64_t ld,
-    float *v, float *rows)
+    float *v, float *rows, bool simd)
 {
   int64_t tiles_w = cnn_ceil_div (s->ow, 2);
   size_t row = round16 (tiles_w + 1), xi = (size_t) (s->c * ld);
@@ -143,6 +143,12 @@ winograd_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt, 
     for (int64_t t = t0; t < t0 + nt;) {
       int64_t th = t / tiles_w, tw0 = t % tiles_w;
       int64_t tw1 = cnn_min64 (tiles_w, tw0 + (t0 + nt - t));
+      if (simd) {
+        cnn_winograd_f23_input_avx512 (plane, s->h, s->w, 2 * th - s->pt, 2 * tw0 - s->pl,
+            tw1 - tw0, v + c * ld + (t - t0), xi);
+        t += tw1 - tw0;
+        continue;
+      }
       const float *e[4], *o[4];
       for (int i = 0; i < 4; i++) {
         float *er = rows + (size_t) (2 * i) * row, *orow = er + row;
@@ -254,7 +260,7 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
   if (tile == 4)
     cnn_winograd_f43_input (s, x, t0, nt, ld, v, in, a->simd);
   else
-    winograd_input (s, x, t0, nt, ld, v, in);
+    winograd_input (s, x, t0, nt, ld, v, in, a->simd);
   for (int xi = 0; xi < points; xi++) {
     const float *vx = v + (size_t) xi * (size_t) (s->c * ld);
     float *mxx = mx + (size_t) xi * mxi;
@@ -285,6 +291,8 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
       const float *mt = mx + (size_t) (r * ld + (t - t0));
       if (tile == 4)
         cnn_winograd_f43_output_rows (columns, ld, t - t0, tw1 - tw0, out, out_row, a->simd);
+      else if (a->simd)
+        cnn_winograd_f23_output_avx512 (mt, mxi, tw1 - tw0, out, out + out_row);
       else
         winograd_output_row (mt, mxi, tw1 - tw0, out, out + out_row);
       /* The last tile row or column may stick out of the output. */

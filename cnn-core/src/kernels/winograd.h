@@ -35,7 +35,8 @@ typedef struct cnn_winograd_args {
   float alpha, beta;
   bool fused;                   /* the GEMMs in cnn_gemm_fused (AVX-512), else cnn_gemm_blas */
   bool bf16;                    /* ... or in cnn_gemm_bf16 (options.precision) */
-  bool simd;                    /* F(4×4)'s AVX-512 row passes (cnn_winograd_f43_avx512_...) */
+  bool simd;                    /* the AVX-512 transforms, when
+                                 * cnn_winograd_f43_avx512_available() */
   int64_t scratch_tiles;        /* what cnn_winograd_scratch was given */
   int64_t block_tiles;          /* at most scratch_tiles */
   int64_t block_rows;           /* a multiple of 16 */
@@ -46,5 +47,15 @@ typedef struct cnn_winograd_args {
  * bias, residual and activation. Blocks past the last tile or channel are empty. */
 void cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t m0,
     float *scratch);
+
+/* x86-avx512/winograd-f23.c: F(2×2)'s transforms on AVX-512 CPUs, twins of winograd.c's.
+ * Input: V[ξ][k] at v[ξ · xi + k] for n tiles of one row of tiles, the patches of the
+ * h × w plane starting at row ih0 and column col0 (zero outside the plane). Output: Aᵀ m A of
+ * n tiles of one output channel (element ξ of tile k at m[ξ · xi + k]), the tiles' two output
+ * rows interleaved into y0 and y1 (2n floats each). */
+void cnn_winograd_f23_input_avx512 (const float *plane, int64_t h, int64_t w, int64_t ih0,
+    int64_t col0, int64_t n, float *v, size_t xi);
+void cnn_winograd_f23_output_avx512 (const float *m, size_t xi, int64_t n, float *y0,
+    float *y1);
 
 #endif /* CNN_WINOGRAD_H */

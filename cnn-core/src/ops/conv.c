@@ -90,8 +90,11 @@
 /* F(4×4, 3×3) instead of F(2×2) from this many 4×4 tiles per image: 28×28 maps (49) and
  * larger. On 14×14 maps F(4×4) has 16 tiles per GEMM, each weight feeds too few of them and
  * the 36 matrices of weights (9.4 MiB for 256 channels) stream from memory: F(2×2) with the
- * whole map in one block was faster there (ResNet-18 1 thread, Zen 4: 28.3 ms against 29.7).
- * 56×56 and 28×28 maps gain 25-30% per conv (ResNet-18's layer1 convs 1.57 -> 1.10 ms). */
+ * whole map in one block was faster there (ResNet-18 1 thread, Zen 4: 28.3 ms against 29.7),
+ * in bf16 too, with half the weight bytes (best of 5: ResNet-18 17.3 ms against 18.8,
+ * ResNet-50 47.0 against 49.3).
+ * 56×56 and 28×28 maps gain about 40% per conv against F(2×2) (one-conv models, best of 5:
+ * 64 channels on 56×56 1.47 -> 0.84 ms, 128 on 28×28 1.26 -> 0.74 ms). */
 #define WINOGRAD_4X4_MIN_TILES 32
 /* bf16 GEMMs with vectors along M (cnn_gemm_bf16_narrow) where 32-column tiles would idle
  * lanes: on maps of at most this many positions (14×14 and 7×7: 49 or 196 columns, a quarter
