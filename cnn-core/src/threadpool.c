@@ -1,6 +1,9 @@
-/* threadpool.c — fork-join workers: the caller posts one job, every worker takes its range,
- * the caller runs range 0 itself and waits. Jobs are short (one layer), so workers spin
- * briefly before sleeping on a condition variable. */
+/* threadpool.c — fork-join workers: the caller posts one job, the caller and every worker
+ * take slices of it from a shared counter until none is left, and the caller waits for the
+ * last slice to finish. Slices rather than one fixed range per thread: a thread that the OS
+ * has paused (a busy machine, a host application's own threads) no longer holds up the layer
+ * while the others idle; whoever runs takes the next slice. Jobs are short (one layer), so
+ * workers spin briefly before sleeping on a condition variable. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -18,10 +21,11 @@ struct cnn_threadpool {
   atomic_int remaining;         /* workers still busy with the current job */
   atomic_int sleepers;          /* workers blocked (or about to block) on `wake` */
   bool quit;
-  /* The current job. */
+  /* The current job: items [0, n), handed out `slice` items at a time from `next`. */
   cnn_parallel_fn fn;
   void *arg;
-  size_t n, chunk;
+  size_t n, slice;
+  atomic_size_t next;
 };
 
 typedef struct {
@@ -29,13 +33,17 @@ typedef struct {
   int index;
 } worker_start;
 
+/* Runs slices of the current job as thread t until none is left. */
 static void
-run_range (cnn_threadpool *pool, int t)
+run_slices (cnn_threadpool *pool, int t)
 {
-  size_t begin = (size_t) t * pool->chunk;
-  size_t end = begin + pool->chunk < pool->n ? begin + pool->chunk : pool->n;
-  if (begin < end)
+  for (;;) {
+    size_t begin = atomic_fetch_add (&pool->next, pool->slice);
+    if (begin >= pool->n)
+      return;
+    size_t end = pool->n - begin > pool->slice ? begin + pool->slice : pool->n;
     pool->fn (pool->arg, begin, end, t);
+  }
 }
 
 static void *
@@ -62,7 +70,7 @@ worker_main (void *data)
     if (quit)
       return NULL;
     seen = atomic_load (&pool->generation);
-    run_range (pool, start.index);
+    run_slices (pool, start.index);
     atomic_fetch_sub (&pool->remaining, 1);
   }
 }
@@ -122,6 +130,14 @@ cnn_threadpool_threads (const cnn_threadpool *pool)
   return pool != NULL ? pool->threads : 1;
 }
 
+/* How many units (of `grain` items) one slice holds. */
+static size_t
+slice_units (size_t units, int threads)
+{
+  size_t per = units / (4 * (size_t) threads);
+  return per > 0 ? per : 1;
+}
+
 void
 cnn_parallel_for (cnn_threadpool *pool, size_t n, size_t grain, cnn_parallel_fn fn, void *arg)
 {
@@ -141,7 +157,11 @@ cnn_parallel_for (cnn_threadpool *pool, size_t n, size_t grain, cnn_parallel_fn 
   pool->fn = fn;
   pool->arg = arg;
   pool->n = n;
-  pool->chunk = (units + (size_t) threads - 1) / (size_t) threads * grain;
+  /* About four slices per thread, each a whole number of grains: few enough that taking one
+   * costs nothing, enough that a late thread's share is picked up by the others. Jobs of a
+   * few units go one unit at a time. */
+  pool->slice = slice_units (units, threads) * grain;
+  atomic_store (&pool->next, 0);
   atomic_store (&pool->remaining, pool->threads - 1);
   atomic_fetch_add (&pool->generation, 1);
   /* Between layers the workers are usually still spinning: only wake sleepers. */
@@ -151,7 +171,7 @@ cnn_parallel_for (cnn_threadpool *pool, size_t n, size_t grain, cnn_parallel_fn 
     pthread_mutex_unlock (&pool->lock);
   }
 
-  run_range (pool, 0);
+  run_slices (pool, 0);
   while (atomic_load (&pool->remaining) > 0)
     sched_yield ();
 }
