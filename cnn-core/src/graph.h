@@ -61,6 +61,9 @@ typedef struct cnn_value {
   char *dim_names[CNN_MAX_RANK];        /* symbolic names of dynamic dims, else NULL */
   cnn_blob *blob;                       /* constant contents (initializer, Constant, folded) */
   bool folded;                          /* blob was computed by prepare: dropped on re-prepare */
+  int blob_form;                        /* 0: blob as loaded; else an op's own prepared form
+                                         * of it (its only reader), which the op alone reads:
+                                         * conv.c's Winograd weights (2, 4: the tile side) */
   bool is_input, is_output;
   bool keep;                            /* planned alive to the end of the run (cam.c) */
   int producer;                         /* node index, or -1 */

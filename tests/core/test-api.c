@@ -354,6 +354,54 @@ test_global_pools (void)
   }
 }
 
+/* A conv on Winograd F(4×4) replaces its weights by their transform at the first prepare
+ * (conv.c); re-planning for other thread counts must keep reading the transform, not
+ * transform it again: the same output, bit for bit, at 1, 2 and 1 threads. */
+static void
+test_winograd_replan (void)
+{
+  enum { C = 16, HW = 30 };
+  static float w[C * C * 9], x[C * HW * HW], y[C * HW * HW], y_first[C * HW * HW];
+  cnn_error err;
+  cnn_model *model = NULL;
+  cnn_builder *b = cnn_builder_create ("winograd");
+
+  for (int i = 0; i < C * C * 9; i++)
+    w[i] = (float) ((i * 37) % 19 - 9) / 64.0f;
+  for (int i = 0; i < C * HW * HW; i++)
+    x[i] = (float) ((i * 11) % 23 - 11) / 8.0f;
+  int v = cnn_builder_input (b, "x", C, HW, HW);
+  v = cnn_builder_conv (b, v, C, 3, 3, 1, 1, 1, 1, w, NULL, CNN_ACTIVATION_NONE);
+  cnn_builder_output (b, v, "y");
+  if (cnn_builder_finish (b, NULL, &model, &err) != CNN_STATUS_OK
+      || cnn_model_prepare (model, &err) != CNN_STATUS_OK) {
+    CHECK (0, "winograd model: %s", err.message);
+    cnn_model_destroy (model);
+    return;
+  }
+  const void *in[1] = { x };
+  void *out[1] = { y_first };
+  CHECK (cnn_model_run (model, in, out, &err) == CNN_STATUS_OK, "run: %s", err.message);
+  /* The reference sum of one output, far from the borders: within F(4×4)'s fp32 error. */
+  double want = 0;
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 3; j++)
+        want += (double) w[(c * 3 + i) * 3 + j] * x[(c * HW + 14 + i) * HW + 14 + j];
+  CHECK (fabs (y_first[15 * HW + 15] - want) < 1e-4, "output 0,15,15: %g, expected %g",
+      y_first[15 * HW + 15], want);
+  out[0] = y;
+  for (int threads = 2; threads >= 1; threads--) {
+    memset (y, 0, sizeof (y));
+    CHECK (cnn_model_set_threads (model, threads, &err) == CNN_STATUS_OK, "threads %d: %s",
+        threads, err.message);
+    CHECK (cnn_model_run (model, in, out, &err) == CNN_STATUS_OK, "run: %s", err.message);
+    CHECK (memcmp (y, y_first, sizeof (y)) == 0, "%d threads after re-planning: not the first "
+        "run's output", threads);
+  }
+  cnn_model_destroy (model);
+}
+
 int
 main (void)
 {
@@ -362,6 +410,7 @@ main (void)
   test_receptive_field ();
   test_errors ();
   test_shapes_and_limits ();
+  test_winograd_replan ();
   test_global_pools ();
   printf ("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
   return failures ? 1 : 0;

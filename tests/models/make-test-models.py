@@ -8,6 +8,8 @@ Writes next to this script (the outputs are committed; rerun after changing this
   conv3x3-stack.onnx      three 3x3 convs, stride 1, pad 1: last receptive field 7, jump 1
   conv3x3-stride2.onnx    three 3x3 convs, stride 2, pad 1: receptive fields 3, 7, 15,
                           jumps 2, 4, 8
+  winograd-shared.onnx    three 3x3 convs, 16 channels on 30x30 (Winograd F(4x4)), the first
+                          two sharing one weights initializer, the third with its own
   classifier.onnx         Conv+BN+Relu, Conv(stride 2)+Relu, GlobalAveragePool, Flatten, Gemm;
                           dynamic batch dim "N", cnn.* metadata
   unsupported-lstm.onnx   a valid ONNX model whose only op (LSTM) the core does not implement
@@ -104,6 +106,31 @@ def conv_stack(name, stride, size):
     return m, x, y.astype(np.float32)
 
 
+def winograd_shared():
+    """Conv(W)+Relu, Conv(W)+Relu, Conv(W2): conv.c replaces constant weights by their
+    Winograd transform only when the conv is their only reader; W has two."""
+    w = det((16, 16, 3, 3), seed=3, scale=0.15)
+    w2 = det((16, 16, 3, 3), seed=4, scale=0.15)
+    b = det((16,), seed=5, scale=0.1)
+    inits = {"w": w, "w2": w2, "b": b}
+    nodes = [
+        oh.make_node("Conv", ["input", "w", "b"], ["c0"], name="conv0", pads=[1, 1, 1, 1]),
+        oh.make_node("Relu", ["c0"], ["r0"], name="relu0"),
+        oh.make_node("Conv", ["r0", "w", "b"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        oh.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        oh.make_node("Conv", ["r1", "w2"], ["output"], name="conv2", pads=[1, 1, 1, 1]),
+    ]
+    m = make_model("winograd-shared", nodes,
+                   [oh.make_tensor_value_info("input", TensorProto.FLOAT, [1, 16, 30, 30])],
+                   [oh.make_tensor_value_info("output", TensorProto.FLOAT, [1, 16, 30, 30])],
+                   inits)
+    x = det((1, 16, 30, 30), seed=98, scale=1.0)
+    y = np.maximum(np_conv(x, w, b, 1, 1), 0)
+    y = np.maximum(np_conv(y, w, b, 1, 1), 0)
+    y = np_conv(y, w2, None, 1, 1)
+    return m, x, y.astype(np.float32)
+
+
 def classifier():
     inits = {
         "conv1.weight": det((8, 3, 3, 3), 1, 0.4),
@@ -193,6 +220,7 @@ def main():
 
     for name, m, x, y in [("conv3x3-stack",) + conv_stack("conv3x3-stack", 1, 12),
                           ("conv3x3-stride2",) + conv_stack("conv3x3-stride2", 2, 32),
+                          ("winograd-shared",) + winograd_shared(),
                           ("classifier",) + classifier()]:
         save(name, m)
         np.save(os.path.join(args.out_dir, name + "-input.npy"), x)
