@@ -588,8 +588,9 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   const cnn_conv_geom *s = &job->plan->s;
   int64_t cg = s->c / s->group, mg = s->m / s->group, k = cg * s->kh * s->kw;
   int64_t cols = s->oh * s->ow, in_plane = s->h * s->w;
-  /* Only im2col has a workspace (the 1×1 GEMM's may be NULL). */
-  char *workspace = job->workspace + (size_t) thread * job->workspace_stride;
+  /* Only im2col and the narrow GEMM have a workspace (the 1×1 GEMM's may be NULL). */
+  char *workspace = job->workspace != NULL
+      ? job->workspace + (size_t) thread * job->workspace_stride : NULL;
   float *col = job->plan->algo == CONV_IM2COL_GEMM ? (float *) workspace : NULL;
   /* After im2col's band of rows. */
   uint32_t *panel = job->plan->narrow ? (uint32_t *) (workspace + (col != NULL
