@@ -71,6 +71,22 @@ activate16 (__m512 v, cnn_activation act, float alpha, float beta)
   }
 }
 
+/* The first n lanes of a vector (all 16 from n = 16). */
+static inline __mmask16
+tail_mask (int64_t n)
+{
+  return (__mmask16) (n >= 16 ? 0xffff : (1u << n) - 1);
+}
+
+/* Lanes [lo, hi) of a vector, each clamped to [0, 16]. */
+static inline __mmask16
+lanes (int64_t lo, int64_t hi)
+{
+  lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
+  hi = hi < lo ? lo : hi > 16 ? 16 : hi;
+  return (__mmask16) (((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
 static inline bool
 activation_in_registers (cnn_activation act)
 {

@@ -14,21 +14,6 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include "avx512.h"
 
-static inline __mmask16
-tail_mask (int64_t n)
-{
-  return (__mmask16) (n >= 16 ? 0xffff : (1u << n) - 1);
-}
-
-/* Lanes [lo, hi) of a vector, each clamped to [0, 16]. */
-static inline __mmask16
-lanes (int64_t lo, int64_t hi)
-{
-  lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
-  hi = hi < lo ? lo : hi > 16 ? 16 : hi;
-  return (__mmask16) (((1u << hi) - 1) & ~((1u << lo) - 1));
-}
-
 AVX512 void
 cnn_winograd_f23_input_avx512 (const float *plane, int64_t h, int64_t w, int64_t ih0,
     int64_t col0, int64_t n, float *v, size_t xi)

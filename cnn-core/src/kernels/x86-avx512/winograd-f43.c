@@ -25,21 +25,6 @@ cnn_winograd_f43_avx512_available (void)
   return cnn_cpu_has_avx512 ();
 }
 
-static inline __mmask16
-tail_mask (int64_t n)
-{
-  return (__mmask16) (n >= 16 ? 0xffff : (1u << n) - 1);
-}
-
-/* Lanes [lo, hi) of a vector, each clamped to [0, 16]. */
-static inline __mmask16
-lanes (int64_t lo, int64_t hi)
-{
-  lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
-  hi = hi < lo ? lo : hi > 16 ? 16 : hi;
-  return (__mmask16) (((1u << hi) - 1) & ~((1u << lo) - 1));
-}
-
 /* d B of one patch row for n tiles, the patches starting at column col0 of a w-wide row:
  * masked loads read only columns inside the row, the rest are the zero padding. */
 AVX512 INLINE void
