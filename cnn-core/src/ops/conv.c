@@ -19,6 +19,10 @@
  *                  padded stride-phase planes so each tap is a flat offset and the output is
  *                  one vectorised pass per tap ("depthwise-3x3": all nine taps in one pass;
  *                  kernels/depthwise.c).
+ *   direct-stem    a network's first conv (at most 4 input channels, group 1) on AVX-512 CPUs:
+ *                  16 output columns by 16 channels in registers, taps loaded straight from
+ *                  padded stride-phase copies of the input rows (kernels/x86-avx512/
+ *                  conv-stem.c); elsewhere these run through im2col.
  * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: no packing of W,
  * bias, residual and activation on registers) instead of OpenBLAS (cnn_gemm_blas), Winograd's
  * on every map size too (whatever kernels OpenBLAS picked, see blas.h), and depthwise convs
@@ -34,6 +38,7 @@
 #include "ops.h"
 #include "window.h"
 
+#include "kernels/conv-stem.h"
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
@@ -117,6 +122,14 @@
  * cnn_gemm_bf16_narrow_pack_x converts while they are in L1, instead of all K rows in fp32
  * (3.6 MiB on ResNet-50's 7×7 3×3 convs) and then converting them. */
 #define CONV_NARROW_BAND_ROWS 128
+/* direct-stem: output rows per item, whose input rows are copied into phases once. 16 was
+ * no faster (within 2% on the five stems measured, loaded machine), 4 was 5-15% slower. */
+#define CONV_STEM_ROWS 8
+/* In bf16, stems of K (C·kH·kW) at least this keep im2col and the bf16 GEMM, at twice fp32's
+ * rate: ResNet-50's 7×7 stem (K 147), 1 thread Zen 4 (loaded machine, best of 3): 2.38 ms
+ * bf16 GEMM against 2.56 direct; the 3×3 ones (K 27) 0.22 -> 0.20 ms direct (MobileNetV3),
+ * 0.54 -> 0.45 (EfficientNet-B0). */
+#define CONV_STEM_BF16_MIN_K 64
 
 typedef enum {
   CONV_GEMM_1X1 = 0,
@@ -125,6 +138,7 @@ typedef enum {
   CONV_DEPTHWISE_3X3,
   CONV_WINOGRAD,
   CONV_WINOGRAD_4X4,
+  CONV_DIRECT_STEM,
 } conv_algo;
 
 static const char *const conv_algo_names[] = {
@@ -134,6 +148,7 @@ static const char *const conv_algo_names[] = {
   [CONV_DEPTHWISE_3X3] = "depthwise-3x3",
   [CONV_WINOGRAD] = "winograd-2x2",
   [CONV_WINOGRAD_4X4] = "winograd-4x4",
+  [CONV_DIRECT_STEM] = "direct-stem",
 };
 
 typedef struct {
@@ -393,6 +408,8 @@ conv_choose (const cnn_conv_geom *s, bool weights_constant)
   if (s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pt == 0 && s->pl == 0
       && s->pb == 0 && s->pr == 0)
     return CONV_GEMM_1X1;
+  if (!conv_portable && cnn_conv_stem_available (s))
+    return CONV_DIRECT_STEM;
   /* Winograd transforms the weights once, here, so they must be constants. */
   if (weights_constant && s->group == 1 && s->kh == 3 && s->kw == 3 && s->sh == 1
       && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->c >= WINOGRAD_MIN_CHANNELS
@@ -432,6 +449,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   /* Weights already replaced by their Winograd transform stay on that algorithm. */
   conv_algo algo = weights->blob_form == 4 ? CONV_WINOGRAD_4X4
       : weights->blob_form == 2 ? CONV_WINOGRAD : conv_choose (&s, weights->blob != NULL);
+  if (algo == CONV_DIRECT_STEM && bf16 && s.c * s.kh * s.kw >= CONV_STEM_BF16_MIN_K)
+    algo = CONV_IM2COL_GEMM;
   int64_t k = s.c / s.group * s.kh * s.kw;
   int64_t mg = s.m / s.group;
   int64_t cols = s.oh * s.ow;
@@ -564,6 +583,10 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       plan->direct = !conv_portable && !plan->channels && cnn_depthwise_direct_available (&s);
       n->workspace = plan->channels ? cnn_depthwise_channels_scratch (&s) * sizeof (float)
           : plan->direct ? 0 : cnn_phase_scratch (&s) * sizeof (float);
+      break;
+    case CONV_DIRECT_STEM:
+      plan->tile = cnn_min64 (s.oh, CONV_STEM_ROWS);
+      n->workspace = cnn_conv_stem_scratch (&s, plan->tile) * sizeof (float);
       break;
   }
   n->packed = plan;
@@ -785,6 +808,24 @@ conv_depthwise_planes (void *arg, size_t begin, size_t end, int thread)
   }
 }
 
+/* Runs direct-stem items: bands of plan->tile output rows of one image. */
+static void
+conv_stem_bands (void *arg, size_t begin, size_t end, int thread)
+{
+  const conv_job *job = arg;
+  const cnn_conv_geom *s = &job->plan->s;
+  int64_t bands = cnn_ceil_div (s->oh, job->plan->tile);
+  float *scratch = (float *) (job->workspace + (size_t) thread * job->workspace_stride);
+
+  for (size_t item = begin; item < end; item++) {
+    int64_t img = (int64_t) item / bands, oh0 = (int64_t) item % bands * job->plan->tile;
+    int64_t in = img * s->c * s->h * s->w, out = img * s->m * s->oh * s->ow;
+    cnn_conv_stem (s, job->x + in, job->w, job->b, job->sum != NULL ? job->sum + out : NULL,
+        job->y + out, oh0, cnn_min64 (s->oh, oh0 + job->plan->tile), job->act, job->alpha,
+        job->beta, scratch);
+  }
+}
+
 /* ---- Hooks ------------------------------------------------------------------------------- */
 
 static void
@@ -814,6 +855,11 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   if (plan->algo == CONV_DEPTHWISE || plan->algo == CONV_DEPTHWISE_3X3) {
     cnn_parallel_for (pool, (size_t) (s->n * s->m), plan->channels ? 16 : 1,
         conv_depthwise_planes, &job);
+    return;
+  }
+  if (plan->algo == CONV_DIRECT_STEM) {
+    cnn_parallel_for (pool, (size_t) (s->n * cnn_ceil_div (s->oh, plan->tile)), 1,
+        conv_stem_bands, &job);
     return;
   }
   if (plan->algo == CONV_WINOGRAD || plan->algo == CONV_WINOGRAD_4X4) {
