@@ -30,9 +30,10 @@
  * (kernels/x86-avx512/depthwise.c) instead of phase planes. The portable paths stay for
  * other CPUs and are tested on every CPU (cnn_conv_set_portable).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
- * threads; each GEMM runs single-threaded inside its item. Except for Winograd, weights are
- * used in ONNX layout ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed
- * and weights that are not constants work the same way.
+ * threads; each GEMM runs single-threaded inside its item. In fp32, except for Winograd
+ * (whose transform replaces constant weights: conv_winograd_replace), weights are used in
+ * ONNX layout ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed and
+ * weights that are not constants work the same way; bf16 packs constant weights once, here.
  */
 #include "conv.h"
 #include "ops.h"
