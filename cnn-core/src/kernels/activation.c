@@ -67,6 +67,16 @@ cnn_activate_array (float *x, size_t n, float bias, cnn_activation act, float al
   }
 }
 
+void
+cnn_activate_rows (float *y, int64_t rows, int64_t n, int64_t ldy, cnn_activation act,
+    float alpha, float beta)
+{
+  if (act == CNN_ACTIVATION_NONE)
+    return;
+  for (int64_t r = 0; r < rows; r++)
+    cnn_activate_array (y + r * ldy, (size_t) n, 0.0f, act, alpha, beta);
+}
+
 const char *
 cnn_activation_name (cnn_activation act)
 {

@@ -82,6 +82,11 @@ cnn_exp_poly (float x)
 void cnn_activate_array (float *x, size_t n, float bias, cnn_activation act, float alpha,
     float beta);
 
+/* cnn_activate_array over `rows` rows of n elements, ldy apart: the epilogue the GEMM and
+ * conv kernels apply after their stores for activations they do not compute on registers. */
+void cnn_activate_rows (float *y, int64_t rows, int64_t n, int64_t ldy, cnn_activation act,
+    float alpha, float beta);
+
 const char *cnn_activation_name (cnn_activation act);
 
 #endif /* CNN_ACTIVATION_H */

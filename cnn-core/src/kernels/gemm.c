@@ -42,7 +42,5 @@ cnn_gemm_blas (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, con
 
   cnn_sgemm (false, false, (int) m, (int) n, (int) k, 1.0f, w, (int) ldw, x, (int) ldx, c_beta,
       y, (int) ldy);
-  if (act != CNN_ACTIVATION_NONE)
-    for (int64_t r = 0; r < m; r++)
-      cnn_activate_array (y + r * ldy, (size_t) n, 0.0f, act, alpha, beta);
+  cnn_activate_rows (y, m, n, ldy, act, alpha, beta);
 }

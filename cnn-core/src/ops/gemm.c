@@ -155,10 +155,7 @@ gemm_items (void *arg, size_t begin, size_t end, int thread)
           yr[j] = p->beta * cr[p->c_cols == 1 ? 0 : n0 + j];
       }
     gemm_block (p, job->a + a_off, job->b + b_off, y, n0, nc, accumulate);
-    if (job->act != CNN_ACTIVATION_NONE)
-      for (int64_t i = 0; i < p->m; i++)
-        cnn_activate_array (y + i * p->n + n0, (size_t) nc, 0.0f, job->act, job->act_alpha,
-            job->act_beta);
+    cnn_activate_rows (y + n0, p->m, nc, p->n, job->act, job->act_alpha, job->act_beta);
   }
 }
 

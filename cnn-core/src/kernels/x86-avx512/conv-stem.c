@@ -214,9 +214,8 @@ cnn_conv_stem (const cnn_conv_geom *s, const float *x, const float *w, const flo
     }
   }
   /* Activations not computed on registers, on the stored rows. */
-  for (int64_t m = 0; m < s->m && !act_here; m++)
-    cnn_activate_array (y + m * out_plane + oh0 * s->ow, (size_t) ((oh1 - oh0) * s->ow), 0.0f,
-        act, alpha, beta);
+  if (!act_here)
+    cnn_activate_rows (y + oh0 * s->ow, s->m, (oh1 - oh0) * s->ow, out_plane, act, alpha, beta);
 }
 
 #else /* not x86-64: cnn_conv_stem_available is false there */

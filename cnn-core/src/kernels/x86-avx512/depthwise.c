@@ -607,8 +607,7 @@ block_unpack (const cnn_conv_geom *s, int64_t channels, const float *o, const fl
     }
   }
   if (!act_here)
-    for (int64_t c = 0; c < channels; c++)
-      cnn_activate_array (y + c * out_plane, (size_t) out_plane, 0.0f, act, alpha, beta);
+    cnn_activate_rows (y, channels, out_plane, out_plane, act, alpha, beta);
 }
 
 bool

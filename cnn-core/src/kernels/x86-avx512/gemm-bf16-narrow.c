@@ -254,8 +254,7 @@ cnn_gemm_bf16_narrow_panel (int64_t m, int64_t n, int64_t k, const uint32_t *wb,
     }
   }
   if (!e.act_here)
-    for (int64_t i = 0; i < m; i++)
-      cnn_activate_array (y + i * ldy, (size_t) n, 0.0f, act, alpha, beta);
+    cnn_activate_rows (y, m, n, ldy, act, alpha, beta);
 }
 
 #else /* no AVX512_BF16 compiler support: never chosen (cnn_gemm_bf16_available is false) */

@@ -408,8 +408,7 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
     }
   }
   if (!act_here)
-    for (int64_t i = 0; i < m; i++)
-      cnn_activate_array (y + i * ldy, (size_t) n, 0.0f, e->act, e->alpha, e->beta);
+    cnn_activate_rows (y, m, n, ldy, e->act, e->alpha, e->beta);
 }
 
 bool
