@@ -87,6 +87,13 @@ lanes (int64_t lo, int64_t hi)
   return (__mmask16) (((1u << hi) - 1) & ~((1u << lo) - 1));
 }
 
+/* Lanes l of a 16-lane load starting at input column `start` with 0 <= start + l < w. */
+static inline __mmask16
+lanes_inside (int64_t start, int64_t w)
+{
+  return lanes (-start, w - start);
+}
+
 static inline bool
 activation_in_registers (cnn_activation act)
 {

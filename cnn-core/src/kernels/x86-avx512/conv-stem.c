@@ -67,19 +67,6 @@ cnn_conv_stem_scratch (const cnn_conv_geom *s, int64_t rows)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include "avx512.h"
 
-/* Lanes l of a 16-lane load starting at input column `start` with 0 <= start + l < w. */
-static inline __mmask16
-lanes_inside (int64_t start, int64_t w)
-{
-  int64_t lo = start < 0 ? -start : 0, hi = w - start;
-
-  if (hi > 16)
-    hi = 16;
-  if (hi <= lo)
-    return 0;
-  return (__mmask16) ((((uint32_t) 1 << hi) - 1) & ~(((uint32_t) 1 << lo) - 1));
-}
-
 /* dst[r·len + i] = row[S·i + r − pl] (zero outside the row) for the S phases; row NULL: a
  * row of the padding. Stride 2 splits 32 columns at a time with two permutes, the padding
  * by masked loads (no faster than GCC's vectorised stride-2 loop on the measured stems, but

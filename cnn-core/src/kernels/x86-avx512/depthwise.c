@@ -20,19 +20,6 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include "avx512.h"
 
-/* Lanes l of a 16-lane load starting at input column `start` with 0 <= start + l < w. */
-static inline __mmask16
-lanes_inside (int64_t start, int64_t w)
-{
-  int64_t lo = start < 0 ? -start : 0, hi = w - start;
-
-  if (hi > 16)
-    hi = 16;
-  if (hi <= lo)
-    return 0;
-  return (__mmask16) ((((uint32_t) 1 << hi) - 1) & ~(((uint32_t) 1 << lo) - 1));
-}
-
 /* Lane masks of one block of output columns: which input columns each tap may read. They
  * depend on the columns only, so they are computed once for all the rows. */
 typedef struct {
