@@ -379,8 +379,8 @@ conv_winograd_may_replace (const cnn_graph *g, const cnn_node *n)
 /* Replaces n's constant weights by their Winograd transform (F(wtile×wtile, 3×3): a matrix
  * of M rows by C per point), unless they already are: one copy of the weights in memory
  * rather than the ONNX layout beside a transform 16/9 (F(2×2)) or 4 (F(4×4)) times its size.
- * ResNet-50 fp32, 1 thread: peak RSS 144 -> 131 MB. A later prepare (other threads, another input size)
- * finds them transformed and stays on the same algorithm, which is exact on any map. */
+ * ResNet-50 fp32, 1 thread: peak RSS 144 -> 131 MB. A later prepare (other threads, another
+ * input size) finds them transformed and stays on the same algorithm, exact on any map. */
 static cnn_status
 conv_winograd_replace (cnn_graph *g, cnn_node *n, int wtile, cnn_error *err)
 {
@@ -542,21 +542,25 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
        * Zen 4: 86.4 ms this way with OpenBLAS forced to Haswell, 88.5 ms before (SkylakeX). */
       plan->fused = conv_use_fused (&s);
       if (packed) {
-        /* U in fp32 only until it is packed: one matrix of M rows by C per point. */
-        u = weights->blob_form != 0 ? NULL : malloc (sizeof (float) * (size_t) (points * s.m * s.c));
-        if (weights->blob_form == 0 && u == NULL) {
-          free (plan);
-          return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+        /* U in fp32 only until it is packed (one matrix of M rows by C per point), unless
+         * the weights already hold it (replaced by an earlier fp32 prepare). */
+        const float *from = (const float *) weights->blob->data;
+        float *tmp = NULL;
+        if (weights->blob_form == 0) {
+          tmp = malloc (sizeof (float) * (size_t) (points * s.m * s.c));
+          if (tmp == NULL) {
+            free (plan);
+            return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+          }
+          cnn_winograd_weights (from, s.m, s.c, wtile, tmp);
+          from = tmp;
         }
-        if (u != NULL)
-          cnn_winograd_weights ((const float *) weights->blob->data, s.m, s.c, wtile, u);
-        const float *from = u != NULL ? u : (const float *) weights->blob->data;
         uint32_t *ub = (uint32_t *) ((char *) plan + head);
         if (narrow)
           cnn_gemm_bf16_narrow_pack (points * s.m, s.c, from, s.c, ub);
         else
           cnn_gemm_bf16_pack (points * s.m, s.c, from, s.c, ub);
-        free (u);
+        free (tmp);
       } else if (replace) {
         if ((status = conv_winograd_replace (g, n, wtile, err)) != CNN_STATUS_OK) {
           free (plan);
