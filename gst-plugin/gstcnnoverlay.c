@@ -17,6 +17,12 @@
  * when downstream says (in the allocation query) that it renders those, blended into the
  * frame otherwise. Blending touches only the pixels under what is drawn.
  *
+ * Downstream elements that render the meta themselves can also say so in their caps,
+ * with the `meta:GstVideoOverlayComposition` caps feature (as glimagesink does). Then
+ * the video may be in any format and any memory (GL textures, DMABuf), which
+ * cnnoverlay never maps: it only attaches the drawing. When downstream takes both,
+ * plain system-memory caps are preferred and the allocation query decides, as above.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! cnnclassify model=mobilenetv2.onnx \
@@ -68,17 +74,25 @@ struct _GstCnnOverlay
 #define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
     "GRAY8, I420, NV12 }"
 
+#define OVERLAY_FEATURE GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION
+
+/* Blended: the formats above in system memory. Attached only: anything, in any memory,
+ * with the overlay feature. */
+#define OVERLAY_CAPS \
+    GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS) "; " \
+    GST_VIDEO_CAPS_MAKE_WITH_FEATURES ("ANY", GST_VIDEO_FORMATS_ALL)
+
 static GstStaticPadTemplate gst_cnn_overlay_sink_template =
 GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+    GST_STATIC_CAPS (OVERLAY_CAPS));
 
 static GstStaticPadTemplate gst_cnn_overlay_src_template =
 GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+    GST_STATIC_CAPS (OVERLAY_CAPS));
 
 G_DEFINE_TYPE (GstCnnOverlay, gst_cnn_overlay, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (cnnoverlay, "cnnoverlay", GST_RANK_NONE,
@@ -158,7 +172,7 @@ gst_cnn_overlay_finalize (GObject * object)
 /* Whether downstream renders GstVideoOverlayCompositionMeta, as textoverlay asks: an
  * allocation query with the current caps. GstBaseTransform sends none for an element
  * that always works in place, so the element sends its own, after new caps and when
- * downstream asks for a reconfiguration. */
+ * downstream asks for a reconfiguration. Caps with the overlay feature need no asking. */
 static void
 query_downstream (GstCnnOverlay * self)
 {
@@ -168,6 +182,12 @@ query_downstream (GstCnnOverlay * self)
 
   if (caps == NULL)
     return;
+  if (gst_caps_features_contains (gst_caps_get_features (caps, 0), OVERLAY_FEATURE)) {
+    self->attach = TRUE;
+    GST_DEBUG_OBJECT (self, "overlay feature negotiated: attaching");
+    gst_caps_unref (caps);
+    return;
+  }
   query = gst_query_new_allocation (caps, FALSE);
   self->attach = gst_pad_peer_query (srcpad, query) &&
       gst_query_find_allocation_meta (query, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE,
@@ -177,6 +197,108 @@ query_downstream (GstCnnOverlay * self)
       self->attach ? "attaching" : "blending");
   gst_query_unref (query);
   gst_caps_unref (caps);
+}
+
+/* Plain system memory in a format blending handles. */
+static gboolean
+blendable (const GstStructure * s, GstCapsFeatures * f)
+{
+  static GstStaticCaps blend_caps = GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS));
+  GstCaps *one, *blend;
+  gboolean ok;
+
+  if (!gst_caps_features_is_equal (f, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY))
+    return FALSE;
+  one = gst_caps_new_full (gst_structure_copy (s), NULL);
+  blend = gst_static_caps_get (&blend_caps);
+  ok = gst_caps_can_intersect (one, blend);
+  gst_caps_unref (blend);
+  gst_caps_unref (one);
+  return ok;
+}
+
+/* @caps with structure @s merged in, its features @f plus or minus the overlay feature. */
+static GstCaps *
+merge_with_features (GstCaps * caps, const GstStructure * s, GstCapsFeatures * f,
+    const gchar * add, const gchar * remove)
+{
+  GstCapsFeatures *copy = gst_caps_features_copy (f);
+
+  if (add != NULL && !gst_caps_features_contains (copy, add))
+    gst_caps_features_add (copy, add);
+  if (remove != NULL)
+    gst_caps_features_remove (copy, remove);
+  /* Removing the only feature leaves none: plain system memory. */
+  if (!gst_caps_features_is_any (copy) && gst_caps_features_get_size (copy) == 0)
+    gst_caps_features_add (copy, GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY);
+  return gst_caps_merge_structure_full (caps, gst_structure_copy (s), copy);
+}
+
+/* Video goes through in place: only the overlay feature may change between the pads.
+ * Upstream caps without it go downstream as they are (if blending can handle them) and
+ * with it; caps with it stay as they are (the drawing is attached whatever downstream
+ * said). Backwards, downstream caps with the feature come from upstream caps with or
+ * without it, plain ones only from plain blendable ones. */
+static GstCaps *
+gst_cnn_overlay_transform_caps (GstBaseTransform * trans, GstPadDirection direction,
+    GstCaps * caps, GstCaps * filter)
+{
+  GstCaps *result = gst_caps_new_empty ();
+  guint i;
+
+  for (i = 0; i < gst_caps_get_size (caps); i++) {
+    const GstStructure *s = gst_caps_get_structure (caps, i);
+    GstCapsFeatures *f = gst_caps_get_features (caps, i);
+
+    if (gst_caps_features_is_any (f)) {
+      result = merge_with_features (result, s, f, NULL, NULL);
+    } else if (gst_caps_features_contains (f, OVERLAY_FEATURE)) {
+      result = merge_with_features (result, s, f, NULL, NULL);
+      if (direction == GST_PAD_SRC)
+        result = merge_with_features (result, s, f, NULL, OVERLAY_FEATURE);
+    } else if (blendable (s, f)) {
+      result = merge_with_features (result, s, f, NULL, NULL);
+      if (direction == GST_PAD_SINK)
+        result = merge_with_features (result, s, f, OVERLAY_FEATURE, NULL);
+    } else if (direction == GST_PAD_SINK) {
+      result = merge_with_features (result, s, f, OVERLAY_FEATURE, NULL);
+    }
+  }
+  if (filter != NULL) {
+    GstCaps *both = gst_caps_intersect_full (filter, result, GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref (result);
+    result = both;
+  }
+  GST_LOG_OBJECT (trans, "%s caps %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+      direction == GST_PAD_SINK ? "sink" : "src", caps, result);
+  return result;
+}
+
+/* Downstream taking the same caps with and without the feature (a fakesink, an
+ * appsink) gets them without, as before the feature existed: the allocation query then
+ * decides between attaching and blending. */
+static GstCaps *
+gst_cnn_overlay_fixate_caps (GstBaseTransform * trans, GstPadDirection direction,
+    GstCaps * caps, GstCaps * othercaps)
+{
+  guint i;
+
+  if (direction == GST_PAD_SINK) {
+    for (i = 0; i < gst_caps_get_size (othercaps); i++) {
+      GstCapsFeatures *f = gst_caps_get_features (othercaps, i);
+
+      if (!gst_caps_features_is_any (f) && !gst_caps_features_contains (f, OVERLAY_FEATURE)) {
+        GstCaps *plain = gst_caps_copy_nth (othercaps, i);
+
+        gst_caps_unref (othercaps);
+        othercaps = plain;
+        break;
+      }
+    }
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_cnn_overlay_parent_class)->fixate_caps (trans,
+      direction, caps, othercaps);
 }
 
 static gboolean
@@ -304,6 +426,8 @@ gst_cnn_overlay_class_init (GstCnnOverlayClass * klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_overlay_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_overlay_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_cnn_overlay_transform_ip);
+  trans_class->transform_caps = GST_DEBUG_FUNCPTR (gst_cnn_overlay_transform_caps);
+  trans_class->fixate_caps = GST_DEBUG_FUNCPTR (gst_cnn_overlay_fixate_caps);
   GST_VIDEO_FILTER_CLASS (klass)->set_info = GST_DEBUG_FUNCPTR (gst_cnn_overlay_set_info);
 
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_DRAW_WHAT, 0);

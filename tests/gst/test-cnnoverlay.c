@@ -6,8 +6,9 @@
  * the top-k panel's corner, of the region's outline and of its tag have changed, the
  * heatmap is where the map's one hot cell lies, and every other pixel is exactly what it
  * was. With a downstream
- * that renders GstVideoOverlayCompositionMeta, the pixels are untouched and the meta
- * carries the drawing instead.
+ * that renders GstVideoOverlayCompositionMeta (said in the allocation query or with the
+ * caps feature), the pixels are untouched and the meta carries the drawing instead; with
+ * the caps feature, in formats blending does not handle too.
  *
  * Copyright (C) 2025 gst-cnn authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -227,33 +228,116 @@ GST_START_TEST (test_corner_and_draw)
 
 GST_END_TEST;
 
+/* The overlay feature in the caps negotiated on @h's output. */
+static gboolean
+output_has_feature (GstHarness * h)
+{
+  GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
+  gboolean has;
+
+  fail_unless (caps != NULL);
+  has = gst_caps_features_contains (gst_caps_get_features (caps, 0),
+      GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+  gst_caps_unref (caps);
+  return has;
+}
+
+/* @out carries the four rectangles as a meta and the same bytes as @before. */
+static void
+check_attached (GstBuffer * before, GstBuffer * out)
+{
+  GstVideoOverlayCompositionMeta *cmeta;
+  GstMapInfo a, b;
+
+  fail_unless (gst_buffer_map (before, &a, GST_MAP_READ));
+  fail_unless (gst_buffer_map (out, &b, GST_MAP_READ));
+  fail_unless (a.size == b.size && memcmp (a.data, b.data, a.size) == 0,
+      "pixels changed although downstream renders the overlay");
+  gst_buffer_unmap (out, &b);
+  gst_buffer_unmap (before, &a);
+  cmeta = gst_buffer_get_video_overlay_composition_meta (out);
+  fail_unless (cmeta != NULL);
+  /* The heatmap, the box, its tag and the panel. */
+  fail_unless_equals_int (gst_video_overlay_composition_n_rectangles (cmeta->overlay), 4);
+}
+
 /* Downstream renders overlay metas: the drawing is attached, the pixels untouched. */
 GST_START_TEST (test_attach_meta)
 {
   GstHarness *h = gst_harness_new_parse ("cnnoverlay");
   GstVideoInfo info;
   GstBuffer *in = make_frame (GST_VIDEO_FORMAT_I420, &info), *before, *out;
-  GstVideoOverlayCompositionMeta *cmeta;
 
   gst_harness_add_propose_allocation_meta (h, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE,
       NULL);
   before = gst_buffer_copy_deep (in);
   out = push_pull (h, &info, in);
-  {
-    GstMapInfo a, b;
-
-    fail_unless (gst_buffer_map (before, &a, GST_MAP_READ));
-    fail_unless (gst_buffer_map (out, &b, GST_MAP_READ));
-    fail_unless (a.size == b.size && memcmp (a.data, b.data, a.size) == 0,
-        "pixels changed although downstream renders the overlay");
-    gst_buffer_unmap (out, &b);
-    gst_buffer_unmap (before, &a);
-  }
-  cmeta = gst_buffer_get_video_overlay_composition_meta (out);
-  fail_unless (cmeta != NULL);
-  /* The heatmap, the box, its tag and the panel. */
-  fail_unless_equals_int (gst_video_overlay_composition_n_rectangles (cmeta->overlay), 4);
+  fail_if (output_has_feature (h));
+  check_attached (before, out);
   gst_buffer_unref (before);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Downstream asks for the overlay feature in its caps: it gets them, and the drawing as a
+ * meta, with no allocation query answer needed. */
+GST_START_TEST (test_attach_feature_caps)
+{
+  GstHarness *h = gst_harness_new_parse ("cnnoverlay");
+  GstVideoInfo info;
+  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_NV12, &info), *before, *out;
+
+  gst_harness_set_sink_caps_str (h, "video/x-raw(" GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY ", "
+      GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION ")");
+  before = gst_buffer_copy_deep (in);
+  out = push_pull (h, &info, in);
+  fail_unless (output_has_feature (h));
+  check_attached (before, out);
+  gst_buffer_unref (before);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A format blending cannot handle (10-bit P010) negotiates only with the feature, and
+ * the drawing is attached; a downstream wanting it without the feature is refused. */
+GST_START_TEST (test_attach_unblendable_format)
+{
+  GstHarness *h = gst_harness_new_parse ("cnnoverlay");
+  GstVideoInfo info;
+  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_P010_10LE, &info), *before, *out;
+
+  before = gst_buffer_copy_deep (in);
+  out = push_pull (h, &info, in);
+  fail_unless (output_has_feature (h));
+  check_attached (before, out);
+  gst_buffer_unref (before);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+
+  h = gst_harness_new_parse ("cnnoverlay");
+  gst_harness_set_sink_caps (h, gst_video_info_to_caps (&info));
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  fail_unless_equals_int (gst_harness_push (h, make_frame (GST_VIDEO_FORMAT_P010_10LE,
+              &info)), GST_FLOW_NOT_NEGOTIATED);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Downstream that takes anything (the harness's sink, like fakesink) gets plain caps:
+ * blending, as before the feature existed. */
+GST_START_TEST (test_plain_caps_preferred)
+{
+  GstHarness *h = gst_harness_new_parse ("cnnoverlay");
+  GstVideoInfo info;
+  GstBuffer *out = push_pull (h, &info, make_frame (GST_VIDEO_FORMAT_RGBA, &info));
+
+  fail_if (output_has_feature (h));
+  fail_unless (gst_buffer_get_video_overlay_composition_meta (out) == NULL);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
 }
@@ -295,6 +379,9 @@ cnnoverlay_suite (void)
   tcase_add_test (tc, test_blend_every_format);
   tcase_add_test (tc, test_corner_and_draw);
   tcase_add_test (tc, test_attach_meta);
+  tcase_add_test (tc, test_attach_feature_caps);
+  tcase_add_test (tc, test_attach_unblendable_format);
+  tcase_add_test (tc, test_plain_caps_preferred);
   tcase_add_test (tc, test_nothing_to_draw);
   return s;
 }
