@@ -13,9 +13,10 @@
  * good to about 2 ulp; activate16's (exp_neg16 in avx512.h) rounds y = -x·log2(e) first,
  * which is exact exp of an x within half an ulp, a relative error of |x|·2^-24, then a
  * polynomial of 0.7 ulp. 1 + e and the division add one rounding each. So
- * |got − want| ≤ (8 · 2^-23 + |x| · 2^-24) · |want|, plus 1e-35 for the values near zero the
- * clamps give (exp(−87.3) = 1.2e-38; exp above 88.4 is +inf). Infinities and NaN must come
- * out exactly as the definition gives them.
+ * |got − want| ≤ (8 · 2^-23 + |x| · 2^-24) · |want|, plus 1e-35 for the values near zero
+ * where exp saturates (the portable clamp: exp(−87.3) = 1.2e-38; exp above 88.4 is +inf, so
+ * SiLU(-88.5) = -3e-37 comes out -0). Infinities and NaN must come out exactly as the
+ * definition gives them.
  */
 #include "cpu.h"
 #include "kernels/activation.h"
