@@ -73,6 +73,12 @@ cnn_activate_rows (float *y, int64_t rows, int64_t n, int64_t ldy, cnn_activatio
 {
   if (act == CNN_ACTIVATION_NONE)
     return;
+  /* Contiguous rows are one array: a GEMM of one column (SE blocks' 1×1 convs on 1×1 maps)
+   * would otherwise make a call per element. */
+  if (ldy == n) {
+    cnn_activate_array (y, (size_t) (rows * n), 0.0f, act, alpha, beta);
+    return;
+  }
   for (int64_t r = 0; r < rows; r++)
     cnn_activate_array (y + r * ldy, (size_t) n, 0.0f, act, alpha, beta);
 }

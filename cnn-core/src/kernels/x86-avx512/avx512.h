@@ -12,25 +12,29 @@
 #define AVX512 __attribute__ ((target ("avx512f,avx512vl,avx512dq,fma")))
 #define INLINE __attribute__ ((always_inline)) static inline
 
-/* exp(x) on 16 lanes: cnn_exp_poly (kernels/activation.h) with AVX-512's rounding and
- * scalef. Clamped like it; NaN stays NaN (max/min return their second operand on NaN). */
+/* exp(-x) on 16 lanes for sigmoid and SiLU, as 2^y with y = -x·log2(e): vreduce takes
+ * f = y - floor(y) in [0, 1) and vscalef multiplies by 2^floor(y), so the only range
+ * reduction is one multiply (Cody-Waite's two FMAs and the rounding go); 2^f is a degree-5
+ * minimax polynomial (relative error 8.2e-8, fitted by Lawson's algorithm). Rounding y is a
+ * relative change of 2^-24 in x: the result is exact for an x within half an ulp, which for
+ * exp is a relative error of |x|·2^-24. Sigmoid and SiLU built on it are within
+ * 2^-22 + |x|·2^-24 of their definitions (measured: 1.8e-7·(1 + |x|), 3.8e-6 at x = -80).
+ * No clamp: past ±150 vscalef saturates to 0 or +inf whatever f is, vreduce gives 0 for
+ * y = ±inf (and vscalef then 0 or +inf again), NaN stays NaN. Zen 4, SiLU on
+ * L1-resident data: 0.64 -> 0.39 TSC ticks per element (Cephes exp: 0.64; with the clamp to
+ * ±104 this used to have, 0.43). */
 AVX512 INLINE __m512
-exp16 (__m512 x)
+exp_neg16 (__m512 x)
 {
-  x = _mm512_min_ps (_mm512_set1_ps (CNN_EXP_MAX), _mm512_max_ps (_mm512_set1_ps (CNN_EXP_MIN),
-          x));
-  __m512 n = _mm512_roundscale_ps (_mm512_mul_ps (x, _mm512_set1_ps (1.44269504088896341f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps (n, _mm512_set1_ps (0.693359375f), x);
-  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps (1.9875691500e-4f);
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.3981999507e-3f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (8.3334519073e-3f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (4.1665795894e-2f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.6666665459e-1f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (5.0000001201e-1f));
-  p = _mm512_fmadd_ps (_mm512_mul_ps (p, r), r, _mm512_add_ps (r, _mm512_set1_ps (1.0f)));
-  return _mm512_scalef_ps (p, n);
+  __m512 y = _mm512_mul_ps (x, _mm512_set1_ps (-1.44269504088896341f));
+  __m512 f = _mm512_reduce_ps (y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  __m512 p = _mm512_set1_ps (0x1.e974fcp-10f);
+  p = _mm512_fmadd_ps (p, f, _mm512_set1_ps (0x1.277854p-7f));
+  p = _mm512_fmadd_ps (p, f, _mm512_set1_ps (0x1.c91ce6p-5f));
+  p = _mm512_fmadd_ps (p, f, _mm512_set1_ps (0x1.ebdb56p-3f));
+  p = _mm512_fmadd_ps (p, f, _mm512_set1_ps (0x1.62e4bap-1f));
+  p = _mm512_fmadd_ps (p, f, _mm512_set1_ps (1.0f));
+  return _mm512_scalef_ps (p, y);
 }
 
 /* The activations networks fuse into convs, on registers; false for the rest, which the
@@ -62,10 +66,9 @@ activate16 (__m512 v, cnn_activation act, float alpha, float beta)
     }
     case CNN_ACTIVATION_SIGMOID:
       return _mm512_div_ps (_mm512_set1_ps (1.0f),
-          _mm512_add_ps (_mm512_set1_ps (1.0f), exp16 (_mm512_sub_ps (zero, v))));
+          _mm512_add_ps (_mm512_set1_ps (1.0f), exp_neg16 (v)));
     case CNN_ACTIVATION_SILU:
-      return _mm512_div_ps (v,
-          _mm512_add_ps (_mm512_set1_ps (1.0f), exp16 (_mm512_sub_ps (zero, v))));
+      return _mm512_div_ps (v, _mm512_add_ps (_mm512_set1_ps (1.0f), exp_neg16 (v)));
     default:
       return v;
   }
