@@ -2,7 +2,8 @@
  * grains, with thread indices in range, over thousands of back-to-back jobs of every size
  * (the case where a worker wakes after its job is over and must not take a slice of the
  * next one), with threads that sleep mid-job, and on a pool that is destroyed right after
- * its jobs. Run it under TSAN or helgrind to check the pool's synchronisation. */
+ * its jobs. Build it with clang -fsanitize=thread to check the pool's synchronisation (helgrind
+ * does not follow C11 atomics). */
 #include "threadpool.h"
 
 #include <stdatomic.h>
