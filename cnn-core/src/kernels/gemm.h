@@ -11,14 +11,17 @@
 #include "activation.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* x86-avx512/gemm.c: W read in place, bias, residual and activation applied on registers.
- * Only when cnn_gemm_fused_available() (AVX-512 CPUs). */
+ * `scratch` (64-byte aligned, cnn_gemm_fused_scratch() bytes, per thread) holds its packed
+ * slices of X. Only when cnn_gemm_fused_available() (AVX-512 CPUs). */
 bool cnn_gemm_fused_available (void);
+size_t cnn_gemm_fused_scratch (void);
 void cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
-    cnn_activation act, float alpha, float beta);
+    cnn_activation act, float alpha, float beta, float *scratch);
 
 /* x86-avx512/gemm-bf16.c: W and X rounded to bfloat16, products summed in fp32 by vdpbf16ps;
  * epilogue in fp32. Only when cnn_gemm_bf16_available() (AVX512_BF16 CPUs); elsewhere it

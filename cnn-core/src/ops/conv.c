@@ -335,6 +335,14 @@ conv_use_fused (const cnn_conv_geom *s)
   return !conv_portable && cnn_gemm_fused_available () && s->oh * s->ow >= CONV_FUSED_MIN_COLS;
 }
 
+/* Where cnn_gemm_fused's scratch starts in an im2col GEMM item's workspace, in bytes:
+ * after the k × tile matrix of patches, 64-byte aligned. */
+static size_t
+conv_gemm_scratch_at (int64_t k, int64_t tile)
+{
+  return ((size_t) (k * tile) * sizeof (float) + 63) & ~(size_t) 63;
+}
+
 /* Bytes of cnn_gemm_bf16_narrow's X panel for `cols` columns, a multiple of 64 (it follows
  * im2col's columns in the workspace). */
 static size_t
@@ -511,7 +519,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       /* No scratch: the tile only bounds how much output the epilogue finds in cache. */
       plan->tile = cnn_max64 (CONV_MIN_TILE, (plan->fused && !bf16 ? CONV_1X1_FUSED_TILE_FLOATS
               : CONV_1X1_TILE_FLOATS) / cnn_max64 (k, mg) / 16 * 16);
-      n->workspace = 0;
+      n->workspace = plan->fused && !bf16 ? cnn_gemm_fused_scratch () : 0;
       if (narrow) {
         plan->tile = cols;
         n->workspace = conv_narrow_scratch (k, cols);
@@ -528,6 +536,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
          * channels, 1 thread Zen 4: 1.55 -> 1.49 ms. */
         plan->tile = plan->tile / 32 * 32;
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
+      if (plan->fused && !bf16)
+        n->workspace = conv_gemm_scratch_at (k, plan->tile) + cnn_gemm_fused_scratch ();
       if (narrow)
         n->workspace = conv_narrow_col_bytes (&s, plan->tile)
             + conv_narrow_scratch (k, plan->tile);
@@ -616,15 +626,18 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   const cnn_conv_geom *s = &job->plan->s;
   int64_t cg = s->c / s->group, mg = s->m / s->group, k = cg * s->kh * s->kw;
   int64_t cols = s->oh * s->ow, in_plane = s->h * s->w;
-  /* Only im2col and the narrow GEMM have a workspace (the 1×1 GEMM's may be NULL). */
+  /* Only im2col, cnn_gemm_fused and the narrow GEMM have a workspace (the OpenBLAS 1×1
+   * GEMM's may be NULL). */
   char *workspace = job->workspace != NULL
       ? job->workspace + (size_t) thread * job->workspace_stride : NULL;
   float *col = job->plan->algo == CONV_IM2COL_GEMM ? (float *) workspace : NULL;
   /* After im2col's band of rows. */
   uint32_t *panel = job->plan->narrow ? (uint32_t *) (workspace + (col != NULL
           ? conv_narrow_col_bytes (s, job->plan->tile) : 0)) : NULL;
-  cnn_gemm_fn *gemm = job->plan->bf16 ? cnn_gemm_bf16 : job->fused ? cnn_gemm_fused
-      : cnn_gemm_blas;
+  cnn_gemm_fn *gemm = job->plan->bf16 ? cnn_gemm_bf16 : cnn_gemm_blas;
+  bool fused = job->fused && !job->plan->bf16;
+  float *fused_scratch = fused ? (float *) (workspace + (col != NULL
+          ? conv_gemm_scratch_at (k, job->plan->tile) : 0)) : NULL;
 
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;
@@ -669,6 +682,10 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
           job->plan->ldwb, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
           job->act, job->alpha, job->beta);
+    else if (fused)
+      cnn_gemm_fused (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
+          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
+          job->act, job->alpha, job->beta, fused_scratch);
     else
       gemm (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
