@@ -15,31 +15,11 @@
 #include <stdint.h>
 
 /* x86-avx512/gemm.c: W read in place, bias, residual and activation applied on registers.
- * `scratch` (64-byte aligned, cnn_gemm_fused_scratch() bytes) holds the packed slices of X.
- * Only when cnn_gemm_fused_available() (AVX-512 CPUs). */
+ * `scratch` (64-byte aligned, cnn_gemm_fused_scratch() bytes, per thread) holds its packed
+ * slices of X. Only when cnn_gemm_fused_available() (AVX-512 CPUs). */
 bool cnn_gemm_fused_available (void);
 size_t cnn_gemm_fused_scratch (void);
 void cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
-    const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
-    cnn_activation act, float alpha, float beta, float *scratch);
-
-/* The same with constant W packed once by cnn_gemm_fused_pack: blocks of CNN_GEMM_PACK_ROWS
- * rows (the micro-kernel's), interleaved along K, so each step of K reads 12 consecutive
- * floats: w[i][kk] at wp[(i / 12) · 12 · k + kk · 12 + i % 12], rows past m zero. The matrix
- * takes cnn_gemm_fused_packed_floats (m, k) floats; a sub-block of rows starting at i0, a
- * multiple of 12, is at wp + i0 · k. cnn_gemm_fused_unpack writes the ONNX layout back, bit
- * for bit. */
-#define CNN_GEMM_PACK_ROWS 12
-
-static inline int64_t
-cnn_gemm_fused_packed_floats (int64_t m, int64_t k)
-{
-  return (m + CNN_GEMM_PACK_ROWS - 1) / CNN_GEMM_PACK_ROWS * CNN_GEMM_PACK_ROWS * k;
-}
-
-void cnn_gemm_fused_pack (int64_t m, int64_t k, const float *w, int64_t ldw, float *wp);
-void cnn_gemm_fused_unpack (int64_t m, int64_t k, const float *wp, float *w, int64_t ldw);
-void cnn_gemm_fused_packed (int64_t m, int64_t n, int64_t k, const float *wp,
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
     cnn_activation act, float alpha, float beta, float *scratch);
 

@@ -30,12 +30,10 @@
  * (kernels/x86-avx512/depthwise.c) instead of phase planes. The portable paths stay for
  * other CPUs and are tested on every CPU (cnn_conv_set_portable).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
- * threads; each GEMM runs single-threaded inside its item. Constant weights are prepared once,
- * here, and replace the ONNX blob where the conv is its only reader (conv_weights_replace):
- * Winograd's transform, and for cnn_gemm_fused the blocks of 12 rows interleaved along K
- * that its micro-kernel reads as one stream (cnn_gemm_fused_pack). Weights that are not
- * constants, and the OpenBLAS path, use the ONNX layout ([M, C/group·kH·kW] is already
- * GEMM's row-major A); bf16 packs constant weights into its plan.
+ * threads; each GEMM runs single-threaded inside its item. In fp32, except for Winograd
+ * (whose transform replaces constant weights: conv_winograd_replace), weights are used in
+ * ONNX layout ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed and
+ * weights that are not constants work the same way; bf16 packs constant weights once, here.
  */
 #include "conv.h"
 #include "ops.h"
@@ -159,10 +157,6 @@ typedef struct {
   int64_t group;
 } conv_params;
 
-/* cnn_value.blob_form of weights conv.c replaced by their prepared form: Winograd's
- * transform (the tile side, 2 or 4), or cnn_gemm_fused_pack's blocks, group by group. */
-#define CONV_FORM_GEMM_PACKED 1
-
 /* What prepare decided; lives in node->packed (one block with the Winograd weights). */
 typedef struct {
   cnn_conv_geom s;
@@ -173,10 +167,6 @@ typedef struct {
   const uint32_t *wb;           /* bf16 with constant weights: W (Winograd: U) packed once by
                                  * cnn_gemm_bf16_pack, rows of ldwb pairs */
   int64_t ldwb;
-  const float *wp;              /* fp32 cnn_gemm_fused with constant weights: W packed by
-                                 * cnn_gemm_fused_pack, group after group */
-  const float *w;               /* NULL, or the ONNX layout unpacked from weights packed by an
-                                 * earlier prepare, for a plan that cannot read them packed */
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
   bool bf16;                    /* GEMM algorithms: cnn_gemm_bf16 (options.precision) */
   bool narrow;                  /* bf16 1×1 and im2col on small maps, Winograd from K 128:
@@ -345,8 +335,8 @@ conv_use_fused (const cnn_conv_geom *s)
   return !conv_portable && cnn_gemm_fused_available () && s->oh * s->ow >= CONV_FUSED_MIN_COLS;
 }
 
-/* Where cnn_gemm_fused's scratch starts in a GEMM item's workspace, in bytes: after
- * im2col's k × tile matrix, 64-byte aligned. */
+/* Where cnn_gemm_fused's scratch starts in an im2col GEMM item's workspace, in bytes:
+ * after the k × tile matrix of patches, 64-byte aligned. */
 static size_t
 conv_gemm_scratch_at (int64_t k, int64_t tile)
 {
@@ -384,64 +374,38 @@ conv_narrow_band (const cnn_conv_geom *s)
   return taps % 2 != 0 && band % 2 != 0 ? band - 1 : band;
 }
 
-/* Whether n's constant weights can be replaced by a prepared form (Winograd's transform,
- * cnn_gemm_fused's packing), or already were: they have no other reader. */
+/* Whether n's constant weights can be replaced by their Winograd transform, or already
+ * were: they have no other reader. */
 static bool
-conv_weights_may_replace (const cnn_graph *g, const cnn_node *n)
+conv_winograd_may_replace (const cnn_graph *g, const cnn_node *n)
 {
   const cnn_value *w = &g->values[n->inputs[1]];
 
   return w->blob_form != 0 || (w->consumers == 1 && !w->is_output && !w->is_input);
 }
 
-/* Floats of cnn_gemm_fused_pack's form of a conv's weights: each group's mg rows by k. */
-static int64_t
-conv_packed_floats (const cnn_conv_geom *s)
-{
-  return s->group * cnn_gemm_fused_packed_floats (s->m / s->group,
-      s->c / s->group * s->kh * s->kw);
-}
-
-/* Weights w in ONNX layout into `form`: a Winograd transform, or packed group by group. */
-static void
-conv_weights_prepare (const cnn_conv_geom *s, const float *w, int form, float *out)
-{
-  int64_t mg = s->m / s->group, k = s->c / s->group * s->kh * s->kw;
-
-  if (form != CONV_FORM_GEMM_PACKED) {
-    cnn_winograd_weights (w, s->m, s->c, form, out);
-    return;
-  }
-  for (int64_t grp = 0; grp < s->group; grp++)
-    cnn_gemm_fused_pack (mg, k, w + grp * mg * k, k, out
-        + grp * cnn_gemm_fused_packed_floats (mg, k));
-}
-
-/* Replaces n's constant weights by their prepared form (F(wtile×wtile, 3×3): a matrix of M
- * rows by C per point; CONV_FORM_GEMM_PACKED: cnn_gemm_fused_pack's blocks), unless they
- * already are: one copy of the weights in memory rather than the ONNX layout beside a
- * transform 16/9 (F(2×2)) or 4 (F(4×4)) times its size, or beside a packed copy.
+/* Replaces n's constant weights by their Winograd transform (F(wtile×wtile, 3×3): a matrix
+ * of M rows by C per point), unless they already are: one copy of the weights in memory
+ * rather than the ONNX layout beside a transform 16/9 (F(2×2)) or 4 (F(4×4)) times its size.
  * ResNet-50 fp32, 1 thread: peak RSS 144 -> 131 MB. A later prepare (other threads, another
- * input size) finds them prepared and stays on the same algorithm, exact on any map. */
+ * input size) finds them transformed and stays on the same algorithm, exact on any map. */
 static cnn_status
-conv_weights_replace (cnn_graph *g, cnn_node *n, const cnn_conv_geom *s, int form,
-    cnn_error *err)
+conv_winograd_replace (cnn_graph *g, cnn_node *n, int wtile, cnn_error *err)
 {
   cnn_value *weights = &g->values[n->inputs[1]];
-  int64_t floats = form == CONV_FORM_GEMM_PACKED ? conv_packed_floats (s)
-      : (form + 2) * (form + 2) * s->m * s->c;
+  int64_t m = weights->dims[0], c = weights->dims[1], points = (wtile + 2) * (wtile + 2);
 
-  if (weights->blob_form == form)
+  if (weights->blob_form == wtile)
     return CNN_STATUS_OK;
-  cnn_blob *u = cnn_blob_new (sizeof (float) * (size_t) floats);
+  cnn_blob *u = cnn_blob_new (sizeof (float) * (size_t) (points * m * c));
   if (u == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY,
-        "out of memory preparing weights '%s'", weights->name);
-  conv_weights_prepare (s, (const float *) weights->blob->data, form, (float *) u->data);
+        "out of memory transforming weights '%s'", weights->name);
+  cnn_winograd_weights ((const float *) weights->blob->data, m, c, wtile, (float *) u->data);
   cnn_blob_unref (weights->blob);
   weights->blob = u;
   weights->ptr = u->data;
-  weights->blob_form = form;
+  weights->blob_form = wtile;
   return CNN_STATUS_OK;
 }
 
@@ -491,12 +455,9 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   /* bf16 GEMMs (options.precision, on AVX512_BF16 CPUs) for every GEMM algorithm. */
   bool bf16 = g->options.precision == CNN_PRECISION_BF16 && !conv_portable
       && cnn_gemm_bf16_available ();
-  /* Weights already replaced by their Winograd transform stay on that algorithm; packed for
-   * the GEMM, on a GEMM algorithm. */
+  /* Weights already replaced by their Winograd transform stay on that algorithm. */
   conv_algo algo = weights->blob_form == 4 ? CONV_WINOGRAD_4X4
       : weights->blob_form == 2 ? CONV_WINOGRAD : conv_choose (&s, weights->blob != NULL);
-  if (weights->blob_form == CONV_FORM_GEMM_PACKED && algo != CONV_GEMM_1X1)
-    algo = CONV_IM2COL_GEMM;
   if (algo == CONV_DIRECT_STEM && bf16 && s.c * s.kh * s.kw >= CONV_STEM_BF16_MIN_K)
     algo = CONV_IM2COL_GEMM;
   int64_t k = s.c / s.group * s.kh * s.kw;
@@ -530,21 +491,9 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   int64_t packed_rows = (winograd ? points : 1) * (narrow ? cnn_ceil_div (s.m, 16) * 16 : s.m);
   /* fp32 Winograd keeps its transform in the weights' own blob where it may
    * (conv_winograd_replace), else in the plan. */
-  bool replace = winograd && !packed && conv_weights_may_replace (g, n);
-  /* fp32 cnn_gemm_fused with constant weights reads them packed, in the weights' own blob
-   * where it may. Weights packed by an earlier prepare for a plan that cannot read them
-   * (the portable path, maps too small for cnn_gemm_fused) are unpacked into the plan. */
-  bool gemm = algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM;
-  bool fp32_pack = gemm && !bf16 && weights->blob != NULL && conv_use_fused (&s);
-  bool fp32_replace = fp32_pack && conv_weights_may_replace (g, n);
-  bool unpack = weights->blob_form == CONV_FORM_GEMM_PACKED && !fp32_pack;
+  bool replace = winograd && !packed && conv_winograd_may_replace (g, n);
   size_t extra = packed ? sizeof (uint32_t) * (size_t) (packed_rows * ldwb)
-      : winograd && !replace ? sizeof (float) * (size_t) (points * s.m * s.c)
-      : fp32_pack && !fp32_replace ? sizeof (float) * (size_t) conv_packed_floats (&s) : 0;
-  /* The unpacked weights follow whatever else the plan holds. */
-  size_t unpack_at = head + ((extra + 63) & ~(size_t) 63);
-  if (unpack)
-    extra = unpack_at - head + sizeof (float) * (size_t) (s.m * k);
+      : winograd && !replace ? sizeof (float) * (size_t) (points * s.m * s.c) : 0;
   conv_plan *plan = aligned_alloc (64, (head + extra + 63) & ~(size_t) 63);
 
   if (plan == NULL)
@@ -554,35 +503,15 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   plan->algo = algo;
   plan->bf16 = bf16;
   plan->narrow = narrow;
-  /* The weights in ONNX layout, for the packings below. */
-  const float *onnx_w = weights->blob != NULL ? (const float *) weights->blob->data : NULL;
-  if (unpack) {
-    float *w = (float *) ((char *) plan + unpack_at);
-    int64_t mg_floats = cnn_gemm_fused_packed_floats (mg, k);
-    for (int64_t grp = 0; grp < s.group; grp++)
-      cnn_gemm_fused_unpack (mg, k, onnx_w + grp * mg_floats, w + grp * mg * k, k);
-    plan->w = onnx_w = w;
-  }
-  if (fp32_replace) {
-    if ((status = conv_weights_replace (g, n, &s, CONV_FORM_GEMM_PACKED, err))
-        != CNN_STATUS_OK) {
-      free (plan);
-      return status;
-    }
-    plan->wp = (const float *) weights->blob->data;
-  } else if (fp32_pack && weights->blob_form == CONV_FORM_GEMM_PACKED) {
-    plan->wp = (const float *) weights->blob->data;
-  } else if (fp32_pack) {
-    conv_weights_prepare (&s, onnx_w, CONV_FORM_GEMM_PACKED, (float *) ((char *) plan + head));
-    plan->wp = (const float *) ((char *) plan + head);
-  }
   if (packed) {
     plan->wb = (const uint32_t *) ((char *) plan + head);
     plan->ldwb = ldwb;
     if (narrow && !winograd)
-      cnn_gemm_bf16_narrow_pack (s.m, k, onnx_w, k, (uint32_t *) ((char *) plan + head));
+      cnn_gemm_bf16_narrow_pack (s.m, k, (const float *) weights->blob->data, k,
+          (uint32_t *) ((char *) plan + head));
     else if (!winograd)
-      cnn_gemm_bf16_pack (s.m, k, onnx_w, k, (uint32_t *) ((char *) plan + head));
+      cnn_gemm_bf16_pack (s.m, k, (const float *) weights->blob->data, k,
+          (uint32_t *) ((char *) plan + head));
   }
   switch (algo) {
     case CONV_GEMM_1X1:
@@ -643,7 +572,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
           cnn_gemm_bf16_pack (points * s.m, s.c, from, s.c, ub);
         free (tmp);
       } else if (replace) {
-        if ((status = conv_weights_replace (g, n, &s, wtile, err)) != CNN_STATUS_OK) {
+        if ((status = conv_winograd_replace (g, n, wtile, err)) != CNN_STATUS_OK) {
           free (plan);
           return status;
         }
@@ -697,7 +626,8 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   const cnn_conv_geom *s = &job->plan->s;
   int64_t cg = s->c / s->group, mg = s->m / s->group, k = cg * s->kh * s->kw;
   int64_t cols = s->oh * s->ow, in_plane = s->h * s->w;
-  /* Only im2col and the narrow GEMM have a workspace (the 1×1 GEMM's may be NULL). */
+  /* Only im2col, cnn_gemm_fused and the narrow GEMM have a workspace (the OpenBLAS 1×1
+   * GEMM's may be NULL). */
   char *workspace = job->workspace != NULL
       ? job->workspace + (size_t) thread * job->workspace_stride : NULL;
   float *col = job->plan->algo == CONV_IM2COL_GEMM ? (float *) workspace : NULL;
@@ -708,7 +638,6 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   bool fused = job->fused && !job->plan->bf16;
   float *fused_scratch = fused ? (float *) (workspace + (col != NULL
           ? conv_gemm_scratch_at (k, job->plan->tile) : 0)) : NULL;
-  int64_t packed_group = cnn_gemm_fused_packed_floats (mg, k);
 
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;
@@ -753,12 +682,6 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
           job->plan->ldwb, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
           job->act, job->alpha, job->beta);
-    else if (job->plan->wp != NULL)
-      /* Row blocks start on a multiple of 12 (conv_run). */
-      cnn_gemm_fused_packed (nrows, ncols, k, job->plan->wp + grp * packed_group
-          + (m0 - grp * mg) * k, bmat, ldb, job->y + offset, cols,
-          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
-          job->act, job->alpha, job->beta, fused_scratch);
     else if (fused)
       cnn_gemm_fused (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
@@ -935,7 +858,7 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   conv_job job = {
     .plan = plan,
     .x = g->values[n->inputs[0]].ptr,
-    .w = plan->w != NULL ? plan->w : g->values[n->inputs[1]].ptr,
+    .w = g->values[n->inputs[1]].ptr,
     .b = b != NULL ? b->ptr : NULL,
     .sum = n->fused_sum >= 0 ? g->values[n->fused_sum].ptr : NULL,
     .y = cnn_node_output (g, n, 0)->ptr,
@@ -972,13 +895,6 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   conv_split (&job, s->oh * s->ow, CONV_MIN_TILE, cnn_threadpool_threads (pool));
   if (plan->bf16 && !plan->narrow)
     conv_bf16_round_tile (&job, s->oh * s->ow);
-  if (plan->wp != NULL) {
-    /* Row blocks of whole packed blocks of 12 rows. */
-    int64_t mg = s->m / s->group;
-    job.mrows = cnn_ceil_div (cnn_ceil_div (mg, job.mblocks), CNN_GEMM_PACK_ROWS)
-        * CNN_GEMM_PACK_ROWS;
-    job.mblocks = cnn_ceil_div (mg, job.mrows);
-  }
   cnn_parallel_for (pool, (size_t) (s->n * s->group * job.tiles * job.mblocks), 1,
       conv_gemm_items, &job);
 }

@@ -33,9 +33,9 @@
 /* A micro-tile is 6 rows × 32 columns (12 accumulators, 2 X vectors and a broadcast weight
  * fit the 32 registers with room to spare), or GEMM_ROWS rows × 16 columns for a last panel
  * only one vector wide. */
-#define GEMM_ROWS CNN_GEMM_PACK_ROWS
+#define GEMM_ROWS 12
 #define GEMM_COLS 32
-/* K slice and columns packed per slice: KC × NC of X is 128 KiB (on the stack), in L2 while
+/* K slice and columns packed per slice: KC × NC of X is 128 KiB (in the scratch), in L2 while
  * every block of W's rows passes over it. Slices of 256 rather than 128 reload each output
  * half as often: ResNet-50's layer3 and layer4 1×1 convs 2–4% faster on Zen 4. */
 #define GEMM_KC 256
@@ -47,28 +47,6 @@ size_t
 cnn_gemm_fused_scratch (void)
 {
   return sizeof (float) * (GEMM_KC * GEMM_NC + GEMV_MAX_COLS * GEMM_KC + GEMM_ROWS * GEMM_KC);
-}
-
-/* Plain C: the layout is defined here, next to the kernel that reads it, and unpacking must
- * work on any CPU (a re-prepare for the portable path). */
-void
-cnn_gemm_fused_pack (int64_t m, int64_t k, const float *w, int64_t ldw, float *wp)
-{
-  for (int64_t i0 = 0; i0 < m; i0 += CNN_GEMM_PACK_ROWS) {
-    float *block = wp + i0 * k;
-    for (int64_t kk = 0; kk < k; kk++)
-      for (int64_t r = 0; r < CNN_GEMM_PACK_ROWS; r++)
-        block[kk * CNN_GEMM_PACK_ROWS + r] = i0 + r < m ? w[(i0 + r) * ldw + kk] : 0.0f;
-  }
-}
-
-void
-cnn_gemm_fused_unpack (int64_t m, int64_t k, const float *wp, float *w, int64_t ldw)
-{
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t kk = 0; kk < k; kk++)
-      w[i * ldw + kk] = wp[(i / CNN_GEMM_PACK_ROWS) * CNN_GEMM_PACK_ROWS * k
-          + kk * CNN_GEMM_PACK_ROWS + i % CNN_GEMM_PACK_ROWS];
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -86,8 +64,8 @@ typedef struct {
  * what the previous slice stored; the last one applies the activation. R and V are constants
  * at every call, so the loops over them unroll and the accumulators stay in registers. */
 AVX512 INLINE void
-micro_tile (int R, int V, bool packed, int64_t kc, const float *w, int64_t ldw, const float *x,
-    float *y, int64_t ldy, int64_t row0, __mmask16 m0, __mmask16 m1, bool first, bool last,
+micro_tile (int R, int V, int64_t kc, const float *w, int64_t ldw, const float *x, float *y,
+    int64_t ldy, int64_t row0, __mmask16 m0, __mmask16 m1, bool first, bool last,
     const epilogue *e, bool act_here, const float *pf, int64_t pf_rows, int64_t ldp)
 {
   __m512 acc[GEMM_ROWS][2];
@@ -120,18 +98,16 @@ micro_tile (int R, int V, bool packed, int64_t kc, const float *w, int64_t ldw, 
     }
   for (int64_t k = 0; k < kc; k++) {
     __m512 xv[2];
-    /* A cache line of each of the next block's W rows every 16 steps (packed: the 12 lines
-     * its 16 next steps read, pf_rows of them from this tile). */
+    /* A cache line of each of the next block's W rows every 16 steps. */
     if (pf != NULL && (k & 15) == 0)
       for (int64_t r = 0; r < pf_rows; r++)
-        _mm_prefetch ((const char *) (packed ? pf + k * GEMM_ROWS + r * 16 : pf + r * ldp + k),
-            _MM_HINT_T0);
+        _mm_prefetch ((const char *) (pf + r * ldp + k), _MM_HINT_T0);
     _Pragma ("GCC unroll 2")
     for (int v = 0; v < V; v++)
       xv[v] = _mm512_load_ps (x + k * 16 * V + 16 * v);
     _Pragma ("GCC unroll 12")
     for (int r = 0; r < R; r++) {
-      __m512 wb = _mm512_set1_ps (packed ? w[k * GEMM_ROWS + r] : w[r * ldw + k]);
+      __m512 wb = _mm512_set1_ps (w[r * ldw + k]);
       _Pragma ("GCC unroll 2")
       for (int v = 0; v < V; v++)
         acc[r][v] = _mm512_fmadd_ps (wb, xv[v], acc[r][v]);
@@ -145,21 +121,19 @@ micro_tile (int R, int V, bool packed, int64_t kc, const float *w, int64_t ldw, 
         acc[r][v] = activate16 (acc[r][v], e->act, e->alpha, e->beta);
       _mm512_mask_storeu_ps (y + r * ldy + 16 * v, mask[v], acc[r][v]);
     }
-  if (pf != NULL && !packed)
+  if (pf != NULL)
     for (int64_t r = 0; r < pf_rows; r++)
       _mm_prefetch ((const char *) (pf + r * ldp + kc - 1), _MM_HINT_T0);
 }
 
 #define MICRO(R, V) \
-  (packed ? micro_tile (R, V, true, kc, w, ldw, x, y, ldy, row0, m0, m1, first, last, &ei, \
-      act_here, pf, pf_rows, ldp) : micro_tile (R, V, false, kc, w, ldw, x, y, ldy, row0, m0, \
-      m1, first, last, &ei, act_here, pf, pf_rows, ldp))
+  micro_tile (R, V, kc, w, ldw, x, y, ldy, row0, m0, m1, first, last, &ei, act_here, pf, \
+      pf_rows, ldp)
 
 /* Micro-tiles of r rows (6 at most) × 32 columns, and r rows (12 at most) × 16 columns:
- * one unrolled copy per row count and W layout (packed: w is row 0 of a block of 12 rows
- * interleaved along K, ldw unused). */
+ * one unrolled copy per row count. */
 AVX512 static void
-gemm_tile2 (bool packed, int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x, float *y, int64_t ldy,
+gemm_tile2 (int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x, float *y, int64_t ldy,
     int64_t row0, __mmask16 m0, __mmask16 m1, bool first, bool last, const epilogue *e,
     const float *sum, bool act_here, const float *pf, int64_t pf_rows, int64_t ldp)
 {
@@ -176,32 +150,8 @@ gemm_tile2 (bool packed, int64_t r, int64_t kc, const float *w, int64_t ldw, con
   }
 }
 
-/* Packed W only: 7 to 12 rows × 32 columns, 24 accumulators. Each step's weights are one
- * pointer plus constant offsets (rows 4 bytes apart), so nothing but the accumulators, two X
- * vectors and the broadcast competes for registers; each X vector feeds twice as many FMAs
- * as in the 6-row tile. */
 AVX512 static void
-gemm_tile2_tall (int64_t r, int64_t kc, const float *w, const float *x, float *y, int64_t ldy,
-    int64_t row0, __mmask16 m0, __mmask16 m1, bool first, bool last, const epilogue *e,
-    const float *sum, bool act_here, const float *pf, int64_t pf_rows)
-{
-  epilogue ei = *e;
-  const bool packed = true;
-  const int64_t ldw = 0, ldp = 0;
-
-  ei.sum = sum;
-  switch (r) {
-    case 12: MICRO (12, 2); break;
-    case 11: MICRO (11, 2); break;
-    case 10: MICRO (10, 2); break;
-    case 9: MICRO (9, 2); break;
-    case 8: MICRO (8, 2); break;
-    default: MICRO (7, 2); break;
-  }
-}
-
-AVX512 static void
-gemm_tile1 (bool packed, int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x, float *y, int64_t ldy,
+gemm_tile1 (int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x, float *y, int64_t ldy,
     int64_t row0, __mmask16 m0, bool first, bool last, const epilogue *e, const float *sum,
     bool act_here, const float *pf, int64_t pf_rows, int64_t ldp)
 {
@@ -296,51 +246,6 @@ gemv_rows (int64_t r, int64_t tail, int64_t kc, const float *w, int64_t ldw, con
     }
 }
 
-/* The same for a packed block of r ≤ 12 rows (w: its slice, 12 floats per step of K): each
- * step's 12 weights are one vector along the rows, times a broadcast of each column's x;
- * two interleaved sums per column hide the FMA latency. */
-AVX512 static void
-gemv_packed (int64_t r, int64_t tail, int64_t kc, const float *w, const float *xc, float *y,
-    int64_t ldy, int64_t row0, bool first, bool last, const epilogue *e, const float *sum,
-    bool act_here)
-{
-  __m512 acc[2][GEMV_MAX_COLS];
-  float out[GEMV_MAX_COLS][16] __attribute__ ((aligned (64)));
-  const __mmask16 rows = (__mmask16) ((1u << GEMM_ROWS) - 1);
-  int64_t kk = 0;
-
-  for (int c = 0; c < GEMV_MAX_COLS; c++)
-    acc[0][c] = acc[1][c] = _mm512_setzero_ps ();
-  for (; kk + 2 <= kc; kk += 2) {
-    __m512 w0 = _mm512_maskz_loadu_ps (rows, w + kk * GEMM_ROWS);
-    __m512 w1 = _mm512_maskz_loadu_ps (rows, w + (kk + 1) * GEMM_ROWS);
-    for (int64_t c = 0; c < tail; c++) {
-      acc[0][c] = _mm512_fmadd_ps (w0, _mm512_set1_ps (xc[c * GEMM_KC + kk]), acc[0][c]);
-      acc[1][c] = _mm512_fmadd_ps (w1, _mm512_set1_ps (xc[c * GEMM_KC + kk + 1]), acc[1][c]);
-    }
-  }
-  for (; kk < kc; kk++) {
-    __m512 w0 = _mm512_maskz_loadu_ps (rows, w + kk * GEMM_ROWS);
-    for (int64_t c = 0; c < tail; c++)
-      acc[0][c] = _mm512_fmadd_ps (w0, _mm512_set1_ps (xc[c * GEMM_KC + kk]), acc[0][c]);
-  }
-  for (int64_t c = 0; c < tail; c++)
-    _mm512_store_ps (out[c], _mm512_add_ps (acc[0][c], acc[1][c]));
-  for (int64_t i = 0; i < r; i++)
-    for (int64_t c = 0; c < tail; c++) {
-      float v = out[c][i];
-      float *yp = y + i * ldy + c;
-      if (first)
-        v += (e->bias != NULL ? e->bias[row0 + i] : 0.0f)
-            + (sum != NULL ? sum[i * ldy + c] : 0.0f);
-      else
-        v += *yp;
-      if (last && act_here)
-        v = cnn_activate (v, e->act, e->alpha, e->beta);
-      *yp = v;
-    }
-}
-
 /* The kc × tail columns of x as `tail` contiguous columns of GEMM_KC floats, zero-padded to
  * whole vectors. */
 static void
@@ -423,24 +328,13 @@ x_prefetch_some (x_prefetch *p)
   }
 }
 
-/* W either in ONNX layout (w, rows ldw apart) or packed by cnn_gemm_fused_pack (wp). */
-typedef struct {
-  const float *w;
-  int64_t ldw;
-  const float *wp;
-  int64_t k;
-} w_source;
-
 AVX512 static void
-gemm_avx512 (int64_t m, int64_t n, int64_t k, const w_source *ws, const float *x,
+gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const float *x,
     int64_t ldx, float *y, int64_t ldy, const epilogue *e, float *scratch)
 {
   bool act_here = activation_in_registers (e->act);
-  bool packed = ws->wp != NULL;
-  const float *w = ws->w;
-  int64_t ldw = ws->ldw;
-  /* The scratch (cnn_gemm_fused_scratch), not the stack: 144 KiB would overflow musl's
-   * 128 KiB thread stacks. */
+  /* In the caller's scratch (cnn_gemm_fused_scratch), not on the stack: these 144 KiB
+   * would overflow musl's 128 KiB thread stacks. */
   float *xp = scratch;
   float *tails = xp + GEMM_KC * GEMM_NC;
   float *wrows = tails + GEMV_MAX_COLS * GEMM_KC;
@@ -475,31 +369,22 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const w_source *ws, const float *x
        * memory. */
       for (int64_t i = 0; i < m; i += GEMM_ROWS) {
         int64_t r = m - i < GEMM_ROWS ? m - i : GEMM_ROWS;
-        const float *wb, *next;
+        const float *wi = w + i * ldw + k0;
+        /* Rows 4 KiB apart or a multiple of it (K = 1024, 2048) all fall in one L1 set and
+         * evict each other between panels: such blocks are copied next to each other first.
+         * ResNet-50 layer4 1×1 convs (K = 1024, 2048, 7×7 maps), Zen 4: 44 → 50 GMAC/s. For
+         * other strides the copy costs more than it saves. */
+        const float *wb = wi;
         int64_t ldb = ldw;
-        if (packed) {
-          /* The block's slice is 12 · kc consecutive floats: one stream, no set aliasing. */
-          wb = ws->wp + i * ws->k + k0 * GEMM_ROWS;
-          next = i + GEMM_ROWS < m ? wb + GEMM_ROWS * ws->k
-              : k0 + kc < k ? ws->wp + (k0 + kc) * GEMM_ROWS : NULL;
-        } else {
-          const float *wi = w + i * ldw + k0;
-          /* Rows 4 KiB apart or a multiple of it (K = 1024, 2048) all fall in one L1 set and
-           * evict each other between panels: such blocks are copied next to each other
-           * first. ResNet-50 layer4 1×1 convs (K = 1024, 2048, 7×7 maps), Zen 4: 44 → 50
-           * GMAC/s. For other strides the copy costs more than it saves. */
-          wb = wi;
-          if (ldw % 1024 == 0) {
-            copy_rows (wi, ldw, r, kc, wrows);
-            wb = wrows;
-            ldb = kc;
-          }
-          next = i + GEMM_ROWS < m ? wi + GEMM_ROWS * ldw : k0 + kc < k ? w + k0 + kc : NULL;
+        if (ldw % 1024 == 0) {
+          copy_rows (wi, ldw, r, kc, wrows);
+          wb = wrows;
+          ldb = kc;
         }
+        const float *next = i + GEMM_ROWS < m ? wi + GEMM_ROWS * ldw
+            : k0 + kc < k ? w + k0 + kc : NULL;
         int64_t next_rows = i + GEMM_ROWS < m ? cnn_min64 (GEMM_ROWS, m - i - GEMM_ROWS)
             : cnn_min64 (GEMM_ROWS, m);
-        if (packed)
-          next_rows = GEMM_ROWS;        /* prefetch lines, not rows: blocks are padded */
         for (int64_t j = 0; j < nc; j += GEMM_COLS) {
           int64_t cols = nc - j < GEMM_COLS ? nc - j : GEMM_COLS;
           __mmask16 m0 = (__mmask16) (cols >= 16 ? 0xffff : (1u << cols) - 1);
@@ -510,29 +395,21 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const w_source *ws, const float *x
           const float *st = e->sum != NULL ? e->sum + i * ldy + j0 + j : NULL;
           const float *pf = j == 0 ? next : NULL;
           x_prefetch_some (&pfx);
-          if (cols > 16 && packed && r > 6) {
-            gemm_tile2_tall (r, kc, wb, panel, yt, ldy, i, m0, m1, first, last, e, st,
-                act_here, pf, next_rows);
-          } else if (cols > 16) {
+          if (cols > 16) {
             /* 6 × 32 tiles: 12 accumulators each. */
             for (int64_t h = 0; h < r; h += 6) {
               int64_t pr = h < next_rows ? cnn_min64 (6, next_rows - h) : 0;
-              const float *pfh = pf == NULL || pr == 0 ? NULL
-                  : packed ? pf + h * 16 : pf + h * ldw;
-              gemm_tile2 (packed, r - h < 6 ? r - h : 6, kc, packed ? wb + h : wb + h * ldb,
-                  ldb, panel, yt + h * ldy, ldy, i + h, m0, m1, first, last, e,
-                  st != NULL ? st + h * ldy : NULL, act_here, pfh, pr, ldw);
+              gemm_tile2 (r - h < 6 ? r - h : 6, kc, wb + h * ldb, ldb, panel, yt + h * ldy,
+                  ldy, i + h, m0, m1, first, last, e, st != NULL ? st + h * ldy : NULL,
+                  act_here, pf != NULL && pr > 0 ? pf + h * ldw : NULL, pr, ldw);
             }
           } else {
             /* A last panel of 16 columns or fewer is one vector wide, with twice the rows. */
-            gemm_tile1 (packed, r, kc, wb, ldb, panel, yt, ldy, i, m0, first, last, e, st,
-                act_here, pf, next_rows, ldw);
+            gemm_tile1 (r, kc, wb, ldb, panel, yt, ldy, i, m0, first, last, e, st, act_here,
+                pf, next_rows, ldw);
           }
         }
-        if (tc > 0 && packed)
-          gemv_packed (r, tc, kc, wb, tails, y + i * ldy + nm, ldy, i, first, last, e,
-              e->sum != NULL ? e->sum + i * ldy + nm : NULL, act_here);
-        else if (tc > 0)
+        if (tc > 0)
           gemv_rows (r, tc, kc, wb, ldb, tails, y + i * ldy + nm, ldy, i, first, last, e,
               e->sum != NULL ? e->sum + i * ldy + nm : NULL, act_here);
       }
@@ -554,22 +431,9 @@ cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, co
     cnn_activation act, float alpha, float beta, float *scratch)
 {
   epilogue e = { bias, sum, act, alpha, beta };
-  w_source ws = { w, ldw, NULL, k };
 
   if (m > 0 && n > 0)
-    gemm_avx512 (m, n, k, &ws, x, ldx, y, ldy, &e, scratch);
-}
-
-void
-cnn_gemm_fused_packed (int64_t m, int64_t n, int64_t k, const float *wp, const float *x,
-    int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
-    cnn_activation act, float alpha, float beta, float *scratch)
-{
-  epilogue e = { bias, sum, act, alpha, beta };
-  w_source ws = { NULL, 0, wp, k };
-
-  if (m > 0 && n > 0)
-    gemm_avx512 (m, n, k, &ws, x, ldx, y, ldy, &e, scratch);
+    gemm_avx512 (m, n, k, w, ldw, x, ldx, y, ldy, &e, scratch);
 }
 
 #else /* not x86-64 */
@@ -587,15 +451,6 @@ cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, co
 {
   (void) m, (void) n, (void) k, (void) w, (void) ldw, (void) x, (void) ldx, (void) y;
   (void) ldy, (void) bias, (void) sum, (void) act, (void) alpha, (void) beta, (void) scratch;
-}
-
-void
-cnn_gemm_fused_packed (int64_t m, int64_t n, int64_t k, const float *wp, const float *x,
-    int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
-    cnn_activation act, float alpha, float beta, float *scratch)
-{
-  (void) m, (void) n, (void) k, (void) wp, (void) x, (void) ldx, (void) y, (void) ldy;
-  (void) bias, (void) sum, (void) act, (void) alpha, (void) beta, (void) scratch;
 }
 
 #endif
