@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ops/conv.h"
 
 static float
 pseudo_random (unsigned *state)
@@ -403,6 +404,59 @@ test_winograd_replan (void)
   cnn_model_destroy (model);
 }
 
+/* On 7×7 maps a 1×1 conv's constant weights are replaced by cnn_gemm_fused_narrow's blocks
+ * of 16 rows at the first prepare (conv.c, AVX-512 CPUs). Re-planning for 2 threads must read
+ * them as they are (the same output, bit for bit), and a plan on the portable kernels
+ * (OpenBLAS) must unpack them into its plan and still compute the conv. */
+static void
+test_narrow_replan (void)
+{
+  enum { C = 256, M = 64, HW = 7 };
+  static float w[M * C], x[C * HW * HW], y[M * HW * HW], y_first[M * HW * HW];
+  cnn_error err;
+  cnn_model *model = NULL;
+  cnn_builder *b = cnn_builder_create ("narrow");
+
+  for (int i = 0; i < M * C; i++)
+    w[i] = (float) ((i * 37) % 19 - 9) / 256.0f;
+  for (int i = 0; i < C * HW * HW; i++)
+    x[i] = (float) ((i * 11) % 23 - 11) / 8.0f;
+  int v = cnn_builder_input (b, "x", C, HW, HW);
+  v = cnn_builder_conv (b, v, M, 1, 1, 1, 0, 1, 1, w, NULL, CNN_ACTIVATION_NONE);
+  cnn_builder_output (b, v, "y");
+  if (cnn_builder_finish (b, NULL, &model, &err) != CNN_STATUS_OK
+      || cnn_model_prepare (model, &err) != CNN_STATUS_OK) {
+    CHECK (0, "narrow model: %s", err.message);
+    cnn_model_destroy (model);
+    return;
+  }
+  const void *in[1] = { x };
+  void *out[1] = { y_first };
+  CHECK (cnn_model_run (model, in, out, &err) == CNN_STATUS_OK, "run: %s", err.message);
+  out[0] = y;
+  CHECK (cnn_model_set_threads (model, 2, &err) == CNN_STATUS_OK, "threads: %s", err.message);
+  CHECK (cnn_model_run (model, in, out, &err) == CNN_STATUS_OK, "run: %s", err.message);
+  CHECK (memcmp (y, y_first, sizeof (y_first)) == 0, "2 threads after re-planning: not the "
+      "first run's output");
+  cnn_conv_set_portable (true);
+  memset (y, 0, sizeof (y));
+  CHECK (cnn_model_set_threads (model, 1, &err) == CNN_STATUS_OK, "portable: %s", err.message);
+  CHECK (cnn_model_run (model, in, out, &err) == CNN_STATUS_OK, "run: %s", err.message);
+  cnn_conv_set_portable (false);
+  for (int run = 0; run < 2; run++) {
+    const float *got = run == 0 ? y_first : y;
+    for (int m = 0; m < M; m += 3)
+      for (int p = 0; p < HW * HW; p += 4) {
+        double want = 0;
+        for (int c = 0; c < C; c++)
+          want += (double) w[m * C + c] * x[c * HW * HW + p];
+        CHECK (fabs (got[m * HW * HW + p] - want) < 1e-4, "%s output %d,%d: %g, expected %g",
+            run == 0 ? "first" : "portable", m, p, got[m * HW * HW + p], want);
+      }
+  }
+  cnn_model_destroy (model);
+}
+
 /* cnn_gemm_fused packs its slices of X in the per-thread workspace, not on the stack (144
  * KiB): a run on a thread with musl's default 128 KiB stack must work, and give the output of
  * a run on the main thread. The network takes the 1×1 GEMM, im2col (3×3 stride 2) and
@@ -481,6 +535,7 @@ main (void)
   test_shapes_and_limits ();
   test_winograd_replan ();
   test_small_stack ();
+  test_narrow_replan ();
   test_global_pools ();
   printf ("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
   return failures ? 1 : 0;
