@@ -632,6 +632,10 @@ test_conv (const conv_case *cc, uint32_t seed)
   inputs[2] = cc->bias ? add_tensor (&t, "b", 1, &cc->m, true) : -1;
   int sum = cc->residual ? add_tensor (&t, "sum", rank, yd, false) : -1;
   cnn_node *n = add_node (&t, "Conv", inputs, cc->bias ? 3 : 2, 1);
+  /* The conv is its constant weights' only reader, as in a network: prepare may replace
+   * them by a prepared form (Winograd's transform, the narrow GEMM's blocks), which the
+   * second thread count's prepare then reads. */
+  t.g->values[inputs[1]].consumers = 1;
 
   if (one_d) {
     attr_ints (&t, "strides", 1, &cc->sw);
