@@ -14,6 +14,10 @@
  *                  of a tile of output columns are gathered into a per-thread [K, tile] matrix
  *                  sized to stay in L2 (kernels/im2col.c), then one GEMM per tile writes the
  *                  output in place.
+ *                  On 7×7 maps (at most CONV_FUSED_NARROW_MAX_COLS positions) with constant
+ *                  weights, both GEMM algorithms run cnn_gemm_fused_narrow (vectors along M,
+ *                  kernels/x86-avx512/gemm-narrow.c) on weights packed once in blocks of 16
+ *                  rows.
  *   depthwise      one input channel per group (any channel multiplier, also a plain conv of
  *                  a 1-channel input): a direct kernel, no GEMM. The input plane is split into
  *                  padded stride-phase planes so each tap is a flat offset and the output is
@@ -75,10 +79,13 @@
 #define CONV_FUSED_MIN_COLS 16
 /* fp32 GEMMs with vectors along M (cnn_gemm_fused_narrow) on maps of at most this many
  * positions (7×7: 49 columns, 32 + 16 + a dot-product tail for cnn_gemm_fused), from this K
- * and this many output channels. Zen 4, 1 thread, min of 20 calls, fused -> narrow: K 512 to
- * 4608 by M 512 or 2048 on 49 columns 43-47 -> 50-56 GMAC/s; M 37 by K 300 40 -> 37. */
+ * and this many output channels. Zen 4, 1 thread, min of 20-30 calls, fused -> narrow on 49
+ * columns: ResNet-50's layer4 (K 512 to 4608, M 512 or 2048) 43-47 -> 46-56 GMAC/s, the 7×7
+ * 1×1 convs of GoogLeNet, MobileNetV2/V3 and EfficientNet-B0 (K 320 to 1152) 45-48 -> 52-56,
+ * K 128 by M 64 45 -> 47; but M 37 or 40 (a half-empty last block of 16 rows) 40 -> 37 and
+ * 45 -> 39, and 14×14 maps (196 columns) 0.95-1.2× the time. */
 #define CONV_FUSED_NARROW_MAX_COLS 64
-#define CONV_FUSED_NARROW_MIN_K 256
+#define CONV_FUSED_NARROW_MIN_K 128
 #define CONV_FUSED_NARROW_MIN_ROWS 64
 /* Winograd scratch per thread, in floats (transformed input and output of one block). */
 #define WINOGRAD_FLOATS 262144
