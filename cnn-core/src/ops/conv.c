@@ -536,7 +536,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   size_t head = (sizeof (conv_plan) + 63) & ~(size_t) 63;
   int64_t packed_rows = (winograd ? points : 1) * (narrow ? cnn_ceil_div (s.m, 16) * 16 : s.m);
   /* fp32 Winograd keeps its transform in the weights' own blob where it may
-   * (conv_winograd_replace), else in the plan. */
+   * (conv_weights_replace), else in the plan. */
   bool replace = winograd && !packed && conv_weights_may_replace (g, n);
   /* fp32 on 7×7 maps with constant weights: cnn_gemm_fused_narrow, W in its blocks of 16
    * rows, in the weights' own blob where it may. Weights packed so by an earlier prepare
@@ -595,7 +595,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   switch (algo) {
     case CONV_GEMM_1X1:
       plan->fused = conv_use_fused (&s);
-      /* No scratch: the tile only bounds how much output the epilogue finds in cache. */
+      /* The tile only bounds how much output the epilogue finds in cache; the scratch is
+       * the GEMM's own (cnn_gemm_fused's X slices, the narrow GEMMs' X copies). */
       plan->tile = cnn_max64 (CONV_MIN_TILE, (plan->fused && !bf16 ? CONV_1X1_FUSED_TILE_FLOATS
               : CONV_1X1_TILE_FLOATS) / cnn_max64 (k, mg) / 16 * 16);
       n->workspace = plan->fused && !bf16 ? cnn_gemm_fused_scratch () : 0;
