@@ -63,7 +63,8 @@ typedef struct cnn_value {
   bool folded;                          /* blob was computed by prepare: dropped on re-prepare */
   int blob_form;                        /* 0: blob as loaded; else an op's own prepared form
                                          * of it (its only reader), which the op alone reads:
-                                         * conv.c's Winograd weights (2, 4: the tile side) */
+                                         * conv.c's Winograd weights (2, 4: the tile side) or
+                                         * narrow GEMM weights (1: blocks of 16 rows) */
   bool is_input, is_output;
   bool keep;                            /* planned alive to the end of the run (cam.c) */
   int producer;                         /* node index, or -1 */

@@ -3,11 +3,13 @@
 #include "cnn/cnn.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "ops/conv.h"
 
 static float
 pseudo_random (unsigned *state)
@@ -402,6 +404,127 @@ test_winograd_replan (void)
   cnn_model_destroy (model);
 }
 
+/* On 7×7 maps a 1×1 conv's constant weights are replaced by cnn_gemm_fused_narrow's blocks
+ * of 16 rows at the first prepare (conv.c, AVX-512 CPUs). Re-planning for 2 threads must read
+ * them as they are (the same output, bit for bit), and a plan on the portable kernels
+ * (OpenBLAS) must unpack them into its plan and still compute the conv. */
+static void
+test_narrow_replan (void)
+{
+  enum { C = 256, M = 64, HW = 7 };
+  static float w[M * C], x[C * HW * HW], y[M * HW * HW], y_first[M * HW * HW];
+  cnn_error err;
+  cnn_model *model = NULL;
+  cnn_builder *b = cnn_builder_create ("narrow");
+
+  for (int i = 0; i < M * C; i++)
+    w[i] = (float) ((i * 37) % 19 - 9) / 256.0f;
+  for (int i = 0; i < C * HW * HW; i++)
+    x[i] = (float) ((i * 11) % 23 - 11) / 8.0f;
+  int v = cnn_builder_input (b, "x", C, HW, HW);
+  v = cnn_builder_conv (b, v, M, 1, 1, 1, 0, 1, 1, w, NULL, CNN_ACTIVATION_NONE);
+  cnn_builder_output (b, v, "y");
+  if (cnn_builder_finish (b, NULL, &model, &err) != CNN_STATUS_OK
+      || cnn_model_prepare (model, &err) != CNN_STATUS_OK) {
+    CHECK (0, "narrow model: %s", err.message);
+    cnn_model_destroy (model);
+    return;
+  }
+  const void *in[1] = { x };
+  void *out[1] = { y_first };
+  CHECK (cnn_model_run (model, in, out, &err) == CNN_STATUS_OK, "run: %s", err.message);
+  out[0] = y;
+  CHECK (cnn_model_set_threads (model, 2, &err) == CNN_STATUS_OK, "threads: %s", err.message);
+  CHECK (cnn_model_run (model, in, out, &err) == CNN_STATUS_OK, "run: %s", err.message);
+  CHECK (memcmp (y, y_first, sizeof (y_first)) == 0, "2 threads after re-planning: not the "
+      "first run's output");
+  cnn_conv_set_portable (true);
+  memset (y, 0, sizeof (y));
+  CHECK (cnn_model_set_threads (model, 1, &err) == CNN_STATUS_OK, "portable: %s", err.message);
+  CHECK (cnn_model_run (model, in, out, &err) == CNN_STATUS_OK, "run: %s", err.message);
+  cnn_conv_set_portable (false);
+  for (int run = 0; run < 2; run++) {
+    const float *got = run == 0 ? y_first : y;
+    for (int m = 0; m < M; m += 3)
+      for (int p = 0; p < HW * HW; p += 4) {
+        double want = 0;
+        for (int c = 0; c < C; c++)
+          want += (double) w[m * C + c] * x[c * HW * HW + p];
+        CHECK (fabs (got[m * HW * HW + p] - want) < 1e-4, "%s output %d,%d: %g, expected %g",
+            run == 0 ? "first" : "portable", m, p, got[m * HW * HW + p], want);
+      }
+  }
+  cnn_model_destroy (model);
+}
+
+/* cnn_gemm_fused packs its slices of X in the per-thread workspace, not on the stack (144
+ * KiB): a run on a thread with musl's default 128 KiB stack must work, and give the output of
+ * a run on the main thread. The network takes the 1×1 GEMM, im2col (3×3 stride 2) and
+ * Winograd (3×3 on 30×30), all through cnn_gemm_fused on AVX-512 CPUs. */
+enum { SMALL_C = 32, SMALL_HW = 30, SMALL_OUT = SMALL_C * 15 * 15 };
+
+typedef struct {
+  cnn_model *model;
+  const float *x;
+  float *y;
+  cnn_status status;
+} small_stack_run;
+
+static void *
+small_stack_thread (void *arg)
+{
+  small_stack_run *r = arg;
+  const void *in[1] = { r->x };
+  void *out[1] = { r->y };
+  cnn_error err;
+
+  r->status = cnn_model_run (r->model, in, out, &err);
+  return NULL;
+}
+
+static void
+test_small_stack (void)
+{
+  static float w1[SMALL_C * SMALL_C], w3[SMALL_C * SMALL_C * 9], x[SMALL_C * SMALL_HW * SMALL_HW];
+  static float y_main[SMALL_OUT], y_small[SMALL_OUT];
+  cnn_error err;
+  cnn_model *model = NULL;
+  cnn_builder *b = cnn_builder_create ("small-stack");
+
+  for (int i = 0; i < SMALL_C * SMALL_C; i++)
+    w1[i] = (float) ((i * 13) % 17 - 8) / 64.0f;
+  for (int i = 0; i < SMALL_C * SMALL_C * 9; i++)
+    w3[i] = (float) ((i * 37) % 19 - 9) / 128.0f;
+  for (int i = 0; i < SMALL_C * SMALL_HW * SMALL_HW; i++)
+    x[i] = (float) ((i * 11) % 23 - 11) / 8.0f;
+  int v = cnn_builder_input (b, "x", SMALL_C, SMALL_HW, SMALL_HW);
+  v = cnn_builder_conv (b, v, SMALL_C, 1, 1, 1, 0, 1, 1, w1, NULL, CNN_ACTIVATION_RELU);
+  v = cnn_builder_conv (b, v, SMALL_C, 3, 3, 1, 1, 1, 1, w3, NULL, CNN_ACTIVATION_RELU);
+  v = cnn_builder_conv (b, v, SMALL_C, 3, 3, 2, 1, 1, 1, w3, NULL, CNN_ACTIVATION_NONE);
+  cnn_builder_output (b, v, "y");
+  if (cnn_builder_finish (b, NULL, &model, &err) != CNN_STATUS_OK
+      || cnn_model_prepare (model, &err) != CNN_STATUS_OK) {
+    CHECK (0, "small-stack model: %s", err.message);
+    cnn_model_destroy (model);
+    return;
+  }
+  small_stack_run r = { model, x, y_main, CNN_STATUS_OK };
+  small_stack_thread (&r);
+  CHECK (r.status == CNN_STATUS_OK, "run on the main thread");
+  r.y = y_small;
+  r.status = CNN_STATUS_INVALID_ARGUMENT;
+  pthread_attr_t attr;
+  pthread_t thread;
+  pthread_attr_init (&attr);
+  pthread_attr_setstacksize (&attr, 128 * 1024);
+  CHECK (pthread_create (&thread, &attr, small_stack_thread, &r) == 0, "pthread_create");
+  pthread_join (thread, NULL);
+  pthread_attr_destroy (&attr);
+  CHECK (r.status == CNN_STATUS_OK, "run on a 128 KiB stack");
+  CHECK (memcmp (y_main, y_small, sizeof (y_main)) == 0, "a 128 KiB stack changed the output");
+  cnn_model_destroy (model);
+}
+
 int
 main (void)
 {
@@ -411,6 +534,8 @@ main (void)
   test_errors ();
   test_shapes_and_limits ();
   test_winograd_replan ();
+  test_small_stack ();
+  test_narrow_replan ();
   test_global_pools ();
   printf ("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
   return failures ? 1 : 0;

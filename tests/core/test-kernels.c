@@ -424,6 +424,22 @@ static const conv_case conv_cases[] = {
     1, NULL, true, false, RELU, false, "im2col-gemm", 8, 8 },
   { "fused gemm 1x1 stride 2 c1024 m14 13x13 run-time weights residual", 1, 1024, 13, 13, 14,
     1, 1, 2, 2, 1, 1, { 0 }, 1, NULL, false, true, NONE, true, "im2col-gemm", 7, 7 },
+  /* cnn_gemm_fused_narrow (AVX-512, 7×7 maps and the like): weights packed in blocks of 16
+   * rows (M not a multiple of 16: a last block part empty, or one of 16 rows alone), column
+   * tiles of 12 down to 10 columns, 1×1 and im2col, residuals, activations, two images. */
+  { "fused narrow 1x1 c300 m70 7x7 residual relu", 1, 300, 7, 7, 70, 1, 1, 1, 1, 1, 1, { 0 },
+    1, NULL, true, true, RELU, false, "gemm-1x1", 7, 7 },
+  { "fused narrow 3x3 c32 m64 7x7 (K 288) leaky", 1, 32, 7, 7, 64, 3, 3, 1, 1, 1, 1,
+    { 1, 1, 1, 1 }, 1, NULL, true, false, CNN_ACTIVATION_LEAKY_RELU, false, "im2col-gemm", 7,
+    7 },
+  { "fused narrow 3x3 stride 2 c30 m80 13x13 (K 270) residual hard-swish", 1, 30, 13, 13, 80,
+    3, 3, 2, 2, 1, 1, { 1, 1, 1, 1 }, 1, NULL, false, true, CNN_ACTIVATION_HARD_SWISH, false,
+    "im2col-gemm", 7, 7 },
+  { "fused narrow 1x1 batch 2 c256 m65 8x8 (64 columns, a 1-row block) sigmoid", 2, 256, 8, 8,
+    65, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, false, CNN_ACTIVATION_SIGMOID, false,
+    "gemm-1x1", 8, 8 },
+  { "fused narrow 1x1 c512 m96 3x7 (21 columns)", 1, 512, 3, 7, 96, 1, 1, 1, 1, 1, 1, { 0 }, 1,
+    NULL, false, false, NONE, false, "gemm-1x1", 3, 7 },
   /* cnn_depthwise_direct (AVX-512): rows wider than its 64-column blocks, narrow maps in
    * blocks of 4, 3, 2 and 1 rows, stride 2 with odd widths, 5×5 taps, residuals. */
   { "depthwise direct 3x3 c3 5x70 (64-column blocks) relu", 1, 3, 5, 70, 3, 3, 3, 1, 1, 1, 1,
@@ -616,6 +632,10 @@ test_conv (const conv_case *cc, uint32_t seed)
   inputs[2] = cc->bias ? add_tensor (&t, "b", 1, &cc->m, true) : -1;
   int sum = cc->residual ? add_tensor (&t, "sum", rank, yd, false) : -1;
   cnn_node *n = add_node (&t, "Conv", inputs, cc->bias ? 3 : 2, 1);
+  /* The conv is its constant weights' only reader, as in a network: prepare may replace
+   * them by a prepared form (Winograd's transform, the narrow GEMM's blocks), which the
+   * second thread count's prepare then reads. */
+  t.g->values[inputs[1]].consumers = 1;
 
   if (one_d) {
     attr_ints (&t, "strides", 1, &cc->sw);
@@ -664,6 +684,18 @@ test_conv (const conv_case *cc, uint32_t seed)
   }
   ok = run_and_compare_within (&t, want, count, atol);
   snprintf (detail, sizeof (detail), "[%s]", cnn_conv_algorithm (n));
+  /* Weights replaced by a prepared form (Winograd's transform, the narrow GEMM's blocks)
+   * must also serve a later plan on the portable kernels, which read them unpacked or
+   * through OpenBLAS. */
+  if (t.g->values[inputs[1]].blob_form != 0 && !cnn_conv_portable ()) {
+    cnn_conv_set_portable (true);
+    if (!run_and_compare_within (&t, want, count, atol)) {
+      printf ("    re-planned on the portable kernels\n");
+      ok = false;
+    }
+    cnn_conv_set_portable (false);
+    n = &t.g->nodes[t.node];
+  }
   /* The direct stem conv is AVX-512 only; other CPUs and the portable run take im2col. */
   const char *algo = strcmp (cc->algo, "direct-stem") == 0
       && (cnn_conv_portable () || !cnn_cpu_has_avx512 ()) ? "im2col-gemm" : cc->algo;

@@ -11,14 +11,33 @@
 #include "activation.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* x86-avx512/gemm.c: W read in place, bias, residual and activation applied on registers.
- * Only when cnn_gemm_fused_available() (AVX-512 CPUs). */
+ * `scratch` (64-byte aligned, cnn_gemm_fused_scratch() bytes, per thread) holds its packed
+ * slices of X. Only when cnn_gemm_fused_available() (AVX-512 CPUs). */
 bool cnn_gemm_fused_available (void);
+size_t cnn_gemm_fused_scratch (void);
 void cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
-    cnn_activation act, float alpha, float beta);
+    cnn_activation act, float alpha, float beta, float *scratch);
+
+/* x86-avx512/gemm-narrow.c: the same product for calls with few columns (7×7 maps), vectors
+ * along M. W packed once by cnn_gemm_fused_narrow_pack in blocks of 16 rows: w[i][p] at
+ * wb[i / 16 · 16 · k + 16 · p + i % 16], rows past m zero, so the matrix takes
+ * (m + 15) / 16 · 16 · k floats and a block of rows starting at a multiple of 16, i0, is at
+ * wb + i0 · k; cnn_gemm_fused_narrow_unpack writes the ONNX layout back, bit for bit. X is
+ * copied per call into `scratch` (64-byte aligned, cnn_gemm_fused_narrow_scratch (n, k)
+ * bytes). Only when cnn_gemm_fused_narrow_available() (AVX-512 CPUs). */
+bool cnn_gemm_fused_narrow_available (void);
+size_t cnn_gemm_fused_narrow_scratch (int64_t n, int64_t k);
+void cnn_gemm_fused_narrow_pack (int64_t m, int64_t k, const float *w, int64_t ldw, float *wb);
+void cnn_gemm_fused_narrow_unpack (int64_t m, int64_t k, const float *wb, float *w,
+    int64_t ldw);
+void cnn_gemm_fused_narrow (int64_t m, int64_t n, int64_t k, const float *wb, const float *x,
+    int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
+    cnn_activation act, float alpha, float beta, float *scratch);
 
 /* x86-avx512/gemm-bf16.c: W and X rounded to bfloat16, products summed in fp32 by vdpbf16ps;
  * epilogue in fp32. Only when cnn_gemm_bf16_available() (AVX512_BF16 CPUs); elsewhere it

@@ -60,13 +60,13 @@ cnn_winograd_weights (const float *w, int64_t m, int64_t c, int tile, float *u)
     winograd_f23_weights (w, m, c, u);
 }
 
-/* Scratch of one block, in floats: V [P][C][T], M [P][rows][T] (P = (tile + 2)² points), what
- * the input transform needs (F(2×2): eight deinterleaved input rows), and the output
- * transform's `tile` rows (then F(4×4)'s columns pass). With `base`, also where each part
- * starts. */
+/* Scratch of one block, in floats: cnn_gemm_fused's, V [P][C][T], M [P][rows][T] (P =
+ * (tile + 2)² points), what the input transform needs (F(2×2): eight deinterleaved input
+ * rows), and the output transform's `tile` rows (then F(4×4)'s columns pass). With `base`,
+ * also where each part starts. */
 static size_t
-winograd_layout (const cnn_conv_geom *s, int tile, int64_t tiles, float *base, float **v,
-    float **mx, float **in, float **out)
+winograd_layout (const cnn_conv_geom *s, int tile, int64_t tiles, float *base, float **gemm,
+    float **v, float **mx, float **in, float **out)
 {
   int64_t tiles_w = cnn_ceil_div (s->ow, tile), points = (tile + 2) * (tile + 2);
   size_t nv = round16 (points * s->c * tiles);
@@ -76,19 +76,23 @@ winograd_layout (const cnn_conv_geom *s, int tile, int64_t tiles, float *base, f
   size_t nout = (size_t) tile * round16 (tile * tiles_w)
       + (tile == 4 ? cnn_winograd_f43_output_scratch (tiles) : 0);
 
+  /* A multiple of 16 floats: V stays 64-byte aligned. */
+  size_t ngemm = round16 ((int64_t) (cnn_gemm_fused_scratch () / sizeof (float)));
+
   if (base != NULL) {
-    *v = base;
+    *gemm = base;
+    *v = base + ngemm;
     *mx = *v + nv;
     *in = *mx + nm;
     *out = *in + nin;
   }
-  return nv + nm + nin + nout;
+  return ngemm + nv + nm + nin + nout;
 }
 
 size_t
 cnn_winograd_scratch (const cnn_conv_geom *s, int tile, int64_t tiles)
 {
-  return winograd_layout (s, tile, tiles, NULL, NULL, NULL, NULL, NULL);
+  return winograd_layout (s, tile, tiles, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
 /* One row of Bᵀ d B for n tiles of one tile row and one channel. The row of Bᵀ d is
@@ -248,12 +252,12 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
   int64_t ld = a->block_tiles, out_plane = s->oh * s->ow;
   int64_t nt = cnn_min64 (a->block_tiles, tiles - t0);
   int64_t nrows = cnn_min64 (a->block_rows, s->m - m0);
-  cnn_gemm_fn *gemm = a->bf16 ? cnn_gemm_bf16 : a->fused ? cnn_gemm_fused : cnn_gemm_blas;
-  float *v = NULL, *mx = NULL, *in = NULL, *out = NULL;
+  cnn_gemm_fn *gemm = a->bf16 ? cnn_gemm_bf16 : cnn_gemm_blas;
+  float *gemm_scratch = NULL, *v = NULL, *mx = NULL, *in = NULL, *out = NULL;
 
   if (nt <= 0 || nrows <= 0)
     return;
-  winograd_layout (s, tile, a->scratch_tiles, scratch, &v, &mx, &in, &out);
+  winograd_layout (s, tile, a->scratch_tiles, scratch, &gemm_scratch, &v, &mx, &in, &out);
   size_t out_row = round16 (tile * tiles_w), mxi = (size_t) (a->block_rows * ld);
   const float *x = a->x + img * s->c * s->h * s->w;
 
@@ -274,8 +278,12 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
             CNN_ACTIVATION_NONE, 0.0f, 0.0f);
     } else {
       const float *u = a->u + ((size_t) xi * (size_t) s->m + (size_t) m0) * (size_t) s->c;
-      gemm (nrows, nt, s->c, u, s->c, vx, ld, mxx, ld, NULL, NULL, CNN_ACTIVATION_NONE, 0.0f,
-          0.0f);
+      if (a->fused && !a->bf16)
+        cnn_gemm_fused (nrows, nt, s->c, u, s->c, vx, ld, mxx, ld, NULL, NULL,
+            CNN_ACTIVATION_NONE, 0.0f, 0.0f, gemm_scratch);
+      else
+        gemm (nrows, nt, s->c, u, s->c, vx, ld, mxx, ld, NULL, NULL, CNN_ACTIVATION_NONE,
+            0.0f, 0.0f);
     }
   }
 

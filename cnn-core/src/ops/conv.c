@@ -14,6 +14,10 @@
  *                  of a tile of output columns are gathered into a per-thread [K, tile] matrix
  *                  sized to stay in L2 (kernels/im2col.c), then one GEMM per tile writes the
  *                  output in place.
+ *                  On 7×7 maps (at most CONV_FUSED_NARROW_MAX_COLS positions) with constant
+ *                  weights, both GEMM algorithms run cnn_gemm_fused_narrow (vectors along M,
+ *                  kernels/x86-avx512/gemm-narrow.c) on weights packed once in blocks of 16
+ *                  rows.
  *   depthwise      one input channel per group (any channel multiplier, also a plain conv of
  *                  a 1-channel input): a direct kernel, no GEMM. The input plane is split into
  *                  padded stride-phase planes so each tap is a flat offset and the output is
@@ -30,10 +34,12 @@
  * (kernels/x86-avx512/depthwise.c) instead of phase planes. The portable paths stay for
  * other CPUs and are tested on every CPU (cnn_conv_set_portable).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
- * threads; each GEMM runs single-threaded inside its item. In fp32, except for Winograd
- * (whose transform replaces constant weights: conv_winograd_replace), weights are used in
- * ONNX layout ([M, C/group·kH·kW] is already GEMM's row-major A), so nothing is packed and
- * weights that are not constants work the same way; bf16 packs constant weights once, here.
+ * threads; each GEMM runs single-threaded inside its item. In fp32, weights are used in ONNX
+ * layout ([M, C/group·kH·kW] is already GEMM's row-major A), so weights that are not
+ * constants work the same way, except for Winograd's transform and, on 7×7 maps,
+ * cnn_gemm_fused_narrow's blocks of 16 rows: both prepared once, here, and replacing the
+ * constant weights where the conv is their only reader (conv_weights_replace); bf16 packs
+ * constant weights into its plan.
  */
 #include "conv.h"
 #include "ops.h"
@@ -71,6 +77,16 @@
 #define CONV_PARALLEL_MIN_MACS 262144
 /* Output positions per image below which cnn_gemm_fused's 32-wide tiles waste too much. */
 #define CONV_FUSED_MIN_COLS 16
+/* fp32 GEMMs with vectors along M (cnn_gemm_fused_narrow) on maps of at most this many
+ * positions (7×7: 49 columns, 32 + 16 + a dot-product tail for cnn_gemm_fused), from this K
+ * and this many output channels. Zen 4, 1 thread, min of 20-30 calls, fused -> narrow on 49
+ * columns: ResNet-50's layer4 (K 512 to 4608, M 512 or 2048) 43-47 -> 46-56 GMAC/s, the 7×7
+ * 1×1 convs of GoogLeNet, MobileNetV2/V3 and EfficientNet-B0 (K 320 to 1152) 45-48 -> 52-56,
+ * K 128 by M 64 45 -> 47; but M 37 or 40 (a half-empty last block of 16 rows) 40 -> 37 and
+ * 45 -> 39, and 14×14 maps (196 columns) 0.95-1.2× the time. */
+#define CONV_FUSED_NARROW_MAX_COLS 64
+#define CONV_FUSED_NARROW_MIN_K 128
+#define CONV_FUSED_NARROW_MIN_ROWS 64
 /* Winograd scratch per thread, in floats (transformed input and output of one block). */
 #define WINOGRAD_FLOATS 262144
 /* ... but blocks of at least this many tiles (a whole 28×28 map in F(4×4), a 14×14 one in
@@ -157,6 +173,10 @@ typedef struct {
   int64_t group;
 } conv_params;
 
+/* cnn_value.blob_form of weights conv.c replaced by their prepared form: Winograd's
+ * transform (the tile side, 2 or 4), or cnn_gemm_fused_narrow_pack's blocks of 16 rows. */
+#define CONV_FORM_NARROW 1
+
 /* What prepare decided; lives in node->packed (one block with the Winograd weights). */
 typedef struct {
   cnn_conv_geom s;
@@ -167,6 +187,10 @@ typedef struct {
   const uint32_t *wb;           /* bf16 with constant weights: W (Winograd: U) packed once by
                                  * cnn_gemm_bf16_pack, rows of ldwb pairs */
   int64_t ldwb;
+  const float *wn;              /* fp32 on 7×7 maps: W packed by cnn_gemm_fused_narrow_pack
+                                 * for cnn_gemm_fused_narrow */
+  const float *w;               /* NULL, or the ONNX layout unpacked from weights packed by an
+                                 * earlier prepare, for a plan that cannot read them packed */
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
   bool bf16;                    /* GEMM algorithms: cnn_gemm_bf16 (options.precision) */
   bool narrow;                  /* bf16 1×1 and im2col on small maps, Winograd from K 128:
@@ -335,6 +359,14 @@ conv_use_fused (const cnn_conv_geom *s)
   return !conv_portable && cnn_gemm_fused_available () && s->oh * s->ow >= CONV_FUSED_MIN_COLS;
 }
 
+/* Where cnn_gemm_fused's scratch starts in an im2col GEMM item's workspace, in bytes:
+ * after the k × tile matrix of patches, 64-byte aligned. */
+static size_t
+conv_gemm_scratch_at (int64_t k, int64_t tile)
+{
+  return ((size_t) (k * tile) * sizeof (float) + 63) & ~(size_t) 63;
+}
+
 /* Bytes of cnn_gemm_bf16_narrow's X panel for `cols` columns, a multiple of 64 (it follows
  * im2col's columns in the workspace). */
 static size_t
@@ -366,38 +398,57 @@ conv_narrow_band (const cnn_conv_geom *s)
   return taps % 2 != 0 && band % 2 != 0 ? band - 1 : band;
 }
 
-/* Whether n's constant weights can be replaced by their Winograd transform, or already
- * were: they have no other reader. */
+/* Whether n's constant weights can be replaced by a prepared form (Winograd's transform,
+ * cnn_gemm_fused_narrow's packing), or already were: they have no other reader. */
 static bool
-conv_winograd_may_replace (const cnn_graph *g, const cnn_node *n)
+conv_weights_may_replace (const cnn_graph *g, const cnn_node *n)
 {
   const cnn_value *w = &g->values[n->inputs[1]];
 
   return w->blob_form != 0 || (w->consumers == 1 && !w->is_output && !w->is_input);
 }
 
-/* Replaces n's constant weights by their Winograd transform (F(wtile×wtile, 3×3): a matrix
- * of M rows by C per point), unless they already are: one copy of the weights in memory
- * rather than the ONNX layout beside a transform 16/9 (F(2×2)) or 4 (F(4×4)) times its size.
+/* Weights w in ONNX layout into `form`: a Winograd transform, or narrow-packed. */
+static void
+conv_weights_prepare (const cnn_conv_geom *s, const float *w, int form, float *out)
+{
+  if (form == CONV_FORM_NARROW)
+    cnn_gemm_fused_narrow_pack (s->m, s->c * s->kh * s->kw, w, s->c * s->kh * s->kw, out);
+  else
+    cnn_winograd_weights (w, s->m, s->c, form, out);
+}
+
+/* Floats of a form of the weights. */
+static int64_t
+conv_form_floats (const cnn_conv_geom *s, int form)
+{
+  return form == CONV_FORM_NARROW ? cnn_ceil_div (s->m, 16) * 16 * s->c * s->kh * s->kw
+      : (form + 2) * (form + 2) * s->m * s->c;
+}
+
+/* Replaces n's constant weights by their prepared form (F(wtile×wtile, 3×3): a matrix of M
+ * rows by C per point; CONV_FORM_NARROW: cnn_gemm_fused_narrow_pack's blocks), unless they
+ * already are: one copy of the weights in memory rather than the ONNX layout beside a
+ * transform 16/9 (F(2×2)) or 4 (F(4×4)) times its size, or beside a packed copy.
  * ResNet-50 fp32, 1 thread: peak RSS 144 -> 131 MB. A later prepare (other threads, another
- * input size) finds them transformed and stays on the same algorithm, exact on any map. */
+ * input size) finds them prepared and stays on the same algorithm, exact on any map. */
 static cnn_status
-conv_winograd_replace (cnn_graph *g, cnn_node *n, int wtile, cnn_error *err)
+conv_weights_replace (cnn_graph *g, cnn_node *n, const cnn_conv_geom *s, int form,
+    cnn_error *err)
 {
   cnn_value *weights = &g->values[n->inputs[1]];
-  int64_t m = weights->dims[0], c = weights->dims[1], points = (wtile + 2) * (wtile + 2);
 
-  if (weights->blob_form == wtile)
+  if (weights->blob_form == form)
     return CNN_STATUS_OK;
-  cnn_blob *u = cnn_blob_new (sizeof (float) * (size_t) (points * m * c));
+  cnn_blob *u = cnn_blob_new (sizeof (float) * (size_t) conv_form_floats (s, form));
   if (u == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY,
-        "out of memory transforming weights '%s'", weights->name);
-  cnn_winograd_weights ((const float *) weights->blob->data, m, c, wtile, (float *) u->data);
+        "out of memory preparing weights '%s'", weights->name);
+  conv_weights_prepare (s, (const float *) weights->blob->data, form, (float *) u->data);
   cnn_blob_unref (weights->blob);
   weights->blob = u;
   weights->ptr = u->data;
-  weights->blob_form = wtile;
+  weights->blob_form = form;
   return CNN_STATUS_OK;
 }
 
@@ -447,9 +498,12 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   /* bf16 GEMMs (options.precision, on AVX512_BF16 CPUs) for every GEMM algorithm. */
   bool bf16 = g->options.precision == CNN_PRECISION_BF16 && !conv_portable
       && cnn_gemm_bf16_available ();
-  /* Weights already replaced by their Winograd transform stay on that algorithm. */
+  /* Weights already replaced by their Winograd transform stay on that algorithm; packed for
+   * the narrow GEMM, on a GEMM algorithm. */
   conv_algo algo = weights->blob_form == 4 ? CONV_WINOGRAD_4X4
       : weights->blob_form == 2 ? CONV_WINOGRAD : conv_choose (&s, weights->blob != NULL);
+  if (weights->blob_form == CONV_FORM_NARROW && algo != CONV_GEMM_1X1)
+    algo = CONV_IM2COL_GEMM;
   if (algo == CONV_DIRECT_STEM && bf16 && s.c * s.kh * s.kw >= CONV_STEM_BF16_MIN_K)
     algo = CONV_IM2COL_GEMM;
   int64_t k = s.c / s.group * s.kh * s.kw;
@@ -482,10 +536,24 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   size_t head = (sizeof (conv_plan) + 63) & ~(size_t) 63;
   int64_t packed_rows = (winograd ? points : 1) * (narrow ? cnn_ceil_div (s.m, 16) * 16 : s.m);
   /* fp32 Winograd keeps its transform in the weights' own blob where it may
-   * (conv_winograd_replace), else in the plan. */
-  bool replace = winograd && !packed && conv_winograd_may_replace (g, n);
+   * (conv_weights_replace), else in the plan. */
+  bool replace = winograd && !packed && conv_weights_may_replace (g, n);
+  /* fp32 on 7×7 maps with constant weights: cnn_gemm_fused_narrow, W in its blocks of 16
+   * rows, in the weights' own blob where it may. Weights packed so by an earlier prepare
+   * for a plan that cannot read them (the portable path, another map size) are unpacked
+   * into the plan. */
+  bool fp32_narrow = (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM) && !bf16
+      && weights->blob != NULL && s.group == 1 && conv_use_fused (&s)
+      && cnn_gemm_fused_narrow_available () && cols <= CONV_FUSED_NARROW_MAX_COLS
+      && k >= CONV_FUSED_NARROW_MIN_K && s.m >= CONV_FUSED_NARROW_MIN_ROWS;
+  bool narrow_replace = fp32_narrow && conv_weights_may_replace (g, n);
+  bool unpack = weights->blob_form == CONV_FORM_NARROW && !fp32_narrow;
   size_t extra = packed ? sizeof (uint32_t) * (size_t) (packed_rows * ldwb)
-      : winograd && !replace ? sizeof (float) * (size_t) (points * s.m * s.c) : 0;
+      : winograd && !replace ? sizeof (float) * (size_t) (points * s.m * s.c)
+      : fp32_narrow && !narrow_replace
+      ? sizeof (float) * (size_t) conv_form_floats (&s, CONV_FORM_NARROW) : 0;
+  if (unpack)
+    extra = sizeof (float) * (size_t) (s.m * k);
   conv_plan *plan = aligned_alloc (64, (head + extra + 63) & ~(size_t) 63);
 
   if (plan == NULL)
@@ -495,6 +563,25 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   plan->algo = algo;
   plan->bf16 = bf16;
   plan->narrow = narrow;
+  if (unpack) {
+    /* Nothing else in the plan: bf16 is off when the weights are narrow-packed (a graph's
+     * precision never changes) and Winograd does not take them. */
+    cnn_gemm_fused_narrow_unpack (s.m, k, (const float *) weights->blob->data,
+        (float *) ((char *) plan + head), k);
+    plan->w = (const float *) ((char *) plan + head);
+  } else if (narrow_replace) {
+    if ((status = conv_weights_replace (g, n, &s, CONV_FORM_NARROW, err)) != CNN_STATUS_OK) {
+      free (plan);
+      return status;
+    }
+    plan->wn = (const float *) weights->blob->data;
+  } else if (fp32_narrow && weights->blob_form == CONV_FORM_NARROW) {
+    plan->wn = (const float *) weights->blob->data;
+  } else if (fp32_narrow) {
+    conv_weights_prepare (&s, (const float *) weights->blob->data, CONV_FORM_NARROW,
+        (float *) ((char *) plan + head));
+    plan->wn = (const float *) ((char *) plan + head);
+  }
   if (packed) {
     plan->wb = (const uint32_t *) ((char *) plan + head);
     plan->ldwb = ldwb;
@@ -508,14 +595,17 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   switch (algo) {
     case CONV_GEMM_1X1:
       plan->fused = conv_use_fused (&s);
-      /* No scratch: the tile only bounds how much output the epilogue finds in cache. */
+      /* The tile only bounds how much output the epilogue finds in cache; the scratch is
+       * the GEMM's own (cnn_gemm_fused's X slices, the narrow GEMMs' X copies). */
       plan->tile = cnn_max64 (CONV_MIN_TILE, (plan->fused && !bf16 ? CONV_1X1_FUSED_TILE_FLOATS
               : CONV_1X1_TILE_FLOATS) / cnn_max64 (k, mg) / 16 * 16);
-      n->workspace = 0;
+      n->workspace = plan->fused && !bf16 ? cnn_gemm_fused_scratch () : 0;
       if (narrow) {
         plan->tile = cols;
         n->workspace = conv_narrow_scratch (k, cols);
       }
+      if (plan->wn != NULL)
+        n->workspace = cnn_gemm_fused_narrow_scratch (cnn_min64 (cols, plan->tile), k);
       break;
     case CONV_IM2COL_GEMM:
       plan->fused = conv_use_fused (&s);
@@ -528,6 +618,9 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
          * channels, 1 thread Zen 4: 1.55 -> 1.49 ms. */
         plan->tile = plan->tile / 32 * 32;
       n->workspace = (size_t) (k * plan->tile) * sizeof (float);
+      if (plan->fused && !bf16)
+        n->workspace = conv_gemm_scratch_at (k, plan->tile) + (plan->wn != NULL
+            ? cnn_gemm_fused_narrow_scratch (plan->tile, k) : cnn_gemm_fused_scratch ());
       if (narrow)
         n->workspace = conv_narrow_col_bytes (&s, plan->tile)
             + conv_narrow_scratch (k, plan->tile);
@@ -562,7 +655,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
           cnn_gemm_bf16_pack (points * s.m, s.c, from, s.c, ub);
         free (tmp);
       } else if (replace) {
-        if ((status = conv_winograd_replace (g, n, wtile, err)) != CNN_STATUS_OK) {
+        if ((status = conv_weights_replace (g, n, &s, wtile, err)) != CNN_STATUS_OK) {
           free (plan);
           return status;
         }
@@ -616,15 +709,18 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   const cnn_conv_geom *s = &job->plan->s;
   int64_t cg = s->c / s->group, mg = s->m / s->group, k = cg * s->kh * s->kw;
   int64_t cols = s->oh * s->ow, in_plane = s->h * s->w;
-  /* Only im2col and the narrow GEMM have a workspace (the 1×1 GEMM's may be NULL). */
+  /* Only im2col, cnn_gemm_fused and the narrow GEMM have a workspace (the OpenBLAS 1×1
+   * GEMM's may be NULL). */
   char *workspace = job->workspace != NULL
       ? job->workspace + (size_t) thread * job->workspace_stride : NULL;
   float *col = job->plan->algo == CONV_IM2COL_GEMM ? (float *) workspace : NULL;
   /* After im2col's band of rows. */
   uint32_t *panel = job->plan->narrow ? (uint32_t *) (workspace + (col != NULL
           ? conv_narrow_col_bytes (s, job->plan->tile) : 0)) : NULL;
-  cnn_gemm_fn *gemm = job->plan->bf16 ? cnn_gemm_bf16 : job->fused ? cnn_gemm_fused
-      : cnn_gemm_blas;
+  cnn_gemm_fn *gemm = job->plan->bf16 ? cnn_gemm_bf16 : cnn_gemm_blas;
+  bool fused = job->fused && !job->plan->bf16;
+  float *fused_scratch = fused ? (float *) (workspace + (col != NULL
+          ? conv_gemm_scratch_at (k, job->plan->tile) : 0)) : NULL;
 
   for (size_t item = begin; item < end; item++) {
     int64_t rest = (int64_t) item;
@@ -669,6 +765,16 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
           job->plan->ldwb, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
           job->act, job->alpha, job->beta);
+    else if (job->plan->wn != NULL)
+      /* Row blocks start on a multiple of 16 (conv_split); group 1. */
+      cnn_gemm_fused_narrow (nrows, ncols, k, job->plan->wn + m0 * k, bmat, ldb,
+          job->y + offset, cols, job->b != NULL ? job->b + m0 : NULL,
+          job->sum != NULL ? job->sum + offset : NULL, job->act, job->alpha, job->beta,
+          fused_scratch);
+    else if (fused)
+      cnn_gemm_fused (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
+          job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
+          job->act, job->alpha, job->beta, fused_scratch);
     else
       gemm (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
@@ -841,7 +947,7 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   conv_job job = {
     .plan = plan,
     .x = g->values[n->inputs[0]].ptr,
-    .w = g->values[n->inputs[1]].ptr,
+    .w = plan->w != NULL ? plan->w : g->values[n->inputs[1]].ptr,
     .b = b != NULL ? b->ptr : NULL,
     .sum = n->fused_sum >= 0 ? g->values[n->fused_sum].ptr : NULL,
     .y = cnn_node_output (g, n, 0)->ptr,

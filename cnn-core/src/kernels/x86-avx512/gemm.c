@@ -35,13 +35,19 @@
  * only one vector wide. */
 #define GEMM_ROWS 12
 #define GEMM_COLS 32
-/* K slice and columns packed per slice: KC × NC of X is 128 KiB (on the stack), in L2 while
+/* K slice and columns packed per slice: KC × NC of X is 128 KiB (in the scratch), in L2 while
  * every block of W's rows passes over it. Slices of 256 rather than 128 reload each output
  * half as often: ResNet-50's layer3 and layer4 1×1 convs 2–4% faster on Zen 4. */
 #define GEMM_KC 256
 #define GEMM_NC 128
 /* Tail columns computed as dot products, gathered KC at a time. */
 #define GEMV_MAX_COLS 4
+
+size_t
+cnn_gemm_fused_scratch (void)
+{
+  return sizeof (float) * (GEMM_KC * GEMM_NC + GEMV_MAX_COLS * GEMM_KC + GEMM_ROWS * GEMM_KC);
+}
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include "avx512.h"
@@ -324,12 +330,14 @@ x_prefetch_some (x_prefetch *p)
 
 AVX512 static void
 gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const float *x,
-    int64_t ldx, float *y, int64_t ldy, const epilogue *e)
+    int64_t ldx, float *y, int64_t ldy, const epilogue *e, float *scratch)
 {
   bool act_here = activation_in_registers (e->act);
-  float xp[GEMM_KC * GEMM_NC] __attribute__ ((aligned (64)));
-  float tails[GEMV_MAX_COLS * GEMM_KC] __attribute__ ((aligned (64)));
-  float wrows[GEMM_ROWS * GEMM_KC] __attribute__ ((aligned (64)));
+  /* In the caller's scratch (cnn_gemm_fused_scratch), not on the stack: these 144 KiB
+   * would overflow musl's 128 KiB thread stacks. */
+  float *xp = scratch;
+  float *tails = xp + GEMM_KC * GEMM_NC;
+  float *wrows = tails + GEMV_MAX_COLS * GEMM_KC;
   /* A few columns past a multiple of 16 (7×7 maps: 49 = 3 · 16 + 1) would fill a vector
    * of their own; dot products over K waste nothing on them. */
   int64_t tail = n > 16 && n % 16 <= GEMV_MAX_COLS ? n % 16 : 0;
@@ -420,12 +428,12 @@ cnn_gemm_fused_available (void)
 void
 cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const float *x,
     int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
-    cnn_activation act, float alpha, float beta)
+    cnn_activation act, float alpha, float beta, float *scratch)
 {
   epilogue e = { bias, sum, act, alpha, beta };
 
   if (m > 0 && n > 0)
-    gemm_avx512 (m, n, k, w, ldw, x, ldx, y, ldy, &e);
+    gemm_avx512 (m, n, k, w, ldw, x, ldx, y, ldy, &e, scratch);
 }
 
 #else /* not x86-64 */
@@ -439,10 +447,10 @@ cnn_gemm_fused_available (void)
 void
 cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const float *x,
     int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
-    cnn_activation act, float alpha, float beta)
+    cnn_activation act, float alpha, float beta, float *scratch)
 {
   (void) m, (void) n, (void) k, (void) w, (void) ldw, (void) x, (void) ldx, (void) y;
-  (void) ldy, (void) bias, (void) sum, (void) act, (void) alpha, (void) beta;
+  (void) ldy, (void) bias, (void) sum, (void) act, (void) alpha, (void) beta, (void) scratch;
 }
 
 #endif
