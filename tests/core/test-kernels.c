@@ -531,6 +531,21 @@ static const conv_case conv_cases[] = {
     NULL, true, false, CNN_ACTIVATION_SILU, false, "depthwise", 4, 5 },
   { "depthwise channels 3x3 c18 5x5 weights as input", 1, 18, 5, 5, 18, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 18, NULL, true, false, NONE, true, "depthwise-3x3", 5, 5 },
+  /* Its stride-2 path for inputs at most 16 wide (two output rows per vector, taps gathered
+   * by permutes, four pairs of rows per step): a last pair of one row, asymmetric pads,
+   * kernels smaller than 3×3, maps taller than one step, residuals, activations on registers
+   * and after the store. */
+  { "depthwise pairs 3x3 stride 2 c18 14x14 residual relu6 (last pair one row)", 1, 18, 14, 14,
+    18, 3, 3, 2, 2, 1, 1, { 1, 1, 1, 1 }, 18, NULL, true, true, CNN_ACTIVATION_RELU6, false,
+    "depthwise-3x3", 7, 7 },
+  { "depthwise pairs 3x3 stride 2 pads 0,1,1,0 c17 13x12 residual clip", 1, 17, 13, 12, 17, 3,
+    3, 2, 2, 1, 1, { 0, 1, 1, 0 }, 17, NULL, true, true, CNN_ACTIVATION_CLIP, false,
+    "depthwise-3x3", 6, 6 },
+  { "depthwise pairs 2x2 stride 2 c5 16x14 leaky relu", 1, 5, 16, 14, 5, 2, 2, 2, 2, 1, 1,
+    { 0 }, 5, NULL, true, false, CNN_ACTIVATION_LEAKY_RELU, false, "depthwise", 8, 7 },
+  { "depthwise pairs 3x3 stride 2 c4 30x13 tanh (two steps)", 1, 4, 30, 13, 4, 3, 3, 2, 2, 1,
+    1, { 1, 1, 1, 1 }, 4, NULL, false, false, CNN_ACTIVATION_TANH, false, "depthwise-3x3", 15,
+    7 },
   { "depthwise 5x5 stride 2 pad 2 c6 11x10", 1, 6, 11, 10, 6, 5, 5, 2, 2, 1, 1,
     { 2, 2, 2, 2 }, 6, NULL, true, false, CNN_ACTIVATION_HARD_SWISH, false, "depthwise", 6,
     5 },
