@@ -5,8 +5,9 @@
  * prepare() picks one algorithm from the shapes:
  *   gemm-1x1       1×1 kernel, stride 1, no padding: Y[M, HW] = W[M, C] · X[C, HW] read
  *                  straight from the input, nothing copied.
- *   pointwise      the same with few output channels on a large map, on AVX-512 CPUs: X read
- *                  in place by the GEMM too (kernels/x86-avx512/pointwise.c), no packed copy.
+ *   pointwise      the same with few output channels on a map of 512 to 4096 positions, on
+ *                  AVX-512 CPUs: X read in place by the GEMM too (kernels/x86-avx512/
+ *                  pointwise.c), no packed copy.
  *   winograd-2x2   3×3 stride 1, group 1, constant weights, ≥ 16 channels in and out and a map
  *                  of at least 32 2×2 tiles (most of a ResNet): Winograd F(2×2, 3×3), 16 GEMMs
  *                  on transformed tiles, 2.25× fewer multiplications (kernels/winograd.c).
@@ -127,12 +128,16 @@
  * (3.6 MiB on ResNet-50's 7×7 3×3 convs) and then converting them. */
 #define CONV_NARROW_BAND_ROWS 128
 /* pointwise (cnn_pointwise) instead of gemm-1x1 for at most this many output channels per
- * group and at least this many output positions: there cnn_gemm_fused's copy of X is a large
- * share of the call. 1 thread Zen 4, one call with X just written (best of 300): M 16 K 32
- * on 112×112 0.187 -> 0.150 ms, M 24 K 144 on 56×56 0.300 -> 0.246, M 32 K 192 on 28×28
- * 0.123 -> 0.101, M 40 K 240 on 28×28 0.157 -> 0.147; M 48 or 64 on 14×14 even. */
+ * group on maps of this many positions: there cnn_gemm_fused's copy of X is a large share of
+ * the call. 1 thread Zen 4, one call with X just written (best of 300): M 24 K 144 on 56×56
+ * 0.300 -> 0.246 ms, M 32 K 192 on 28×28 0.123 -> 0.101, M 40 K 240 on 28×28 0.157 -> 0.147;
+ * M 48 or 64 on 14×14 even. In MobileNetV2 (best of 8-10 alternated runs per layer) the
+ * projections of features.2 to 6 (M 24 and 32) 9-13% faster; but features.1's, M 16 K 32 on
+ * 112×112, 0.20 -> 0.25 ms in two runs of three, though 20% faster alone: its 0.8 MB of
+ * output lines come cold from memory, and cnn_gemm_fused prefetches them for writing. */
 #define CONV_POINTWISE_MAX_ROWS 48
 #define CONV_POINTWISE_MIN_COLS 512
+#define CONV_POINTWISE_MAX_COLS 4096
 /* direct-stem: output rows per item, whose input rows are copied into phases once. 16 was
  * no faster (within 2% on the five stems measured, loaded machine), 4 was 5-15% slower. */
 #define CONV_STEM_ROWS 8
@@ -465,7 +470,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   if (algo == CONV_DIRECT_STEM && bf16 && s.c * s.kh * s.kw >= CONV_STEM_BF16_MIN_K)
     algo = CONV_IM2COL_GEMM;
   if (algo == CONV_GEMM_1X1 && !bf16 && !conv_portable && cnn_pointwise_available ()
-      && s.m / s.group <= CONV_POINTWISE_MAX_ROWS && s.oh * s.ow >= CONV_POINTWISE_MIN_COLS)
+      && s.m / s.group <= CONV_POINTWISE_MAX_ROWS && s.oh * s.ow >= CONV_POINTWISE_MIN_COLS
+      && s.oh * s.ow <= CONV_POINTWISE_MAX_COLS)
     algo = CONV_POINTWISE;
   int64_t k = s.c / s.group * s.kh * s.kw;
   int64_t mg = s.m / s.group;

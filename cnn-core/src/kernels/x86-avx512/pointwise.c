@@ -13,9 +13,10 @@
  * K 192 on 28×28 0.123 -> 0.101, M 40 K 240 on 28×28 0.157 -> 0.147; even from M 48 on 14×14
  * (0.028 both) and behind from M 96 (K 16 on 112×112 0.50 against 0.50-0.68), where W's rows
  * reuse the packed panels enough. With the output lines cold (caches flushed) M 16 K 32 is
- * even (0.20 -> 0.18-0.23 ms). In MobileNetV2 (best of 10 alternated runs per layer): the
- * projections of features.2 to 6 (M 24 and 32) 9-12% faster, 0.08 ms in all; features.1's
- * (M 16 on 112×112) even.
+ * even (0.20 -> 0.18-0.23 ms). In MobileNetV2 (best of 8-10 alternated runs per layer): the
+ * projections of features.2 to 6 (M 24 and 32) 9-13% faster, 0.08 ms in all; features.1's
+ * (M 16 on 112×112) up to 20% slower, its output lines cold: ops/conv.c leaves it to
+ * cnn_gemm_fused.
  */
 #include "kernels/pointwise.h"
 
