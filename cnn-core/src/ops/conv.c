@@ -191,6 +191,7 @@ typedef struct {
   bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes;
                                  * Winograd F(4×4): the AVX-512 row passes */
   bool channels;                /* depthwise: cnn_depthwise_channels, 16 channels at a time */
+  bool pairs;                   /* ... by cnn_depthwise_pairs: stride 2 on narrow inputs */
 } conv_plan;
 
 /* One run, as the parallel workers see it. */
@@ -607,6 +608,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     case CONV_DEPTHWISE:
       plan->tile = cols;
       plan->channels = !conv_portable && conv_depthwise_by_channels (&s);
+      /* 3×3 stride 2 14×14 -> 7×7, 576 channels, 1 thread Zen 4: 0.037 -> 0.030 ms. */
+      plan->pairs = plan->channels && cnn_depthwise_pairs_available (&s);
       plan->direct = !conv_portable && !plan->channels && cnn_depthwise_direct_available (&s);
       n->workspace = plan->channels ? cnn_depthwise_channels_scratch (&s) * sizeof (float)
           : plan->direct ? 0 : cnn_phase_scratch (&s) * sizeof (float);
@@ -798,10 +801,16 @@ conv_depthwise_planes (void *arg, size_t begin, size_t end, int thread)
     for (size_t plane = begin; plane < end;) {
       int64_t m = (int64_t) plane % s->m;
       int64_t count = cnn_min64 (cnn_min64 (16, s->m - m), (int64_t) (end - plane));
-      cnn_depthwise_channels (s, count, job->x + plane * in_plane, job->w + m * s->kh * s->kw,
-          job->b != NULL ? job->b + m : NULL,
-          job->sum != NULL ? job->sum + plane * out_plane : NULL,
-          job->y + plane * out_plane, job->act, job->alpha, job->beta, scratch);
+      if (job->plan->pairs)
+        cnn_depthwise_pairs (s, count, job->x + plane * in_plane, job->w + m * s->kh * s->kw,
+            job->b != NULL ? job->b + m : NULL,
+            job->sum != NULL ? job->sum + plane * out_plane : NULL,
+            job->y + plane * out_plane, job->act, job->alpha, job->beta);
+      else
+        cnn_depthwise_channels (s, count, job->x + plane * in_plane,
+            job->w + m * s->kh * s->kw, job->b != NULL ? job->b + m : NULL,
+            job->sum != NULL ? job->sum + plane * out_plane : NULL,
+            job->y + plane * out_plane, job->act, job->alpha, job->beta, scratch);
       plane += (size_t) count;
     }
     return;

@@ -597,115 +597,6 @@ block_unpack (const cnn_conv_geom *s, int64_t channels, const float *o, const fl
     cnn_activate_rows (y, channels, out_plane, out_plane, act, alpha, beta);
 }
 
-/* ---- Stride 2 to maps at most 8 wide: two output rows per vector ----------------------- */
-
-/* From inputs at most 16 wide (MobileNetV2's 14×14 -> 7×7) the channel blocks above spend
- * most of their time transposing: 13 transposes of 16 input positions for 4 of outputs.
- * Here each plane stays as it is: a vector holds two output rows (2 · ow lanes), and each
- * tap gathers its inputs from the two input rows it reads with one two-source permute
- * (columns 2j + kj − pl of each), zeroed outside the input, then one FMA. 1 thread Zen 4,
- * one call over all channels with the input just written (best of 300): 3×3 14×14 -> 7×7,
- * 576 channels 0.037 -> 0.030 ms. Not 5×5 kernels, whose 25 permutes per pair of rows
- * cost as much as the transposes (288 channels 0.025 ms both, 672 0.060 both). */
-
-/* Whether pairs_s2 takes s: stride 2 both ways, kernels at most 3×3, input rows that fit a
- * vector and two output rows that do too. */
-static bool
-pairs_s2_fits (const cnn_conv_geom *s)
-{
-  return s->sh == 2 && s->sw == 2 && s->kh <= 3 && s->kw <= 3 && s->w <= 16
-      && 2 * s->ow <= 16;
-}
-
-/* Output rows [oh0, oh0 + 2P) of one plane in P vectors, P independent FMA chains; K (a
- * square kernel's size, 0: any up to 3×3) and P are constants at every call. rows[i] holds input row
- * 2 · oh0 − pt + i (zero outside the plane); lanes past the output rows compute garbage the
- * caller's stores mask off. */
-AVX512 INLINE void
-pairs_s2_taps (int K, int P, const cnn_conv_geom *s, const __m512 *rows, const __m512i *idx,
-    const __mmask16 *cols, const float *w, __m512 *acc)
-{
-  int64_t kh = K ? K : s->kh, kw = K ? K : s->kw;
-
-  _Pragma ("GCC unroll 3")
-  for (int64_t ki = 0; ki < kh; ki++)
-    _Pragma ("GCC unroll 3")
-    for (int64_t kj = 0; kj < kw; kj++) {
-      __m512 wb = _mm512_set1_ps (w[ki * kw + kj]);
-      _Pragma ("GCC unroll 4")
-      for (int p = 0; p < P; p++)
-        acc[p] = _mm512_fmadd_ps (_mm512_maskz_permutex2var_ps (cols[kj], rows[4 * p + ki],
-                idx[kj], rows[4 * p + ki + 2]), wb, acc[p]);
-    }
-}
-
-/* Pairs of output rows per step: 4 FMA chains, each tap's loads shared by two of them.
- * One chain ran MobileNetV2's 14×14 -> 7×7 (576 channels) no faster than the channel
- * blocks, bound by the latency of its 9 FMAs. */
-#define PAIRS_S2_STEP 4
-
-AVX512 static void
-pairs_s2 (const cnn_conv_geom *s, int64_t channels, const float *x, const float *w,
-    const float *bias, const float *sum, float *y, cnn_activation act, float alpha,
-    float beta)
-{
-  int64_t in_plane = s->h * s->w, out_plane = s->oh * s->ow, taps = s->kh * s->kw;
-  bool square3 = s->kh == 3 && s->kw == 3;
-  bool act_here = activation_in_registers (act);
-  const __mmask16 row_lanes = tail_mask (s->w);
-  __m512i idx[3];
-  __mmask16 cols[3];
-
-  /* Lane l = q · ow + j: output row q of the pair (0: the first source, 1: the second),
-   * column j, which reads input column 2j + kj − pl. Counted, not divided: a division per
-   * lane cost a quarter of the call. */
-  for (int64_t kj = 0; kj < s->kw; kj++) {
-    int32_t ix[16];
-    uint32_t m = 0;
-    for (int64_t l = 0, q = 0, j = 0; l < 16; l++) {
-      int64_t ic = 2 * j + kj - s->pl;
-      bool inside = q < 2 && ic >= 0 && ic < s->w;
-      ix[l] = inside ? (int32_t) (q * 16 + ic) : 0;
-      m |= inside ? 1u << l : 0;
-      if (++j == s->ow)
-        j = 0, q++;
-    }
-    idx[kj] = _mm512_loadu_si512 (ix);
-    cols[kj] = (__mmask16) m;
-  }
-  for (int64_t c = 0; c < channels; c++) {
-    const float *xc = x + c * in_plane, *wc = w + c * taps;
-    __m512 b = _mm512_set1_ps (bias != NULL ? bias[c] : 0.0f);
-    for (int64_t oh0 = 0; oh0 < s->oh; oh0 += 2 * PAIRS_S2_STEP) {
-      __m512 rows[4 * PAIRS_S2_STEP + 1], acc[PAIRS_S2_STEP];
-      for (int64_t i = 0; i < 4 * PAIRS_S2_STEP + s->kh - 2; i++) {
-        int64_t ih = 2 * oh0 - s->pt + i;
-        rows[i] = ih >= 0 && ih < s->h ? _mm512_maskz_loadu_ps (row_lanes, xc + ih * s->w)
-            : _mm512_setzero_ps ();
-      }
-      for (int p = 0; p < PAIRS_S2_STEP; p++) {
-        int64_t o = c * out_plane + (oh0 + 2 * p) * s->ow;
-        acc[p] = b;
-        if (sum != NULL && oh0 + 2 * p < s->oh)
-          acc[p] = _mm512_add_ps (b, _mm512_maskz_loadu_ps (tail_mask (cnn_min64 (2,
-                          s->oh - oh0 - 2 * p) * s->ow), sum + o));
-      }
-      if (square3)
-        pairs_s2_taps (3, PAIRS_S2_STEP, s, rows, idx, cols, wc, acc);
-      else
-        pairs_s2_taps (0, PAIRS_S2_STEP, s, rows, idx, cols, wc, acc);
-      for (int p = 0; p < PAIRS_S2_STEP && oh0 + 2 * p < s->oh; p++) {
-        if (act_here)
-          acc[p] = activate16 (acc[p], act, alpha, beta);
-        _mm512_mask_storeu_ps (y + c * out_plane + (oh0 + 2 * p) * s->ow,
-            tail_mask (cnn_min64 (2, s->oh - oh0 - 2 * p) * s->ow), acc[p]);
-      }
-    }
-  }
-  if (!act_here)
-    cnn_activate_rows (y, channels, out_plane, out_plane, act, alpha, beta);
-}
-
 bool
 cnn_depthwise_channels_available (const cnn_conv_geom *s)
 {
@@ -724,10 +615,6 @@ cnn_depthwise_channels (const cnn_conv_geom *s, int64_t channels, const float *x
   float *wv = (float *) (((uintptr_t) wv_store + 63) & ~(uintptr_t) 63);
   float b[16] = { 0 };
 
-  if (pairs_s2_fits (s)) {
-    pairs_s2 (s, channels, x, w, bias, sum, y, act, alpha, beta);
-    return;
-  }
   block_extent (s, &hp, &wp);
   for (int64_t c = 0; c < 16; c++)
     for (int64_t t = 0; t < taps; t++)
