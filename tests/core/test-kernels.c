@@ -324,7 +324,7 @@ static const conv_case conv_cases[] = {
   { "1x1 c3 m5 7x7", 1, 3, 7, 7, 5, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, false, false, NONE,
     false, "gemm-1x1", 7, 7 },
   { "1x1 c37 m19 23x29 bias relu", 1, 37, 23, 29, 19, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL,
-    true, false, RELU, false, "gemm-1x1", 23, 29 },
+    true, false, RELU, false, "pointwise", 23, 29 },
   { "1x1 on a 1x1 map c64 m128", 1, 64, 1, 1, 128, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true,
     false, NONE, false, "gemm-1x1", 1, 1 },
   { "1x1 c160 m96 28x28 relu6", 1, 160, 28, 28, 96, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true,
@@ -440,6 +440,35 @@ static const conv_case conv_cases[] = {
     "gemm-1x1", 8, 8 },
   { "fused narrow 1x1 c512 m96 3x7 (21 columns)", 1, 512, 3, 7, 96, 1, 1, 1, 1, 1, 1, { 0 }, 1,
     NULL, false, false, NONE, false, "gemm-1x1", 3, 7 },
+  /* cnn_pointwise (AVX-512; gemm-1x1 elsewhere): few output channels (1 to 48) on maps of
+   * 512 to 4096 positions, in groups of up to 8 rows of equal height (20: 7, 7, 6), K from 2
+   * to 40, blocks of 48 columns with a last one of 1, 2 or 3 vectors, partly filled,
+   * residuals, activations on registers and (tanh) after the store, batches, groups,
+   * run-time weights. */
+  { "pointwise c32 m16 64x64 bias relu6", 1, 32, 64, 64, 16, 1, 1, 1, 1, 1, 1, { 0 }, 1,
+    NULL, true, false, CNN_ACTIVATION_RELU6, false, "pointwise", 64, 64 },
+  { "1x1 c32 m16 65x64 (too large a map for pointwise)", 1, 32, 65, 64, 16, 1, 1, 1, 1, 1, 1,
+    { 0 }, 1, NULL, true, false, CNN_ACTIVATION_RELU6, false, "gemm-1x1", 65, 64 },
+  { "pointwise c17 m20 23x29 residual hard-swish (rows 7, 7, 6; last block 43 columns)", 1,
+    17, 23, 29, 20, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_HARD_SWISH,
+    false, "pointwise", 23, 29 },
+  { "pointwise c2 m13 16x33 clip (K 2)", 1, 2, 16, 33, 13, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL,
+    true, false, CNN_ACTIVATION_CLIP, false, "pointwise", 16, 33 },
+  { "pointwise c40 m48 25x25 residual relu (last block 1 column)", 1, 40, 25, 25, 48, 1, 1, 1,
+    1, 1, 1, { 0 }, 1, NULL, true, true, RELU, false, "pointwise", 25, 25 },
+  { "pointwise batch 2 c24 m24 24x24 residual tanh (after the store)", 2, 24, 24, 24, 24, 1, 1,
+    1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_TANH, false, "pointwise", 24, 24 },
+  { "pointwise group 2 c32 m16 32x20 sigmoid (last block 1 vector)", 1, 32, 32, 20, 16, 1, 1,
+    1, 1, 1, 1, { 0 }, 2, NULL, true, false, CNN_ACTIVATION_SIGMOID, false, "pointwise", 32,
+    20 },
+  { "pointwise c33 m1 17x31 leaky relu (one row)", 1, 33, 17, 31, 1, 1, 1, 1, 1, 1, 1, { 0 },
+    1, NULL, true, false, CNN_ACTIVATION_LEAKY_RELU, false, "pointwise", 17, 31 },
+  { "pointwise c7 m9 18x31 no bias silu (last block 2 vectors)", 1, 7, 18, 31, 9, 1, 1, 1, 1,
+    1, 1, { 0 }, 1, NULL, false, false, CNN_ACTIVATION_SILU, false, "pointwise", 18, 31 },
+  { "pointwise c24 m32 28x28 run-time weights hard-sigmoid", 1, 24, 28, 28, 32, 1, 1, 1, 1, 1,
+    1, { 0 }, 1, NULL, true, false, CNN_ACTIVATION_HARD_SIGMOID, true, "pointwise", 28, 28 },
+  { "1x1 c16 m49 28x28 (too many rows for pointwise)", 1, 16, 28, 28, 49, 1, 1, 1, 1, 1, 1,
+    { 0 }, 1, NULL, true, false, RELU, false, "gemm-1x1", 28, 28 },
   /* cnn_depthwise_direct (AVX-512): rows wider than its 64-column blocks, narrow maps in
    * blocks of 4, 3, 2 and 1 rows, stride 2 with odd widths, 5×5 taps, residuals. */
   { "depthwise direct 3x3 c3 5x70 (64-column blocks) relu", 1, 3, 5, 70, 3, 3, 3, 1, 1, 1, 1,
@@ -520,6 +549,21 @@ static const conv_case conv_cases[] = {
     NULL, true, false, CNN_ACTIVATION_SILU, false, "depthwise", 4, 5 },
   { "depthwise channels 3x3 c18 5x5 weights as input", 1, 18, 5, 5, 18, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 18, NULL, true, false, NONE, true, "depthwise-3x3", 5, 5 },
+  /* Its stride-2 path for inputs at most 16 wide (two output rows per vector, taps gathered
+   * by permutes, four pairs of rows per step): a last pair of one row, asymmetric pads,
+   * kernels smaller than 3×3, maps taller than one step, residuals, activations on registers
+   * and after the store. */
+  { "depthwise pairs 3x3 stride 2 c18 14x14 residual relu6 (last pair one row)", 1, 18, 14, 14,
+    18, 3, 3, 2, 2, 1, 1, { 1, 1, 1, 1 }, 18, NULL, true, true, CNN_ACTIVATION_RELU6, false,
+    "depthwise-3x3", 7, 7 },
+  { "depthwise pairs 3x3 stride 2 pads 0,1,1,0 c17 13x12 residual clip", 1, 17, 13, 12, 17, 3,
+    3, 2, 2, 1, 1, { 0, 1, 1, 0 }, 17, NULL, true, true, CNN_ACTIVATION_CLIP, false,
+    "depthwise-3x3", 6, 6 },
+  { "depthwise pairs 2x2 stride 2 c5 16x14 leaky relu", 1, 5, 16, 14, 5, 2, 2, 2, 2, 1, 1,
+    { 0 }, 5, NULL, true, false, CNN_ACTIVATION_LEAKY_RELU, false, "depthwise", 8, 7 },
+  { "depthwise pairs 3x3 stride 2 c4 30x13 tanh (two steps)", 1, 4, 30, 13, 4, 3, 3, 2, 2, 1,
+    1, { 1, 1, 1, 1 }, 4, NULL, false, false, CNN_ACTIVATION_TANH, false, "depthwise-3x3", 15,
+    7 },
   { "depthwise 5x5 stride 2 pad 2 c6 11x10", 1, 6, 11, 10, 6, 5, 5, 2, 2, 1, 1,
     { 2, 2, 2, 2 }, 6, NULL, true, false, CNN_ACTIVATION_HARD_SWISH, false, "depthwise", 6,
     5 },
@@ -696,9 +740,11 @@ test_conv (const conv_case *cc, uint32_t seed)
     cnn_conv_set_portable (false);
     n = &t.g->nodes[t.node];
   }
-  /* The direct stem conv is AVX-512 only; other CPUs and the portable run take im2col. */
-  const char *algo = strcmp (cc->algo, "direct-stem") == 0
-      && (cnn_conv_portable () || !cnn_cpu_has_avx512 ()) ? "im2col-gemm" : cc->algo;
+  /* The direct stem and pointwise convs are AVX-512 only; other CPUs and the portable run
+   * take im2col and gemm-1x1. */
+  bool avx512 = !cnn_conv_portable () && cnn_cpu_has_avx512 ();
+  const char *algo = avx512 ? cc->algo : strcmp (cc->algo, "direct-stem") == 0
+      ? "im2col-gemm" : strcmp (cc->algo, "pointwise") == 0 ? "gemm-1x1" : cc->algo;
   if (strcmp (cnn_conv_algorithm (n), algo) != 0) {
     printf ("    prepare chose %s, expected %s\n", cnn_conv_algorithm (n), algo);
     ok = false;
