@@ -10,8 +10,8 @@
  * is claimed by a compare-and-swap on (job generation, next slice) together, and the caller
  * closes that word before describing the next job: a late worker's claim fails instead of
  * taking a slice of one job with another's description.
- * Jobs are short (one layer), so workers spin briefly (with the CPU's pause) before sleeping
- * on a condition variable. */
+ * Jobs are short (one layer), so workers spin briefly (with the CPU's pause), then yield
+ * for up to 2 ms, before sleeping on a condition variable. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -20,18 +20,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* Rounds of the CPU's pause (about 27 ns each on Zen 4) a thread spins before it gives the
- * core away: a worker then sleeps until the next job, the caller waiting for the last slices
- * yields. Short, because on a machine with more runnable threads than cores a spinning
- * thread burns the time the scheduler would give it for work, and a sleeping one is woken
- * promptly; 1024 rounds (27 µs) still cover the gap between one layer's job and the next
- * (a small single-threaded op). 2 threads on this 2-vCPU Zen 4 VM shared with other jobs
- * (load about 8), best median of 3 alternating rounds against 8192 rounds: ResNet-18 36.6 ->
- * 27.7 ms, ResNet-50 74.9 -> 63.8, MobileNet-V2 11.8 -> 10.3; against the earlier pool
- * (workers yielding for seconds before sleeping, the caller waiting for every worker to
- * check in), ResNet-18 57 -> 31 ms at 8192 rounds. */
+ * core away, then (workers) microseconds it yields before sleeping until the next job.
+ * A worker asleep when the next layer's job arrives costs a wake-up on that layer; one that
+ * spins with pause on a machine with more runnable threads than cores burns the time the
+ * scheduler would give others, while yielding hands it over and still sees the next job
+ * within microseconds on an idle machine. The caller never waits for a late worker (see
+ * above), so a worker that yielded its core away only loses parallelism for a while.
+ * 2 threads, Zen 4, best median of 4 alternating rounds on the idle VM, pause 27 µs then
+ * sleep against pause then yield 2 ms then sleep: MobileNetV3-small 2.23 -> 1.12 ms
+ * (earlier pool 1.23), SqueezeNet 1.1 3.69 -> 3.69 (in another run 4.68 against 3.92 for the
+ * earlier pool), MobileNetV2 4.32 -> 4.26; on the same VM loaded by other jobs (load about
+ * 8), pausing 27 µs rather than 215 µs: ResNet-18 36.6 -> 27.7 ms. */
 #define POOL_SPINS 1024
+#define POOL_YIELD_US 2000
 /* A claim index beyond any job's slices. */
 #define POOL_CLOSED UINT64_C(0xffffffff)
 
@@ -67,6 +71,15 @@ cpu_relax (void)
 #elif defined(__aarch64__)
   __asm__ __volatile__ ("yield");
 #endif
+}
+
+static double
+now_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e6 + (double) ts.tv_nsec * 1e-3;
 }
 
 static inline uint32_t
@@ -120,6 +133,13 @@ worker_main (void *data)
         && (generation = claim_generation (atomic_load (&pool->claim))) == seen
         && !atomic_load_explicit (&pool->quit, memory_order_relaxed); round++)
       cpu_relax ();
+    /* Then yield for a while before sleeping. */
+    if (generation == seen) {
+      double until = now_us () + POOL_YIELD_US;
+      while ((generation = claim_generation (atomic_load (&pool->claim))) == seen
+          && !atomic_load_explicit (&pool->quit, memory_order_relaxed) && now_us () < until)
+        sched_yield ();
+    }
     if (generation == seen) {
       /* Announce the sleep before checking for work: a dispatcher that posts a job after
        * this either sees us here and wakes us, or we see its new generation. */
