@@ -107,4 +107,37 @@ activation_in_registers (cnn_activation act)
       || act == CNN_ACTIVATION_SILU;
 }
 
+/* r[j] ← column j of the 16×16 matrix whose rows are r[0..15] (depthwise.c's channel blocks,
+ * the narrow GEMMs' accumulators along M turned into rows of Y). */
+AVX512 INLINE void
+transpose16 (__m512 r[16])
+{
+  __m512 t[16];
+
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_castpd_ps (_mm512_unpacklo_pd (_mm512_castps_pd (t[i]),
+            _mm512_castps_pd (t[i + 2])));
+    r[i + 1] = _mm512_castpd_ps (_mm512_unpackhi_pd (_mm512_castps_pd (t[i]),
+            _mm512_castps_pd (t[i + 2])));
+    r[i + 2] = _mm512_castpd_ps (_mm512_unpacklo_pd (_mm512_castps_pd (t[i + 1]),
+            _mm512_castps_pd (t[i + 3])));
+    r[i + 3] = _mm512_castpd_ps (_mm512_unpackhi_pd (_mm512_castps_pd (t[i + 1]),
+            _mm512_castps_pd (t[i + 3])));
+  }
+  /* r[4q + j] now holds column 4k + j of rows 4q..4q+3 in 128-bit lane k. */
+  for (int h = 0; h < 16; h += 8)
+    for (int j = 0; j < 4; j++) {
+      t[h + j] = _mm512_shuffle_f32x4 (r[h + j], r[h + 4 + j], 0x88);
+      t[h + 4 + j] = _mm512_shuffle_f32x4 (r[h + j], r[h + 4 + j], 0xdd);
+    }
+  for (int j = 0; j < 8; j++) {
+    r[j] = _mm512_shuffle_f32x4 (t[j], t[8 + j], 0x88);
+    r[8 + j] = _mm512_shuffle_f32x4 (t[j], t[8 + j], 0xdd);
+  }
+}
+
 #endif /* CNN_KERNEL_AVX512_H */

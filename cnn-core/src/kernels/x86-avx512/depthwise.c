@@ -413,38 +413,6 @@ cnn_depthwise_direct (const cnn_conv_geom *s, const float *x, const float *w, fl
 /* Kernels this many taps tall and wide or less (their weights stay on the stack). */
 #define CHANNELS_MAX_K 7
 
-/* r[j] ← column j of the 16×16 matrix whose rows are r[0..15]. */
-AVX512 INLINE void
-transpose16 (__m512 r[16])
-{
-  __m512 t[16];
-
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_castpd_ps (_mm512_unpacklo_pd (_mm512_castps_pd (t[i]),
-            _mm512_castps_pd (t[i + 2])));
-    r[i + 1] = _mm512_castpd_ps (_mm512_unpackhi_pd (_mm512_castps_pd (t[i]),
-            _mm512_castps_pd (t[i + 2])));
-    r[i + 2] = _mm512_castpd_ps (_mm512_unpacklo_pd (_mm512_castps_pd (t[i + 1]),
-            _mm512_castps_pd (t[i + 3])));
-    r[i + 3] = _mm512_castpd_ps (_mm512_unpackhi_pd (_mm512_castps_pd (t[i + 1]),
-            _mm512_castps_pd (t[i + 3])));
-  }
-  /* r[4q + j] now holds column 4k + j of rows 4q..4q+3 in 128-bit lane k. */
-  for (int h = 0; h < 16; h += 8)
-    for (int j = 0; j < 4; j++) {
-      t[h + j] = _mm512_shuffle_f32x4 (r[h + j], r[h + 4 + j], 0x88);
-      t[h + 4 + j] = _mm512_shuffle_f32x4 (r[h + j], r[h + 4 + j], 0xdd);
-    }
-  for (int j = 0; j < 8; j++) {
-    r[j] = _mm512_shuffle_f32x4 (t[j], t[8 + j], 0x88);
-    r[8 + j] = _mm512_shuffle_f32x4 (t[j], t[8 + j], 0xdd);
-  }
-}
-
 /* The padded input block: the rows and columns the windows read. */
 static inline void
 block_extent (const cnn_conv_geom *s, int64_t *hp, int64_t *wp)

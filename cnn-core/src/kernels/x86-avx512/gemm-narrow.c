@@ -67,34 +67,6 @@ typedef struct {
   bool act_here;
 } narrow_epilogue;
 
-/* c[0..15] transposed in place: lane j of c[i] moves to lane i of c[j] (accumulators along M
- * into rows of Y; the bf16 twin and depthwise.c have their own). */
-AVX512 INLINE void
-transpose_rows (__m512 c[16])
-{
-  __m512 t[16], u[16];
-
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps (c[2 * i], c[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps (c[2 * i], c[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; i++) {
-    u[4 * i] = _mm512_shuffle_ps (t[4 * i], t[4 * i + 2], 0x44);
-    u[4 * i + 1] = _mm512_shuffle_ps (t[4 * i], t[4 * i + 2], 0xee);
-    u[4 * i + 2] = _mm512_shuffle_ps (t[4 * i + 1], t[4 * i + 3], 0x44);
-    u[4 * i + 3] = _mm512_shuffle_ps (t[4 * i + 1], t[4 * i + 3], 0xee);
-  }
-  for (int i = 0; i < 2; i++)
-    for (int j = 0; j < 4; j++) {
-      t[8 * i + j] = _mm512_shuffle_f32x4 (u[8 * i + j], u[8 * i + 4 + j], 0x88);
-      t[8 * i + 4 + j] = _mm512_shuffle_f32x4 (u[8 * i + j], u[8 * i + 4 + j], 0xdd);
-    }
-  for (int j = 0; j < 8; j++) {
-    c[j] = _mm512_shuffle_f32x4 (t[j], t[8 + j], 0x88);
-    c[8 + j] = _mm512_shuffle_f32x4 (t[j], t[8 + j], 0xdd);
-  }
-}
-
 /* Rows [row0, row0 + 16 · V) (valid lanes in rmask[v]) by the tile's R columns (panel: R
  * floats per step of K), all of K; then bias, residual and activation on the rows. */
 AVX512 INLINE void
@@ -127,7 +99,7 @@ narrow_tile (int R, int V, int64_t k, const float *w, const float *panel, float 
     _Pragma ("GCC unroll 16")
     for (int r = 0; r < 16; r++)
       c[r] = r < R ? acc[r][v] : _mm512_setzero_ps ();
-    transpose_rows (c);
+    transpose16 (c);
     _Pragma ("GCC unroll 16")
     for (int i = 0; i < 16; i++) {
       if (!(rmask[v] >> i & 1))
