@@ -8,6 +8,7 @@
 
 #include <immintrin.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define AVX512 __attribute__ ((target ("avx512f,avx512vl,avx512dq,fma")))
 #define INLINE __attribute__ ((always_inline)) static inline
@@ -137,6 +138,46 @@ transpose16 (__m512 r[16])
   for (int j = 0; j < 8; j++) {
     r[j] = _mm512_shuffle_f32x4 (t[j], t[8 + j], 0x88);
     r[8 + j] = _mm512_shuffle_f32x4 (t[j], t[8 + j], 0xdd);
+  }
+}
+
+/* The narrow GEMMs' (gemm-narrow.c, gemm-bf16-narrow.c) epilogue: act_here when the
+ * activation is applied on registers (activation_in_registers). */
+typedef struct {
+  const float *bias, *sum;
+  cnn_activation act;
+  float alpha, beta;
+  bool act_here;
+} narrow_epilogue;
+
+/* Their store: acc[r][v] holds column r of rows row0 + 16·v .. + 15 (vectors along M) for
+ * R columns and V blocks of 16 rows; each block is transposed to rows, `sum`'s rows added
+ * (NULL: no residual, or already in the sums), e's activation applied if act_here, and the
+ * rows in rmask[v] stored, R columns each. */
+AVX512 INLINE void
+narrow_store_rows (int R, int V, __m512 acc[][2], float *y, int64_t ldy, int64_t row0,
+    const __mmask16 rmask[2], const float *sum, const narrow_epilogue *e)
+{
+  const __mmask16 cols = (__mmask16) ((1u << R) - 1);
+
+  for (int v = 0; v < V; v++) {
+    __m512 c[16];
+    _Pragma ("GCC unroll 16")
+    for (int r = 0; r < 16; r++)
+      c[r] = r < R ? acc[r][v] : _mm512_setzero_ps ();
+    transpose16 (c);
+    _Pragma ("GCC unroll 16")
+    for (int i = 0; i < 16; i++) {
+      if (!(rmask[v] >> i & 1))
+        break;
+      int64_t row = row0 + 16 * v + i;
+      __m512 out = c[i];
+      if (sum != NULL)
+        out = _mm512_add_ps (out, _mm512_maskz_loadu_ps (cols, sum + row * ldy));
+      if (e->act_here)
+        out = activate16 (out, e->act, e->alpha, e->beta);
+      _mm512_mask_storeu_ps (y + row * ldy, cols, out);
+    }
   }
 }
 

@@ -97,13 +97,6 @@ pack_x_tile (uint32_t *panel, const float *x, int64_t ldx, int64_t k, int64_t co
   }
 }
 
-typedef struct {
-  const float *bias, *sum;
-  cnn_activation act;
-  float alpha, beta;
-  bool act_here;
-} narrow_epilogue;
-
 /* Rows [row0, row0 + 16 · V) (valid lanes in rmask[v]) by the tile's R columns, all of K.
  * The residual is transposed to columns to start the sums with bias + residual, as
  * cnn_gemm_bf16 does (the same rounding, so the same results), and the accumulators (a
@@ -148,23 +141,8 @@ narrow_tile (int R, int V, int64_t pairs, const uint32_t *w, int64_t ldwb,
         acc[r][1] = _mm512_dpbf16_ps (acc[r][1], w1, xb);
     }
   }
-  for (int v = 0; v < V; v++) {
-    __m512 c[16];
-    _Pragma ("GCC unroll 16")
-    for (int r = 0; r < 16; r++)
-      c[r] = r < R ? acc[r][v] : _mm512_setzero_ps ();
-    transpose16 (c);
-    _Pragma ("GCC unroll 16")
-    for (int i = 0; i < 16; i++) {
-      if (!(rmask[v] >> i & 1))
-        break;
-      int64_t row = row0 + 16 * v + i;
-      __m512 out = c[i];
-      if (e->act_here)
-        out = activate16 (out, e->act, e->alpha, e->beta);
-      _mm512_mask_storeu_ps (y + row * ldy, cols, out);
-    }
-  }
+  /* The residual is in the sums already. */
+  narrow_store_rows (R, V, acc, y, ldy, row0, rmask, NULL, e);
 }
 
 #define NARROW_CASE(R) \

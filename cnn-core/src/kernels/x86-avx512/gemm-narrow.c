@@ -60,13 +60,6 @@ tile_start (int64_t n, int64_t tiles, int64_t t)
 
 #include "cpu.h"
 
-typedef struct {
-  const float *bias, *sum;
-  cnn_activation act;
-  float alpha, beta;
-  bool act_here;
-} narrow_epilogue;
-
 /* Rows [row0, row0 + 16 · V) (valid lanes in rmask[v]) by the tile's R columns (panel: R
  * floats per step of K), all of K; then bias, residual and activation on the rows. */
 AVX512 INLINE void
@@ -74,7 +67,6 @@ narrow_tile (int R, int V, int64_t k, const float *w, const float *panel, float 
     int64_t ldy, int64_t row0, const __mmask16 rmask[2], const narrow_epilogue *e)
 {
   __m512 acc[NARROW_COLS][2];
-  const __mmask16 cols = (__mmask16) ((1u << R) - 1);
 
   for (int v = 0; v < V; v++) {
     __m512 b = e->bias != NULL ? _mm512_maskz_loadu_ps (rmask[v], e->bias + row0 + 16 * v)
@@ -94,25 +86,7 @@ narrow_tile (int R, int V, int64_t k, const float *w, const float *panel, float 
         acc[r][1] = _mm512_fmadd_ps (w1, xb, acc[r][1]);
     }
   }
-  for (int v = 0; v < V; v++) {
-    __m512 c[16];
-    _Pragma ("GCC unroll 16")
-    for (int r = 0; r < 16; r++)
-      c[r] = r < R ? acc[r][v] : _mm512_setzero_ps ();
-    transpose16 (c);
-    _Pragma ("GCC unroll 16")
-    for (int i = 0; i < 16; i++) {
-      if (!(rmask[v] >> i & 1))
-        break;
-      int64_t row = row0 + 16 * v + i;
-      __m512 out = c[i];
-      if (e->sum != NULL)
-        out = _mm512_add_ps (out, _mm512_maskz_loadu_ps (cols, e->sum + row * ldy));
-      if (e->act_here)
-        out = activate16 (out, e->act, e->alpha, e->beta);
-      _mm512_mask_storeu_ps (y + row * ldy, cols, out);
-    }
-  }
+  narrow_store_rows (R, V, acc, y, ldy, row0, rmask, e->sum, e);
 }
 
 #define NARROW_CASE(R) \
