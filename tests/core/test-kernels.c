@@ -441,14 +441,16 @@ static const conv_case conv_cases[] = {
   { "fused narrow 1x1 c512 m96 3x7 (21 columns)", 1, 512, 3, 7, 96, 1, 1, 1, 1, 1, 1, { 0 }, 1,
     NULL, false, false, NONE, false, "gemm-1x1", 3, 7 },
   /* cnn_pointwise (AVX-512; gemm-1x1 elsewhere): few output channels (1 to 48) on maps of
-   * 512 to 4096 positions, in groups of up to 8 rows of equal height (20: 7, 7, 6), K from 2
+   * 512 to 12544 positions, in groups of up to 8 rows of equal height (20: 7, 7, 6), K from 2
    * to 40, blocks of 48 columns with a last one of 1, 2 or 3 vectors, partly filled,
    * residuals, activations on registers and (tanh) after the store, batches, groups,
    * run-time weights. */
   { "pointwise c32 m16 64x64 bias relu6", 1, 32, 64, 64, 16, 1, 1, 1, 1, 1, 1, { 0 }, 1,
     NULL, true, false, CNN_ACTIVATION_RELU6, false, "pointwise", 64, 64 },
-  { "1x1 c32 m16 65x64 (too large a map for pointwise)", 1, 32, 65, 64, 16, 1, 1, 1, 1, 1, 1,
-    { 0 }, 1, NULL, true, false, CNN_ACTIVATION_RELU6, false, "gemm-1x1", 65, 64 },
+  { "1x1 c32 m16 113x112 (too large a map for pointwise)", 1, 32, 113, 112, 16, 1, 1, 1, 1, 1,
+    1, { 0 }, 1, NULL, true, false, CNN_ACTIVATION_RELU6, false, "gemm-1x1", 113, 112 },
+  { "pointwise c32 m16 112x112 residual (largest map)", 1, 32, 112, 112, 16, 1, 1, 1, 1, 1, 1,
+    { 0 }, 1, NULL, true, true, NONE, false, "pointwise", 112, 112 },
   { "pointwise c17 m20 23x29 residual hard-swish (rows 7, 7, 6; last block 43 columns)", 1,
     17, 23, 29, 20, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_HARD_SWISH,
     false, "pointwise", 23, 29 },

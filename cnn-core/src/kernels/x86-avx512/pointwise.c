@@ -15,19 +15,21 @@
  * reuse the packed panels enough. With the output lines cold (caches flushed) M 16 K 32 is
  * even (0.20 -> 0.18-0.23 ms). In MobileNetV2 (best of 8-10 alternated runs per layer): the
  * projections of features.2 to 6 (M 24 and 32) 9-13% faster, 0.08 ms in all; features.1's
- * (M 16 on 112×112) up to 20% slower, its output lines cold: ops/conv.c leaves it to
+ * (M 16 on 112×112) up to 20% slower, its output lines cold: ops/conv.c then left it to
  * cnn_gemm_fused.
- * Blocks are taken in column order with no software prefetch: prefetching the next 96 columns
- * of all K rows at once, then writing each output row 96 columns at a time, was slower in the
+ * Blocks are taken in column order and X is not prefetched: prefetching the next 96 columns of
+ * all K rows at once, then writing each output row 96 columns at a time, was slower in the
  * network (MobileNetV2 1 thread, min of 20-25 alternated runs per layer: features.2's
  * projection, M 24 K 96 on 56×56, 0.159 -> 0.150 ms, features.3's, M 24 K 144 with its
  * residual, 0.243 -> 0.221; M 32 on 28×28 2-3% faster). Prefetching X row by row in the K loop
- * and the output lines for writing (prefetchw), 96 to 768 columns ahead, gained nothing over
- * this.
- * features.1's projection is still slower here (cnn_gemm_fused 0.205 ms, this 0.240, min of
- * 20): its output lines come from memory (the planner puts them where nothing ran since the
- * last inference), and a one-call test with them evicted (0.20 ms for both kernels, 0.14 for
- * this one with them in L3) shows that cost; ONNX Runtime's 0.13 ms writes one NCHWc stream.
+ * gained nothing.
+ * The output lines are prefetched into L2 PW_AHEAD columns ahead of each block: in a network
+ * they often come from memory (features.1's projection: the planner puts them where nothing ran
+ * since the last inference; one call with them evicted took 0.20 ms in both kernels, 0.14 here
+ * with them in L3), and write misses on M rows at once are more streams than the hardware
+ * prefetchers follow. That layer 0.204 -> 0.172 ms (cnn_gemm_fused -> this, min of 30
+ * alternated runs; 0.240 here without the prefetch), the expansion after it 4% faster;
+ * prefetchw into L1 gained nothing, 192 columns ahead was as fast, 768 slower (0.183).
  */
 #include "kernels/pointwise.h"
 
@@ -38,6 +40,9 @@
  * above. */
 #define PW_ROWS 8
 #define PW_VECS 3
+/* Output columns between the block being computed and the one whose lines are prefetched:
+ * 8 blocks, a few microseconds of work for the lines to arrive from memory. */
+#define PW_AHEAD 384
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include "avx512.h"
@@ -132,6 +137,11 @@ pointwise_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
     __mmask16 mk[PW_VECS];
     for (int v = 0; v < PW_VECS; v++)
       mk[v] = lanes (0, cols - 16 * v);
+    /* Into L2: a read prefetch of a line no other core holds leaves it writable. */
+    if (j + PW_AHEAD < n)
+      for (int64_t i = 0; i < m; i++)
+        for (int v = 0; v < PW_VECS; v++)
+          _mm_prefetch ((const char *) (y + i * ldy + j + PW_AHEAD + 16 * v), _MM_HINT_T1);
     for (int64_t i = 0; i < m; i += rows) {
       int64_t r = m - i < rows ? m - i : rows;
       pw_group (r, (int) ((cols + 15) / 16), k, w + i * ldw, ldw, x + j, ldx,
