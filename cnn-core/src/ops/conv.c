@@ -706,8 +706,10 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       plan->tile = cols;
       plan->channels = !conv_portable && conv_depthwise_by_channels (&s);
       /* 3×3 stride 2 14×14 -> 7×7, 576 channels, 1 thread Zen 4: 0.037 -> 0.030 ms; stride 1
-       * on 7×7, 960 channels (in MobileNetV2): 0.037 -> 0.033. */
-      plan->pairs = plan->channels && cnn_depthwise_pairs_available (&s);
+       * on 7×7, 960 channels (in MobileNetV2): 0.037 -> 0.033. But not stride 1 under SiLU
+       * or sigmoid (EfficientNet-B0's features.7.0, 1152 channels, SiLU: 0.052 -> 0.056). */
+      plan->pairs = plan->channels && cnn_depthwise_pairs_available (&s)
+          && (s.sw == 2 || (n->act != CNN_ACTIVATION_SILU && n->act != CNN_ACTIVATION_SIGMOID));
       plan->direct = !conv_portable && !plan->channels && cnn_depthwise_direct_available (&s);
       n->workspace = plan->channels ? cnn_depthwise_channels_scratch (&s) * sizeof (float)
           : plan->direct ? 0 : cnn_phase_scratch (&s) * sizeof (float);

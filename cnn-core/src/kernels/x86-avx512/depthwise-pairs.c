@@ -11,8 +11,10 @@
  * transposes (288 channels 0.025 ms both, 672 0.060 both).
  * Stride 1 on 7×7 maps the same way (4 transposes in and 4 out there): MobileNetV2's
  * features.15 to 17 (3×3, 960 channels), 1 thread, min of 30 alternated runs in the network,
- * 0.039, 0.036, 0.037 -> 0.034, 0.033, 0.033 ms. (Flattened planes with each tap one load at a
- * flat offset, lanes outside the window masked, were no faster than the transposes.)
+ * 0.039, 0.036, 0.037 -> 0.034, 0.033, 0.033 ms; but under SiLU 8% slower (EfficientNet-B0's
+ * features.7.0, 1152 channels), where ops/conv.c keeps the channel blocks. (Flattened planes
+ * with each tap one load at a flat offset, lanes outside the window masked, were no faster
+ * than the transposes.)
  * In its own file: beside the channel blocks in depthwise.c it made them 5-12% slower
  * (GCC's inlining there changed; 5×5 on 14×14, 672 channels, 0.113 -> 0.128 ms).
  */
@@ -119,8 +121,8 @@ pairs_planes (int S, const cnn_conv_geom *s, int64_t channels, const float *x, c
     cnn_activate_rows (y, channels, out_plane, out_plane, act, alpha, beta);
 }
 
-/* One function per stride: both copies inlined into one made stride 2 7% slower
- * (MobileNetV2's 14×14 -> 7×7, 960 channels). */
+/* One function per stride: both copies inlined into one made stride 2 6% slower
+ * (MobileNetV2's features.14, 14×14 -> 7×7, 576 channels: 0.0271 -> 0.0288 ms; 0.0277 so). */
 AVX512 static void
 pairs_s1 (const cnn_conv_geom *s, int64_t channels, const float *x, const float *w,
     const float *bias, const float *sum, float *y, cnn_activation act, float alpha,
