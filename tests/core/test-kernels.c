@@ -441,14 +441,16 @@ static const conv_case conv_cases[] = {
   { "fused narrow 1x1 c512 m96 3x7 (21 columns)", 1, 512, 3, 7, 96, 1, 1, 1, 1, 1, 1, { 0 }, 1,
     NULL, false, false, NONE, false, "gemm-1x1", 3, 7 },
   /* cnn_pointwise (AVX-512; gemm-1x1 elsewhere): few output channels (1 to 48) on maps of
-   * 512 to 4096 positions, in groups of up to 8 rows of equal height (20: 7, 7, 6), K from 2
+   * 512 to 12544 positions, in groups of up to 8 rows of equal height (20: 7, 7, 6), K from 2
    * to 40, blocks of 48 columns with a last one of 1, 2 or 3 vectors, partly filled,
    * residuals, activations on registers and (tanh) after the store, batches, groups,
    * run-time weights. */
   { "pointwise c32 m16 64x64 bias relu6", 1, 32, 64, 64, 16, 1, 1, 1, 1, 1, 1, { 0 }, 1,
     NULL, true, false, CNN_ACTIVATION_RELU6, false, "pointwise", 64, 64 },
-  { "1x1 c32 m16 65x64 (too large a map for pointwise)", 1, 32, 65, 64, 16, 1, 1, 1, 1, 1, 1,
-    { 0 }, 1, NULL, true, false, CNN_ACTIVATION_RELU6, false, "gemm-1x1", 65, 64 },
+  { "1x1 c32 m16 113x112 (too large a map for pointwise)", 1, 32, 113, 112, 16, 1, 1, 1, 1, 1,
+    1, { 0 }, 1, NULL, true, false, CNN_ACTIVATION_RELU6, false, "gemm-1x1", 113, 112 },
+  { "pointwise c32 m16 112x112 residual (largest map)", 1, 32, 112, 112, 16, 1, 1, 1, 1, 1, 1,
+    { 0 }, 1, NULL, true, true, NONE, false, "pointwise", 112, 112 },
   { "pointwise c17 m20 23x29 residual hard-swish (rows 7, 7, 6; last block 43 columns)", 1,
     17, 23, 29, 20, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_HARD_SWISH,
     false, "pointwise", 23, 29 },
@@ -549,10 +551,27 @@ static const conv_case conv_cases[] = {
     NULL, true, false, CNN_ACTIVATION_SILU, false, "depthwise", 4, 5 },
   { "depthwise channels 3x3 c18 5x5 weights as input", 1, 18, 5, 5, 18, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 18, NULL, true, false, NONE, true, "depthwise-3x3", 5, 5 },
-  /* Its stride-2 path for inputs at most 16 wide (two output rows per vector, taps gathered
-   * by permutes, four pairs of rows per step): a last pair of one row, asymmetric pads,
-   * kernels smaller than 3×3, maps taller than one step, residuals, activations on registers
-   * and after the store. */
+  /* Its path for inputs at most 16 wide, kernels up to 3×3 (two output rows per vector, taps
+   * gathered by permutes, four pairs of rows per step), stride 2 and (7×7 maps, the c33 case
+   * above too) stride 1: a last pair of one row, asymmetric pads, kernels smaller than 3×3,
+   * maps taller than one step, residuals, activations on registers and after the store. */
+  { "depthwise pairs 3x3 stride 1 c20 7x7 tanh", 1, 20, 7, 7, 20, 3, 3, 1, 1, 1, 1,
+    { 1, 1, 1, 1 }, 20, NULL, true, false, CNN_ACTIVATION_TANH, false, "depthwise-3x3", 7, 7 },
+  { "depthwise pairs 3x3 stride 1 no pad c17 9x9 residual hard-swish", 1, 17, 9, 9, 17, 3, 3,
+    1, 1, 1, 1, { 0 }, 17, NULL, true, true, CNN_ACTIVATION_HARD_SWISH, false, "depthwise-3x3",
+    7, 7 },
+  { "depthwise pairs 2x2 stride 1 pads 0,0,1,1 c5 6x6 leaky relu", 1, 5, 6, 6, 5, 2, 2, 1, 1,
+    1, 1, { 0, 0, 1, 1 }, 5, NULL, true, false, CNN_ACTIVATION_LEAKY_RELU, false, "depthwise",
+    6, 6 },
+  { "depthwise pairs 1x3 stride 1 pads 0,1,0,1 c9 5x7 hard-sigmoid", 1, 9, 5, 7, 9, 1, 3, 1, 1,
+    1, 1, { 0, 1, 0, 1 }, 9, NULL, false, false, CNN_ACTIVATION_HARD_SIGMOID, false,
+    "depthwise", 5, 7 },
+  { "depthwise channels 3x3 c20 7x7 silu (stride 1 pairs not under SiLU)", 1, 20, 7, 7, 20, 3,
+    3, 1, 1, 1, 1, { 1, 1, 1, 1 }, 20, NULL, true, false, CNN_ACTIVATION_SILU, false,
+    "depthwise-3x3", 7, 7 },
+  { "depthwise pairs 3x3 stride 1 c6 19x7 residual relu6 (three steps, last pair one row)", 1,
+    6, 19, 7, 6, 3, 3, 1, 1, 1, 1, { 1, 1, 1, 1 }, 6, NULL, true, true, CNN_ACTIVATION_RELU6,
+    false, "depthwise-3x3", 19, 7 },
   { "depthwise pairs 3x3 stride 2 c18 14x14 residual relu6 (last pair one row)", 1, 18, 14, 14,
     18, 3, 3, 2, 2, 1, 1, { 1, 1, 1, 1 }, 18, NULL, true, true, CNN_ACTIVATION_RELU6, false,
     "depthwise-3x3", 7, 7 },

@@ -29,10 +29,11 @@ size_t cnn_depthwise_channels_scratch (const cnn_conv_geom *s);
 void cnn_depthwise_channels (const cnn_conv_geom *s, int64_t channels, const float *x,
     const float *w, const float *bias, const float *sum, float *y, cnn_activation act,
     float alpha, float beta, float *scratch);
-/* Stride 2 from inputs at most 16 wide (x86-avx512/depthwise-pairs.c): the same as
+/* Strides 1 and 2 from inputs at most 16 wide (x86-avx512/depthwise-pairs.c): the same as
  * cnn_depthwise_channels, with no scratch, two output rows per vector. Only when
- * cnn_depthwise_pairs_available(s): AVX-512 CPUs, one output per input channel, stride 2, no
- * dilation, kernels up to 3×3, inputs at most 16 wide, outputs at most 8. */
+ * cnn_depthwise_pairs_available(s): AVX-512 CPUs, one output per input channel, stride 1 or
+ * 2 (the same along both axes), no dilation, kernels up to 3×3, inputs at most 16 wide,
+ * outputs at most 8. */
 bool cnn_depthwise_pairs_available (const cnn_conv_geom *s);
 void cnn_depthwise_pairs (const cnn_conv_geom *s, int64_t channels, const float *x,
     const float *w, const float *bias, const float *sum, float *y, cnn_activation act,

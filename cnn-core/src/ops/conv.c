@@ -5,7 +5,7 @@
  * prepare() picks one algorithm from the shapes:
  *   gemm-1x1       1×1 kernel, stride 1, no padding: Y[M, HW] = W[M, C] · X[C, HW] read
  *                  straight from the input, nothing copied.
- *   pointwise      the same with few output channels on a map of 512 to 4096 positions, on
+ *   pointwise      the same with few output channels on a map of 512 to 12544 positions, on
  *                  AVX-512 CPUs: X read in place by the GEMM too (kernels/x86-avx512/
  *                  pointwise.c), no packed copy.
  *   winograd-2x2   3×3 stride 1, group 1, constant weights, ≥ 16 channels in and out and a map
@@ -148,12 +148,14 @@
  * the call. 1 thread Zen 4, one call with X just written (best of 300): M 24 K 144 on 56×56
  * 0.300 -> 0.246 ms, M 32 K 192 on 28×28 0.123 -> 0.101, M 40 K 240 on 28×28 0.157 -> 0.147;
  * M 48 or 64 on 14×14 even. In MobileNetV2 (best of 8-10 alternated runs per layer) the
- * projections of features.2 to 6 (M 24 and 32) 9-13% faster; but features.1's, M 16 K 32 on
- * 112×112, 0.20 -> 0.25 ms in two runs of three, though 20% faster alone: its 0.8 MB of
- * output lines come cold from memory, and cnn_gemm_fused prefetches them for writing. */
+ * projections of features.2 to 6 (M 24 and 32) 9-13% faster. Up to 112×112 since pointwise
+ * prefetches its output lines into L2 ahead of its stores: features.1's, M 16 K 32 on
+ * 112×112, whose 0.8 MB of output lines come cold from memory, 0.204 -> 0.172 ms (1 thread,
+ * min of 30 alternated runs; 0.20 -> 0.25 before that prefetch). Not the 16 -> 96 expansion
+ * after it (K 16): 0.569 -> 0.584 ms. */
 #define CONV_POINTWISE_MAX_ROWS 48
 #define CONV_POINTWISE_MIN_COLS 512
-#define CONV_POINTWISE_MAX_COLS 4096
+#define CONV_POINTWISE_MAX_COLS 12544
 /* direct-stem: output rows per item, whose input rows are copied into phases once. 16 was
  * no faster (within 2% on the five stems measured, loaded machine), 4 was 5-15% slower. */
 #define CONV_STEM_ROWS 8
@@ -215,7 +217,7 @@ typedef struct {
   bool direct;                  /* depthwise: cnn_depthwise_direct, no phase planes;
                                  * Winograd F(4×4): the AVX-512 row passes */
   bool channels;                /* depthwise: cnn_depthwise_channels, 16 channels at a time */
-  bool pairs;                   /* ... by cnn_depthwise_pairs: stride 2 on narrow inputs */
+  bool pairs;                   /* ... by cnn_depthwise_pairs: narrow inputs, kernels ≤ 3×3 */
 } conv_plan;
 
 /* One run, as the parallel workers see it. */
@@ -703,8 +705,11 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     case CONV_DEPTHWISE:
       plan->tile = cols;
       plan->channels = !conv_portable && conv_depthwise_by_channels (&s);
-      /* 3×3 stride 2 14×14 -> 7×7, 576 channels, 1 thread Zen 4: 0.037 -> 0.030 ms. */
-      plan->pairs = plan->channels && cnn_depthwise_pairs_available (&s);
+      /* 3×3 stride 2 14×14 -> 7×7, 576 channels, 1 thread Zen 4: 0.037 -> 0.030 ms; stride 1
+       * on 7×7, 960 channels (in MobileNetV2): 0.037 -> 0.033. But not stride 1 under SiLU
+       * or sigmoid (EfficientNet-B0's features.7.0, 1152 channels, SiLU: 0.052 -> 0.056). */
+      plan->pairs = plan->channels && cnn_depthwise_pairs_available (&s)
+          && (s.sw == 2 || (n->act != CNN_ACTIVATION_SILU && n->act != CNN_ACTIVATION_SIGMOID));
       plan->direct = !conv_portable && !plan->channels && cnn_depthwise_direct_available (&s);
       n->workspace = plan->channels ? cnn_depthwise_channels_scratch (&s) * sizeof (float)
           : plan->direct ? 0 : cnn_phase_scratch (&s) * sizeof (float);

@@ -5,9 +5,9 @@
  * costs as much as K·N and pays off over M rows, so with the 16 to 48 output channels of the
  * projections of MobileNets and EfficientNets (M 16, 24, 32 on 56×56 and larger maps) it is a
  * large share of the call. Here a block of 48 columns of X (K rows, whole planes apart) is
- * read where it lies, stays in L1 while every group of 8 rows of W passes over it, and the
- * next block's columns are prefetched meanwhile; 8 × 48 outputs live in 24 registers from
- * bias and residual to activation, each output line written once, 96 columns at a time.
+ * read where it lies and stays in L1 while every group of 8 rows of W passes over it; 8 × 48
+ * outputs live in 24 registers from bias and residual to activation, each output written
+ * once.
  * Zen 4, 1 thread, one call with X just written by its producer (best of 300, cnn_gemm_fused
  * -> this): M 16 K 32 on 112×112 0.187 -> 0.150 ms, M 24 K 144 on 56×56 0.300 -> 0.246, M 32
  * K 192 on 28×28 0.123 -> 0.101, M 40 K 240 on 28×28 0.157 -> 0.147; even from M 48 on 14×14
@@ -15,8 +15,21 @@
  * reuse the packed panels enough. With the output lines cold (caches flushed) M 16 K 32 is
  * even (0.20 -> 0.18-0.23 ms). In MobileNetV2 (best of 8-10 alternated runs per layer): the
  * projections of features.2 to 6 (M 24 and 32) 9-13% faster, 0.08 ms in all; features.1's
- * (M 16 on 112×112) up to 20% slower, its output lines cold: ops/conv.c leaves it to
+ * (M 16 on 112×112) up to 20% slower, its output lines cold: ops/conv.c then left it to
  * cnn_gemm_fused.
+ * Blocks are taken in column order and X is not prefetched: prefetching the next 96 columns of
+ * all K rows at once, then writing each output row 96 columns at a time, was slower in the
+ * network (MobileNetV2 1 thread, min of 20-25 alternated runs per layer: features.2's
+ * projection, M 24 K 96 on 56×56, 0.159 -> 0.150 ms, features.3's, M 24 K 144 with its
+ * residual, 0.243 -> 0.221; M 32 on 28×28 2-3% faster). Prefetching X row by row in the K loop
+ * gained nothing.
+ * The output lines are prefetched into L2 PW_AHEAD columns ahead of each block: in a network
+ * they often come from memory (features.1's projection: the planner puts them where nothing ran
+ * since the last inference; one call with them evicted took 0.20 ms in both kernels, 0.14 here
+ * with them in L3), and write misses on M rows at once are more streams than the hardware
+ * prefetchers follow. That layer 0.204 -> 0.172 ms (cnn_gemm_fused -> this, min of 30
+ * alternated runs; 0.240 here without the prefetch), the expansion after it 4% faster;
+ * prefetchw into L1 gained nothing, 192 columns ahead was as fast, 768 slower (0.183).
  */
 #include "kernels/pointwise.h"
 
@@ -27,8 +40,9 @@
  * above. */
 #define PW_ROWS 8
 #define PW_VECS 3
-/* Tiles per block of columns: each output row written 96 columns (6 lines) at a time. */
-#define PW_TILES 2
+/* Output columns between the block being computed and the one whose lines are prefetched:
+ * 8 blocks, a few microseconds of work for the lines to arrive from memory. */
+#define PW_AHEAD 384
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include "avx512.h"
@@ -116,25 +130,22 @@ pointwise_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw,
 {
   /* Groups of equal height (24 rows: 8, 8, 8; 20: 7, 7, 6), not a short last one. */
   int64_t groups = (m + PW_ROWS - 1) / PW_ROWS, rows = (m + groups - 1) / groups;
-  const int64_t tile = 16 * PW_VECS, block = PW_TILES * tile;
+  const int64_t tile = 16 * PW_VECS;
 
-  for (int64_t j0 = 0; j0 < n; j0 += block) {
-    /* The next block's columns of X: K short pieces of rows whole planes apart, too many
-     * streams for the hardware prefetchers. */
-    if (j0 + block < n)
-      for (int64_t kk = 0; kk < k; kk++)
-        for (int64_t c = 0; c < block; c += 16)
-          _mm_prefetch ((const char *) (x + kk * ldx + j0 + block + c), _MM_HINT_T0);
+  for (int64_t j = 0; j < n; j += tile) {
+    int64_t cols = n - j < tile ? n - j : tile;
+    __mmask16 mk[PW_VECS];
+    for (int v = 0; v < PW_VECS; v++)
+      mk[v] = lanes (0, cols - 16 * v);
+    /* Into L2: a read prefetch of a line no other core holds leaves it writable. */
+    if (j + PW_AHEAD < n)
+      for (int64_t i = 0; i < m; i++)
+        for (int v = 0; v < PW_VECS; v++)
+          _mm_prefetch ((const char *) (y + i * ldy + j + PW_AHEAD + 16 * v), _MM_HINT_T1);
     for (int64_t i = 0; i < m; i += rows) {
       int64_t r = m - i < rows ? m - i : rows;
-      for (int64_t j = j0; j < j0 + block && j < n; j += tile) {
-        int64_t cols = n - j < tile ? n - j : tile;
-        __mmask16 mk[PW_VECS];
-        for (int v = 0; v < PW_VECS; v++)
-          mk[v] = lanes (0, cols - 16 * v);
-        pw_group (r, (int) ((cols + 15) / 16), k, w + i * ldw, ldw, x + j, ldx,
-            y + i * ldy + j, sum != NULL ? sum + i * ldy + j : NULL, ldy, mk, e, i);
-      }
+      pw_group (r, (int) ((cols + 15) / 16), k, w + i * ldw, ldw, x + j, ldx,
+          y + i * ldy + j, sum != NULL ? sum + i * ldy + j : NULL, ldy, mk, e, i);
     }
   }
   if (!e->act_here)
