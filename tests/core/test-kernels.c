@@ -420,6 +420,13 @@ static const conv_case conv_cases[] = {
   { "fused gemm 1x1 c523 m17 13x20 residual (2 column chunks, 4-column tail)", 1, 523, 13,
     20, 17, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_LEAKY_RELU, false,
     "gemm-1x1", 13, 20 },
+  /* K of at most 16: chunks of up to 2048 columns (the scratch's K × columns). */
+  { "fused gemm 1x1 c13 m60 47x61 residual silu (chunks of 2496 and 368, 3-column tail)", 1,
+    13, 47, 61, 60, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_SILU, false,
+    "gemm-1x1", 47, 61 },
+  { "fused gemm 1x1 batch 2 c16 m50 50x50 relu6 (chunks of 2048 and 448, 4-column tail)", 2,
+    16, 50, 50, 50, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, false, false, CNN_ACTIVATION_RELU6,
+    false, "gemm-1x1", 50, 50 },
   { "fused gemm 1x1 stride 2 c33 m20 15x15 relu", 1, 33, 15, 15, 20, 1, 1, 2, 2, 1, 1, { 0 },
     1, NULL, true, false, RELU, false, "im2col-gemm", 8, 8 },
   { "fused gemm 1x1 stride 2 c1024 m14 13x13 run-time weights residual", 1, 1024, 13, 13, 14,
