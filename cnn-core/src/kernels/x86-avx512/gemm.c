@@ -9,11 +9,11 @@
  * output is written once.
  *
  * Blocking (Goto's order): K in equal slices of at most KC; up to NC columns of a slice of X
- * (for K of at most 16, as many as KC × NC floats hold) are copied into panels of 32 columns (its rows are whole input planes apart, which L1 and
- * the prefetchers handle badly), then each block of 12 rows of W, read once from memory and
- * kept in L1, passes over all of those panels. Columns past N are masked, never read. A last
- * 1–4 columns past a multiple of 16 (7×7 maps: 49) are dot products over K rather than a
- * mostly empty vector.
+ * (with more than 64 rows of W, as many as KC × NC floats hold) are copied into panels of 32
+ * columns (its rows are whole input planes apart, which L1 and the prefetchers handle
+ * badly), then each block of 12 rows of W, read once from memory and kept in L1, passes over
+ * all of those panels. Columns past N are masked, never read. A last 1–4 columns past a
+ * multiple of 16 (7×7 maps: 49) are dot products over K rather than a mostly empty vector.
  *
  * In a network W, X, the residual and the output lines come from L3 or memory, not the L1 or
  * L2 a lone GEMM benchmark sees (the reason ResNet-50's 1×1 convs ran at 34–42 GMAC/s in the
@@ -40,7 +40,17 @@
  * half as often: ResNet-50's layer3 and layer4 1×1 convs 2–4% faster on Zen 4. */
 #define GEMM_KC 256
 #define GEMM_NC 128
-#define GEMM_SHORT_K 16
+/* ... or, for calls of more rows than this, as many columns as KC × NC floats hold for the
+ * call's K slice (K 16: 2048, K 64: 512; from K 256, NC): each block of W's rows then writes
+ * longer rows of output, streams the prefetchers follow. Zen 4, 1 thread, the two versions
+ * alternated run by run in one process, best of 30-60 runs per layer: ResNet-50's conv3
+ * (+ residual) 0.97-0.99× the time, the 16 → 96 expansion on 112×112 of EfficientNet-B0 and
+ * MobileNetV2 0.94 and 0.90× (kernel alone, caches flushed: 0.85×); whole networks (sum of
+ * layer minimums) ResNet-50 0.96-1.00 (three runs), GoogLeNet 0.99, EfficientNet-B0 0.97-1.02
+ * (three), ResNet-18, MobileNetV2, MobileNetV3-small, SqueezeNet 1.00. With 64 rows or fewer,
+ * where 128 columns of X stay in L1 from one block of rows to the next, it lost: GoogLeNet's
+ * conv2 (64 rows, K 64) 1.04×, MobileNetV2's 32 → 16 on 112×112 1.09×. */
+#define GEMM_WIDE_MIN_ROWS 64
 /* Tail columns computed as dot products, gathered KC at a time. */
 #define GEMV_MAX_COLS 4
 
@@ -347,16 +357,9 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
   /* K slices of equal length (147 = 74 + 73, not 128 + 19): a short last slice would pay
    * each micro-tile's accumulator loads and stores for little work. */
   int64_t slices = (k + GEMM_KC - 1) / GEMM_KC, step = (k + slices - 1) / slices;
-  /* Columns packed per slice: GEMM_NC, or for a K of at most GEMM_SHORT_K as many as the
-   * scratch holds (2048), so each block of W's rows writes rows of output of up to 8 KiB
-   * rather than 512 bytes, streams the prefetchers follow. Zen 4, 1 thread, alternated
-   * calls, caches flushed: the 16 → 96 expansion on 112×112 of EfficientNet-B0 and
-   * MobileNetV2 0.85× the time (in the networks, best of 12 alternated runs: 0.742 -> 0.696
-   * and 0.784 -> 0.708 ms), 16 → 72 on 56×56 0.95×. Not from K 32: 32 → 16 on 112×112
-   * 1.09× (with two blocks of rows, 128 columns of X stay in L1 between them); K 24 and 40
-   * gained nothing. */
-  int64_t ncmax = step <= GEMM_SHORT_K ? GEMM_KC * GEMM_NC / step / GEMM_COLS * GEMM_COLS
-      : GEMM_NC;
+  /* Columns packed per slice (GEMM_WIDE_MIN_ROWS). */
+  int64_t ncmax = m > GEMM_WIDE_MIN_ROWS
+      ? cnn_max64 (GEMM_NC, GEMM_KC * GEMM_NC / step / GEMM_COLS * GEMM_COLS) : GEMM_NC;
   for (int64_t j0 = 0; j0 < nm; j0 += ncmax) {
     int64_t nc = nm - j0 < ncmax ? nm - j0 : ncmax;
     int64_t tc = j0 + nc == nm ? tail : 0;
