@@ -35,15 +35,20 @@
  * only one vector wide. */
 #define GEMM_ROWS 12
 #define GEMM_COLS 32
-/* K slice and columns packed per slice: KC × NC of X is 128 KiB (in the scratch), in L2 while
- * every block of W's rows passes over it. Slices of 256 rather than 128 reload each output
- * half as often: ResNet-50's layer3 and layer4 1×1 convs 2–4% faster on Zen 4. */
-#define GEMM_KC 256
+/* K slice and columns packed per slice: KC × NC of X is 256 KiB (in the scratch), in L2 while
+ * every block of W's rows passes over it, and a block of 12 rows of W (24 KiB) stays in L1.
+ * Slices of 256 rather than 128 reload each output half as often: ResNet-50's layer3 and
+ * layer4 1×1 convs 2–4% faster on Zen 4. Of 512 rather than 256 (with the wider chunks
+ * below): ResNet-50 0.987–0.999× the time (sum of layer minimums, both versions alternated
+ * run by run in one process, three runs; KC 768 the same), GoogLeNet, MobileNetV2 0.994,
+ * SqueezeNet 0.982, EfficientNet-B0 0.996, ResNet-18 1.000. */
+#define GEMM_KC 512
 #define GEMM_NC 128
 /* ... or, for calls of more rows than this, as many columns as KC × NC floats hold for the
- * call's K slice (K 16: 2048, K 64: 512; from K 256, NC): each block of W's rows then writes
- * longer rows of output, streams the prefetchers follow. Zen 4, 1 thread, the two versions
- * alternated run by run in one process, best of 30-60 runs per layer: ResNet-50's conv3
+ * call's K slice (K 16: 4096, K 64: 1024; from K 512, NC): each block of W's rows then writes
+ * longer rows of output, streams the prefetchers follow. Measured with KC 256 (half these
+ * widths), Zen 4, 1 thread, the two versions alternated run by run in one process, best of
+ * 30-60 runs per layer: ResNet-50's conv3
  * (+ residual) 0.97-0.99× the time, the 16 → 96 expansion on 112×112 of EfficientNet-B0 and
  * MobileNetV2 0.94 and 0.90× (kernel alone, caches flushed: 0.85×); whole networks (sum of
  * layer minimums) ResNet-50 0.96-1.00 (three runs), GoogLeNet 0.99, EfficientNet-B0 0.97-1.02
@@ -344,7 +349,7 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
     int64_t ldx, float *y, int64_t ldy, const epilogue *e, float *scratch)
 {
   bool act_here = activation_in_registers (e->act);
-  /* In the caller's scratch (cnn_gemm_fused_scratch), not on the stack: these 144 KiB
+  /* In the caller's scratch (cnn_gemm_fused_scratch), not on the stack: these 280 KiB
    * would overflow musl's 128 KiB thread stacks. */
   float *xp = scratch;
   float *tails = xp + GEMM_KC * GEMM_NC;
