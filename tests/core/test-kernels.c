@@ -393,7 +393,7 @@ static const conv_case conv_cases[] = {
    * and as a 16-column panel, row counts that are not multiples of its 6- and 12-row tiles,
    * K in several slices, residuals, activations applied on registers and (sigmoid) after
    * the store. */
-  { "fused gemm 1x1 c300 m25 7x7 (K slices, 1-column tail) hard-sigmoid", 1, 300, 7, 7, 25,
+  { "fused gemm 1x1 c601 m25 7x7 (K slices, 1-column tail) hard-sigmoid", 1, 601, 7, 7, 25,
     1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, false, CNN_ACTIVATION_HARD_SIGMOID, false,
     "gemm-1x1", 7, 7 },
   { "fused gemm 1x1 c130 m13 14x14 residual leaky (4-column tail)", 1, 130, 14, 14, 13, 1, 1,
@@ -411,7 +411,7 @@ static const conv_case conv_cases[] = {
     { 1, 1, 1, 1 }, 1, NULL, true, false, CNN_ACTIVATION_HARD_SWISH, false, "im2col-gemm",
     19, 21 },
   /* Its Goto blocking: columns in chunks of 128 with the dot-product tail in the last one,
-   * K slices of 256 with an odd last one, W rows a multiple of 4 KiB apart (K = 1024, 2048)
+   * K slices of 512 with an odd last one, W rows a multiple of 4 KiB apart (K = 1024, 2048)
    * copied next to each other, constant or run-time weights, and 1×1 stride 2. */
   { "fused gemm 1x1 c1024 m27 13x13 run-time weights residual relu (rows copied)", 1, 1024,
     13, 13, 27, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, RELU, true, "gemm-1x1", 13, 13 },
@@ -420,6 +420,14 @@ static const conv_case conv_cases[] = {
   { "fused gemm 1x1 c523 m17 13x20 residual (2 column chunks, 4-column tail)", 1, 523, 13,
     20, 17, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_LEAKY_RELU, false,
     "gemm-1x1", 13, 20 },
+  /* More than 64 rows: chunks of as many columns as the packed slice holds (K 32: 2048,
+   * K 64: 1024), the last one ragged. */
+  { "fused gemm 1x1 c32 m100 50x50 residual silu (chunks of 2048 and 448, 4-column tail)", 1,
+    32, 50, 50, 100, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_SILU, false,
+    "gemm-1x1", 50, 50 },
+  { "fused gemm 1x1 batch 2 c64 m100 41x41 relu6 (chunks of 1024 and 656, 1-column tail)", 2,
+    64, 41, 41, 100, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, false, false, CNN_ACTIVATION_RELU6,
+    false, "gemm-1x1", 41, 41 },
   { "fused gemm 1x1 stride 2 c33 m20 15x15 relu", 1, 33, 15, 15, 20, 1, 1, 2, 2, 1, 1, { 0 },
     1, NULL, true, false, RELU, false, "im2col-gemm", 8, 8 },
   { "fused gemm 1x1 stride 2 c1024 m14 13x13 run-time weights residual", 1, 1024, 13, 13, 14,

@@ -9,11 +9,11 @@
  * output is written once.
  *
  * Blocking (Goto's order): K in equal slices of at most KC; up to NC columns of a slice of X
- * are copied into panels of 32 columns (its rows are whole input planes apart, which L1 and
- * the prefetchers handle badly), then each block of 12 rows of W, read once from memory and
- * kept in L1, passes over all of those panels. Columns past N are masked, never read. A last
- * 1–4 columns past a multiple of 16 (7×7 maps: 49) are dot products over K rather than a
- * mostly empty vector.
+ * (with more than 64 rows of W, as many as KC × NC floats hold) are copied into panels of 32
+ * columns (its rows are whole input planes apart, which L1 and the prefetchers handle
+ * badly), then each block of 12 rows of W, read once from memory and kept in L1, passes over
+ * all of those panels. Columns past N are masked, never read. A last 1–4 columns past a
+ * multiple of 16 (7×7 maps: 49) are dot products over K rather than a mostly empty vector.
  *
  * In a network W, X, the residual and the output lines come from L3 or memory, not the L1 or
  * L2 a lone GEMM benchmark sees (the reason ResNet-50's 1×1 convs ran at 34–42 GMAC/s in the
@@ -35,11 +35,27 @@
  * only one vector wide. */
 #define GEMM_ROWS 12
 #define GEMM_COLS 32
-/* K slice and columns packed per slice: KC × NC of X is 128 KiB (in the scratch), in L2 while
- * every block of W's rows passes over it. Slices of 256 rather than 128 reload each output
- * half as often: ResNet-50's layer3 and layer4 1×1 convs 2–4% faster on Zen 4. */
-#define GEMM_KC 256
+/* K slice and columns packed per slice: KC × NC of X is 256 KiB (in the scratch), in L2 while
+ * every block of W's rows passes over it, and a block of 12 rows of W (24 KiB) stays in L1.
+ * Slices of 256 rather than 128 reload each output half as often: ResNet-50's layer3 and
+ * layer4 1×1 convs 2–4% faster on Zen 4. Of 512 rather than 256 (with the wider chunks
+ * below): ResNet-50 0.987–0.999× the time (sum of layer minimums, both versions alternated
+ * run by run in one process, three runs; KC 768 the same), GoogLeNet, MobileNetV2 0.994,
+ * SqueezeNet 0.982, EfficientNet-B0 0.996, ResNet-18 1.000. */
+#define GEMM_KC 512
 #define GEMM_NC 128
+/* ... or, for calls of more rows than this, as many columns as KC × NC floats hold for the
+ * call's K slice (K 16: 4096, K 64: 1024; from K 512, NC): each block of W's rows then writes
+ * longer rows of output, streams the prefetchers follow. Measured with KC 256 (half these
+ * widths), Zen 4, 1 thread, the two versions alternated run by run in one process, best of
+ * 30-60 runs per layer: ResNet-50's conv3
+ * (+ residual) 0.97-0.99× the time, the 16 → 96 expansion on 112×112 of EfficientNet-B0 and
+ * MobileNetV2 0.94 and 0.90× (kernel alone, caches flushed: 0.85×); whole networks (sum of
+ * layer minimums) ResNet-50 0.96-1.00 (three runs), GoogLeNet 0.99, EfficientNet-B0 0.97-1.02
+ * (three), ResNet-18, MobileNetV2, MobileNetV3-small, SqueezeNet 1.00. With 64 rows or fewer,
+ * where 128 columns of X stay in L1 from one block of rows to the next, it lost: GoogLeNet's
+ * conv2 (64 rows, K 64) 1.04×, MobileNetV2's 32 → 16 on 112×112 1.09×. */
+#define GEMM_WIDE_MIN_ROWS 64
 /* Tail columns computed as dot products, gathered KC at a time. */
 #define GEMV_MAX_COLS 4
 
@@ -333,7 +349,7 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
     int64_t ldx, float *y, int64_t ldy, const epilogue *e, float *scratch)
 {
   bool act_here = activation_in_registers (e->act);
-  /* In the caller's scratch (cnn_gemm_fused_scratch), not on the stack: these 144 KiB
+  /* In the caller's scratch (cnn_gemm_fused_scratch), not on the stack: these 280 KiB
    * would overflow musl's 128 KiB thread stacks. */
   float *xp = scratch;
   float *tails = xp + GEMM_KC * GEMM_NC;
@@ -346,8 +362,11 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
   /* K slices of equal length (147 = 74 + 73, not 128 + 19): a short last slice would pay
    * each micro-tile's accumulator loads and stores for little work. */
   int64_t slices = (k + GEMM_KC - 1) / GEMM_KC, step = (k + slices - 1) / slices;
-  for (int64_t j0 = 0; j0 < nm; j0 += GEMM_NC) {
-    int64_t nc = nm - j0 < GEMM_NC ? nm - j0 : GEMM_NC;
+  /* Columns packed per slice (GEMM_WIDE_MIN_ROWS). */
+  int64_t ncmax = m > GEMM_WIDE_MIN_ROWS
+      ? cnn_max64 (GEMM_NC, GEMM_KC * GEMM_NC / step / GEMM_COLS * GEMM_COLS) : GEMM_NC;
+  for (int64_t j0 = 0; j0 < nm; j0 += ncmax) {
+    int64_t nc = nm - j0 < ncmax ? nm - j0 : ncmax;
     int64_t tc = j0 + nc == nm ? tail : 0;
     for (int64_t k0 = 0; k0 < k; k0 += step) {
       int64_t kc = k - k0 < step ? k - k0 : step;
@@ -362,7 +381,7 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
         x_prefetch_start (&pfx, x + (k0 + kc) * ldx + j0, ldx, cnn_min64 (step, k - k0 - kc),
             nc + tc, calls);
       else if (j0 + nc < nm)
-        x_prefetch_start (&pfx, x + j0 + nc, ldx, step, cnn_min64 (GEMM_NC, n - j0 - nc), calls);
+        x_prefetch_start (&pfx, x + j0 + nc, ldx, step, cnn_min64 (ncmax, n - j0 - nc), calls);
       /* Goto's order: each block of W's rows meets every panel of the slice while it is in
        * L1, so W is read once per slice (7×7 maps: once per call) rather than once per
        * panel; the next block's rows are prefetched meanwhile, as networks stream W from
