@@ -204,11 +204,15 @@ node_run (kcase *t, int threads, float **out, cnn_error *err)
 
   size_t stride = (n->workspace + 63) & ~(size_t) 63;
   void *workspace = stride > 0 ? aligned_alloc (64, stride * (size_t) threads) : NULL;
+  void *shared = n->shared_workspace > 0
+      ? aligned_alloc (64, (n->shared_workspace + 63) & ~(size_t) 63) : NULL;
   cnn_threadpool *pool = cnn_threadpool_create (threads);
-  cnn_exec exec = { .pool = pool, .workspace = workspace, .workspace_stride = stride };
+  cnn_exec exec = { .pool = pool, .workspace = workspace, .workspace_stride = stride,
+    .shared = shared };
   def->run (t->g, n, &exec);
   cnn_threadpool_destroy (pool);
   free (workspace);
+  free (shared);
   return CNN_STATUS_OK;
 }
 
