@@ -153,7 +153,14 @@ stem_block (int KW, const cnn_conv_geom *s, const float *prep, int64_t len, cons
         }
       float *yo = y + m0 * out_plane + oh * s->ow + ow0;
       const float *so = sum != NULL ? sum + m0 * out_plane + oh * s->ow + ow0 : NULL;
-      for (int m = 0; m < nm; m++) {
+      /* A constant bound, so that the accumulators stay in registers: a loop to nm spilled
+       * all sixteen to the stack. Per-layer minimum in the network, 1 thread Zen 4 (loaded
+       * machine, 6-10 shuffled rounds): SqueezeNet 1.1's stem 0.60 -> 0.52 ms, EfficientNet-B0's
+       * 0.37 -> 0.34, MobileNetV3-small's 0.178 -> 0.171. */
+      _Pragma ("GCC unroll 16")
+      for (int m = 0; m < STEM_BLOCK; m++) {
+        if (m >= nm)
+          break;
         if (so != NULL)
           acc[m] = _mm512_add_ps (acc[m], _mm512_maskz_loadu_ps (lanes, so + m * out_plane));
         if (act_here)
