@@ -385,13 +385,16 @@ static const conv_case conv_cases[] = {
     70 },
   { "winograd c96 m64 14x14 (whole map in one block)", 1, 96, 14, 14, 64, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 1, NULL, true, true, RELU, false, "winograd-2x2", 14, 14 },
-  /* At 2 threads these split each block by output channel (32 + 8, 32 + 4, 32 + 16, 112 +
-   * 88 rows), the threads building one V (im2col matrix) per block together. */
+  /* At 2 threads these split each block by output channel (32 + 8, 32 + 4, 48 + 48, 32 + 16,
+   * 112 + 88 rows), the threads building one V (im2col matrix) per block together: inputs of at
+   * least 16384 elements per image and group (conv.c's CONV_SHARED_MIN_INPUT). */
   { "winograd-4x4 batch 3 c24 m40 28x28 residual (V shared per image)", 3, 24, 28, 28, 40, 3,
     3, 1, 1, 1, 1, { 1, 1, 1, 1 }, 1, NULL, true, true, RELU, false, "winograd-4x4", 28, 28 },
-  { "winograd batch 3 c20 m36 12x12 (V shared per image)", 3, 20, 12, 12, 36, 3, 3, 1, 1, 1,
-    1, { 1, 1, 1, 1 }, 1, NULL, true, false, NONE, false, "winograd-2x2", 12, 12 },
-  { "group 2 3x3 c64 m96 7x7 (im2col shared per group)", 1, 64, 7, 7, 96, 3, 3, 1, 1, 1, 1,
+  { "winograd batch 3 c84 m36 14x14 (V shared per image)", 3, 84, 14, 14, 36, 3, 3, 1, 1, 1,
+    1, { 1, 1, 1, 1 }, 1, NULL, true, false, NONE, false, "winograd-2x2", 14, 14 },
+  { "3x3 c352 m96 7x7 residual (narrow GEMM on a shared im2col)", 1, 352, 7, 7, 96, 3, 3, 1,
+    1, 1, 1, { 1, 1, 1, 1 }, 1, NULL, true, true, RELU, false, "im2col-gemm", 7, 7 },
+  { "group 2 3x3 c680 m96 7x7 (im2col shared per group)", 1, 680, 7, 7, 96, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 2, NULL, true, true, RELU, false, "im2col-gemm", 7, 7 },
   { "1x1 c64 m200 13x13 (split by output channel)", 1, 64, 13, 13, 200, 1, 1, 1, 1, 1, 1,
     { 0 }, 1, NULL, true, false, RELU, false, "gemm-1x1", 13, 13 },

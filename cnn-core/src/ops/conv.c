@@ -104,6 +104,14 @@
 #define CONV_FUSED_NARROW_MAX_COLS 64
 #define CONV_FUSED_NARROW_MIN_K 128
 #define CONV_FUSED_NARROW_MIN_ROWS 64
+/* Threads that split a block by output channel build its input matrix (Winograd's V,
+ * im2col's) together, then run their channels from it, rather than each building all of it
+ * (conv_run), only from this many input elements per image and group: below, a second job
+ * costs more than the transform both threads did. Per-layer minimum in SqueezeNet 1.1, 2
+ * threads Zen 4 (loaded machine, three runs of 16 shuffled rounds): its 27×27 Winograd convs
+ * (32 × 27 × 27 inputs) 4-14% faster shared, its 13×13 ones (48 and 64 × 13 × 13) 1-6% slower;
+ * ResNet-50's shared convs (25088 to 100352) 4-25% faster. */
+#define CONV_SHARED_MIN_INPUT 16384
 /* Winograd scratch per thread, in floats (transformed input and output of one block). */
 #define WINOGRAD_FLOATS 262144
 /* ... but blocks of at least this many tiles (a whole 28×28 map in F(4×4), a 14×14 one in
@@ -734,14 +742,15 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       n->workspace = cnn_conv_stem_scratch (&s, plan->tile) * sizeof (float);
       break;
   }
-  /* What threads splitting a block by output channel build together (conv_run_shared). */
+  /* What threads splitting a block by output channel build together (conv_run). */
   conv_job split = { .plan = plan };
-  if (winograd) {
+  bool shares = s.c / s.group * s.h * s.w >= CONV_SHARED_MIN_INPUT;
+  if (shares && winograd) {
     conv_split (&split, cnn_ceil_div (s.oh, wtile) * cnn_ceil_div (s.ow, wtile),
         WINOGRAD_MIN_BLOCK, threads);
     if (split.mblocks > 1)
       n->shared_workspace = cnn_winograd_input_floats (&s, wtile, plan->tile) * sizeof (float);
-  } else if (algo == CONV_IM2COL_GEMM && !narrow) {
+  } else if (shares && algo == CONV_IM2COL_GEMM && !narrow) {
     conv_split (&split, cols, CONV_MIN_TILE, threads);
     if (split.mblocks > 1)
       n->shared_workspace = (size_t) (k * plan->tile) * sizeof (float);
