@@ -49,6 +49,7 @@ cnn_model_run (cnn_model *model, const void *const *inputs, void *const *outputs
     .pool = model->pool,
     .workspace = model->workspace,
     .workspace_stride = model->workspace_stride,
+    .shared = model->shared,
   };
   for (int l = 0; l < model->n_layers; l++) {
     cnn_node *n = &g->nodes[model->layers[l]];

@@ -90,6 +90,7 @@ typedef struct cnn_node {
   bool dead;                            /* removed by a pass */
   bool folded;                          /* all outputs became constants at prepare */
   size_t workspace;                     /* scratch bytes run needs, from op->prepare */
+  size_t shared_workspace;              /* ... and bytes all threads of the run share */
   void *packed;                         /* op-owned prepared data (op->prepare) */
   double time_ms;                       /* profiling */
 } cnn_node;

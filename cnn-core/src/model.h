@@ -17,8 +17,10 @@ struct cnn_model {
   bool profiling;
   void *arena;
   uint64_t arena_bytes;
-  void *workspace;
+  void *workspace;                      /* threads × workspace_stride, then shared_bytes */
   size_t workspace_stride;
+  void *shared;                         /* cnn_exec.shared: in workspace, or NULL */
+  size_t shared_bytes;
   int *layers;                          /* live, non-folded node indices in run order */
   int n_layers;
   char **layer_ops;                     /* "Conv+Relu" */

@@ -24,12 +24,13 @@ cnn_model_release_plan (cnn_model *m)
     for (int i = 0; i < m->n_layers; i++)
       free (m->layer_ops[i]);
   free (m->layer_ops);
-  m->arena = m->workspace = NULL;
+  m->arena = m->workspace = m->shared = NULL;
   m->layers = NULL;
   m->layer_ops = NULL;
   m->n_layers = 0;
   m->arena_bytes = 0;
   m->workspace_stride = 0;
+  m->shared_bytes = 0;
   m->prepared = false;
 }
 
@@ -73,7 +74,7 @@ fold_node (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
   const cnn_op_def *def = cnn_op_def_of (n);
   cnn_status status = CNN_STATUS_OK;
-  void *workspace = NULL;
+  void *workspace = NULL, *shared = NULL;
 
   for (int k = 0; k < n->n_inputs; k++)
     if (n->inputs[k] >= 0 && g->values[n->inputs[k]].blob != NULL)
@@ -94,14 +95,18 @@ fold_node (cnn_graph *g, cnn_node *n, cnn_error *err)
   }
   if (def->prepare != NULL && (status = def->prepare (g, n, 1, err)) != CNN_STATUS_OK)
     return status;
-  if (n->workspace > 0 && (workspace = aligned_alloc (64, (n->workspace + 63) & ~(size_t) 63))
-      == NULL) {
+  if ((n->workspace > 0 && (workspace = aligned_alloc (64, (n->workspace + 63) & ~(size_t) 63))
+          == NULL) || (n->shared_workspace > 0 && (shared = aligned_alloc (64,
+                  (n->shared_workspace + 63) & ~(size_t) 63)) == NULL)) {
+    free (workspace);
     cnn_node_release_packed (n);
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
   }
-  cnn_exec exec = { .pool = NULL, .workspace = workspace, .workspace_stride = n->workspace };
+  cnn_exec exec = { .pool = NULL, .workspace = workspace, .workspace_stride = n->workspace,
+    .shared = shared };
   def->run (g, n, &exec);
   free (workspace);
+  free (shared);
   cnn_node_release_packed (n);
   n->folded = true;
   return CNN_STATUS_OK;
@@ -195,7 +200,7 @@ plan (cnn_model *m, cnn_error *err)
 {
   cnn_graph *g = m->g;
   cnn_status status;
-  size_t max_workspace = 0;
+  size_t max_workspace = 0, max_shared = 0;
   uint64_t weights = 0, total;
 
   if ((status = cnn_passes_prepare (g, err)) != CNN_STATUS_OK)
@@ -210,6 +215,8 @@ plan (cnn_model *m, cnn_error *err)
       return status;
     if (n->workspace > max_workspace)
       max_workspace = n->workspace;
+    if (n->shared_workspace > max_shared)
+      max_shared = n->shared_workspace;
   }
   cnn_cam_find (&m->cam, g);
   if ((status = cnn_plan_memory (g, &m->arena_bytes, err)) != CNN_STATUS_OK)
@@ -218,24 +225,26 @@ plan (cnn_model *m, cnn_error *err)
     if (g->values[v].blob != NULL)
       weights += g->values[v].blob->size;
   m->workspace_stride = (max_workspace + 63) & ~(size_t) 63;
-  total = weights + m->arena_bytes + m->workspace_stride * (uint64_t) m->threads;
+  m->shared_bytes = (max_shared + 63) & ~(size_t) 63;
+  size_t scratch = m->workspace_stride * (size_t) m->threads + m->shared_bytes;
+  total = weights + m->arena_bytes + scratch;
   if (total > g->options.max_memory_bytes)
     return cnn_graph_error (err, g, CNN_STATUS_LIMIT_EXCEEDED,
         "the model needs %llu MiB (weights %llu, activations %llu, scratch %llu), more than "
         "the limit of %llu MiB", (unsigned long long) (total >> 20),
         (unsigned long long) (weights >> 20), (unsigned long long) (m->arena_bytes >> 20),
-        (unsigned long long) ((m->workspace_stride * (uint64_t) m->threads) >> 20),
+        (unsigned long long) (scratch >> 20),
         (unsigned long long) (g->options.max_memory_bytes >> 20));
 
   /* Never NULL, so even empty tensors (a dim of 0) have a valid address. */
   if ((m->arena = aligned_alloc (64, m->arena_bytes > 0 ? m->arena_bytes : 64)) == NULL
-      || (m->workspace_stride > 0
-          && (m->workspace = aligned_alloc (64, m->workspace_stride * (size_t) m->threads))
-          == NULL))
+      || (scratch > 0 && (m->workspace = aligned_alloc (64, scratch)) == NULL))
     return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY,
         "out of memory allocating %llu MiB of activations",
         (unsigned long long) (m->arena_bytes >> 20));
   memset (m->arena, 0, m->arena_bytes);   /* touch it now, not during the first frame */
+  if (m->shared_bytes > 0)
+    m->shared = (char *) m->workspace + m->workspace_stride * (size_t) m->threads;
 
   for (int v = 0; v < g->n_values; v++) {
     cnn_value *val = &g->values[v];

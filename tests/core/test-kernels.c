@@ -204,11 +204,15 @@ node_run (kcase *t, int threads, float **out, cnn_error *err)
 
   size_t stride = (n->workspace + 63) & ~(size_t) 63;
   void *workspace = stride > 0 ? aligned_alloc (64, stride * (size_t) threads) : NULL;
+  void *shared = n->shared_workspace > 0
+      ? aligned_alloc (64, (n->shared_workspace + 63) & ~(size_t) 63) : NULL;
   cnn_threadpool *pool = cnn_threadpool_create (threads);
-  cnn_exec exec = { .pool = pool, .workspace = workspace, .workspace_stride = stride };
+  cnn_exec exec = { .pool = pool, .workspace = workspace, .workspace_stride = stride,
+    .shared = shared };
   def->run (t->g, n, &exec);
   cnn_threadpool_destroy (pool);
   free (workspace);
+  free (shared);
   return CNN_STATUS_OK;
 }
 
@@ -381,6 +385,19 @@ static const conv_case conv_cases[] = {
     70 },
   { "winograd c96 m64 14x14 (whole map in one block)", 1, 96, 14, 14, 64, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 1, NULL, true, true, RELU, false, "winograd-2x2", 14, 14 },
+  /* At 2 threads these split each block by output channel (32 + 8, 32 + 4, 48 + 48, 32 + 16,
+   * 112 + 88 rows), the threads building one V (im2col matrix) per block together: inputs of at
+   * least 16384 elements per image and group (conv.c's CONV_SHARED_MIN_INPUT). */
+  { "winograd-4x4 batch 3 c24 m40 28x28 residual (V shared per image)", 3, 24, 28, 28, 40, 3,
+    3, 1, 1, 1, 1, { 1, 1, 1, 1 }, 1, NULL, true, true, RELU, false, "winograd-4x4", 28, 28 },
+  { "winograd batch 3 c84 m36 14x14 (V shared per image)", 3, 84, 14, 14, 36, 3, 3, 1, 1, 1,
+    1, { 1, 1, 1, 1 }, 1, NULL, true, false, NONE, false, "winograd-2x2", 14, 14 },
+  { "3x3 c352 m96 7x7 residual (narrow GEMM on a shared im2col)", 1, 352, 7, 7, 96, 3, 3, 1,
+    1, 1, 1, { 1, 1, 1, 1 }, 1, NULL, true, true, RELU, false, "im2col-gemm", 7, 7 },
+  { "group 2 3x3 c680 m96 7x7 (im2col shared per group)", 1, 680, 7, 7, 96, 3, 3, 1, 1, 1, 1,
+    { 1, 1, 1, 1 }, 2, NULL, true, true, RELU, false, "im2col-gemm", 7, 7 },
+  { "1x1 c64 m200 13x13 (split by output channel)", 1, 64, 13, 13, 200, 1, 1, 1, 1, 1, 1,
+    { 0 }, 1, NULL, true, false, RELU, false, "gemm-1x1", 13, 13 },
   { "7x7 stride 2 pad 3 c3 m16 64x64", 1, 3, 64, 64, 16, 7, 7, 2, 2, 1, 1, { 3, 3, 3, 3 },
     1, NULL, true, false, RELU, false, "direct-stem", 32, 32 },
   { "group 2 3x3 pad 1 c6 m10 9x9", 1, 6, 9, 9, 10, 3, 3, 1, 1, 1, 1, { 1, 1, 1, 1 }, 2,

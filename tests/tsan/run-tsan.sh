@@ -3,7 +3,8 @@
 # (a meson build of cnn-core alone, in $CNN_TSAN_BUILD_DIR), then runs at 2 threads
 #   - the whole-network checks (check-networks.py: each small network at 1 and 2 threads
 #     against PyTorch), which cover every conv algorithm, pooling, Concat and the Gemm head;
-#   - `cnn bench --precision bf16 --threads 2` on two of them, for the bf16 GEMMs.
+#   - `cnn bench --precision bf16 --threads 2` on two of them, for the bf16 GEMMs;
+#   - test-kernels, whose convs include threads sharing one block's input matrix.
 # Any data race report fails the run (halt_on_error). The pool hands out work through C11
 # atomics, which TSAN follows and helgrind does not (see tests/gst/meson.build).
 #
@@ -22,7 +23,7 @@ if [ ! -f "$build/build.ninja" ]; then
   CC=${CNN_TSAN_CC:-clang-14} meson setup "$build" "$top" -Db_sanitize=thread -Dgst-plugin=disabled \
     -Dintrospection=disabled --buildtype=debugoptimized >/dev/null
 fi
-ninja -C "$build" cnn-core/tool/cnn >/dev/null
+ninja -C "$build" cnn-core/tool/cnn tests/core/test-kernels >/dev/null
 cnn=$build/cnn-core/tool/cnn
 
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
@@ -32,3 +33,7 @@ for net in resnet_tiny_bottleneck mobilenet_v2_w025; do
     >/dev/null
   echo "ok   $net bf16, 2 threads"
 done
+# The kernels at 1 and 2 threads, with convs whose threads build one input matrix together
+# (Winograd's V, im2col's) before each runs its output channels: no network above has one.
+"$build/tests/core/test-kernels" >/dev/null
+echo "ok   test-kernels, 1 and 2 threads"

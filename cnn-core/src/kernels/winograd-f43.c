@@ -137,13 +137,13 @@ cnn_winograd_f43_input_rows (const float *plane, int64_t h, int64_t w, int64_t i
 
 void
 cnn_winograd_f43_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt,
-    int64_t ld, float *v, float *scratch, bool simd)
+    int64_t c0, int64_t c1, int64_t ld, float *v, float *scratch, bool simd)
 {
   int64_t tiles_w = cnn_ceil_div (s->ow, 4);
   size_t xi = (size_t) (s->c * ld);
   float *buf = scratch, *db = scratch + round16 (4 * tiles_w + 2);
 
-  for (int64_t c = 0; c < s->c; c++) {
+  for (int64_t c = c0; c < c1; c++) {
     const float *plane = x + c * s->h * s->w;
     /* d B of each patch row, one row of tiles at a time: row i of the patches of tile q
      * goes to db[(6i + j) · ld + q]. */

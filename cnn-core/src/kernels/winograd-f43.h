@@ -18,10 +18,10 @@ void cnn_winograd_f43_weights (const float *w, int64_t m, int64_t c, float *u);
 size_t cnn_winograd_f43_input_scratch (int64_t tiles_w, int64_t block);
 size_t cnn_winograd_f43_output_scratch (int64_t block);
 
-/* V[ξ][c][k] = Bᵀ d B at v[(ξ · s->c + c) · ld + k] for tiles [t0, t0 + nt) (row-major over
- * the output map) of image x; `simd`: the AVX-512 row pass. */
+/* V[ξ][c][k] = Bᵀ d B at v[(ξ · s->c + c) · ld + k] for channels [c0, c1) and tiles
+ * [t0, t0 + nt) (row-major over the output map) of image x; `simd`: the AVX-512 row pass. */
 void cnn_winograd_f43_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt,
-    int64_t ld, float *v, float *scratch, bool simd);
+    int64_t c0, int64_t c1, int64_t ld, float *v, float *scratch, bool simd);
 
 /* Aᵀ m A of nt tiles of one output channel, element ξ of tile k at m[ξ · xi + k], in two
  * passes: the columns of all nt tiles into the scratch, then the rows of n tiles from tile k0

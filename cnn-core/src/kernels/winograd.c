@@ -134,15 +134,16 @@ winograd_input_row (const float *const e[4], const float *const o[4], int64_t tw
   }
 }
 
-/* V[ξ][c][k] (row stride ld) for tiles [t0, t0 + nt) of image x; `simd`: on AVX-512. */
+/* V[ξ][c][k] (row stride ld) for channels [c0, c1) and tiles [t0, t0 + nt) of image x;
+ * `simd`: on AVX-512. */
 static void
-winograd_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt, int64_t ld,
-    float *v, float *rows, bool simd)
+winograd_input (const cnn_conv_geom *s, const float *x, int64_t t0, int64_t nt, int64_t c0,
+    int64_t c1, int64_t ld, float *v, float *rows, bool simd)
 {
   int64_t tiles_w = cnn_ceil_div (s->ow, 2);
   size_t row = round16 (tiles_w + 1), xi = (size_t) (s->c * ld);
 
-  for (int64_t c = 0; c < s->c; c++) {
+  for (int64_t c = c0; c < c1; c++) {
     const float *plane = x + c * s->h * s->w;
     for (int64_t t = t0; t < t0 + nt;) {
       int64_t th = t / tiles_w, tw0 = t % tiles_w;
@@ -242,9 +243,35 @@ winograd_store_row (float *dst, const float *restrict src, const float *sum, int
   }
 }
 
+size_t
+cnn_winograd_input_floats (const cnn_conv_geom *s, int tile, int64_t tiles)
+{
+  return round16 ((tile + 2) * (tile + 2) * s->c * tiles);
+}
+
 void
-cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t m0,
-    float *scratch)
+cnn_winograd_block_input (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t c0,
+    int64_t c1, float *v, float *scratch)
+{
+  const cnn_conv_geom *s = a->s;
+  int tile = a->tile;
+  int64_t tiles = cnn_ceil_div (s->oh, tile) * cnn_ceil_div (s->ow, tile);
+  int64_t nt = cnn_min64 (a->block_tiles, tiles - t0);
+  float *gemm_scratch = NULL, *own_v = NULL, *mx = NULL, *in = NULL, *out = NULL;
+  const float *x = a->x + img * s->c * s->h * s->w;
+
+  if (nt <= 0 || c1 <= c0)
+    return;
+  winograd_layout (s, tile, a->scratch_tiles, scratch, &gemm_scratch, &own_v, &mx, &in, &out);
+  if (tile == 4)
+    cnn_winograd_f43_input (s, x, t0, nt, c0, c1, a->block_tiles, v, in, a->simd);
+  else
+    winograd_input (s, x, t0, nt, c0, c1, a->block_tiles, v, in, a->simd);
+}
+
+void
+cnn_winograd_block_output (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t m0,
+    const float *v, float *scratch)
 {
   const cnn_conv_geom *s = a->s;
   int tile = a->tile, points = (tile + 2) * (tile + 2);
@@ -253,18 +280,13 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
   int64_t nt = cnn_min64 (a->block_tiles, tiles - t0);
   int64_t nrows = cnn_min64 (a->block_rows, s->m - m0);
   cnn_gemm_fn *gemm = a->bf16 ? cnn_gemm_bf16 : cnn_gemm_blas;
-  float *gemm_scratch = NULL, *v = NULL, *mx = NULL, *in = NULL, *out = NULL;
+  float *gemm_scratch = NULL, *own_v = NULL, *mx = NULL, *in = NULL, *out = NULL;
 
   if (nt <= 0 || nrows <= 0)
     return;
-  winograd_layout (s, tile, a->scratch_tiles, scratch, &gemm_scratch, &v, &mx, &in, &out);
+  winograd_layout (s, tile, a->scratch_tiles, scratch, &gemm_scratch, &own_v, &mx, &in, &out);
   size_t out_row = round16 (tile * tiles_w), mxi = (size_t) (a->block_rows * ld);
-  const float *x = a->x + img * s->c * s->h * s->w;
 
-  if (tile == 4)
-    cnn_winograd_f43_input (s, x, t0, nt, ld, v, in, a->simd);
-  else
-    winograd_input (s, x, t0, nt, ld, v, in, a->simd);
   for (int xi = 0; xi < points; xi++) {
     const float *vx = v + (size_t) xi * (size_t) (s->c * ld);
     float *mxx = mx + (size_t) xi * mxi;
@@ -313,4 +335,15 @@ cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t
       t += tw1 - tw0;
     }
   }
+}
+
+void
+cnn_winograd_block (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t m0,
+    float *scratch)
+{
+  float *gemm_scratch = NULL, *v = NULL, *mx = NULL, *in = NULL, *out = NULL;
+
+  winograd_layout (a->s, a->tile, a->scratch_tiles, scratch, &gemm_scratch, &v, &mx, &in, &out);
+  cnn_winograd_block_input (a, img, t0, 0, a->s->c, v, scratch);
+  cnn_winograd_block_output (a, img, t0, m0, v, scratch);
 }

@@ -42,6 +42,20 @@ typedef struct cnn_winograd_args {
   int64_t block_rows;           /* a multiple of 16 */
 } cnn_winograd_args;
 
+/* Floats of V, the transformed input of one block of up to `tiles` tiles: what threads that
+ * share out a block by output channel transform once, together. */
+size_t cnn_winograd_input_floats (const cnn_conv_geom *s, int tile, int64_t tiles);
+
+/* A block in two steps, for threads that share one V: the input transform of channels
+ * [c0, c1) into v (V[ξ][c][k] at v[(ξ · s->c + c) · block_tiles + k], cnn_winograd_input_floats
+ * of scratch_tiles), then, once every channel is there, the GEMMs and output transform of
+ * output channels [m0, m0 + block_rows) from v. scratch: a thread's cnn_winograd_scratch (its
+ * own V unused). */
+void cnn_winograd_block_input (const cnn_winograd_args *a, int64_t img, int64_t t0, int64_t c0,
+    int64_t c1, float *v, float *scratch);
+void cnn_winograd_block_output (const cnn_winograd_args *a, int64_t img, int64_t t0,
+    int64_t m0, const float *v, float *scratch);
+
 /* The block of image img that starts at tile t0 (tiles row-major over the output map) and at
  * output channel m0: input transform, one GEMM per point, then the output transform writing y with
  * bias, residual and activation. Blocks past the last tile or channel are empty. */

@@ -77,6 +77,19 @@
 #define CONV_1X1_FUSED_TILE_FLOATS 262144
 /* Fewer output columns per GEMM than this waste OpenBLAS's kernels. */
 #define CONV_MIN_TILE 64
+/* With several threads and few column tiles, 1×1 convs in cnn_gemm_fused are split by
+ * columns only if each thread keeps this many, else by output channel: each thread then
+ * reads half of W, whose rows pass over twice as many 32-column panels with fewer ragged
+ * ones, and X (read in place) is only packed twice. One-conv models, 2 threads Zen 4
+ * (loaded machine, best of 7 alternated runs of 200): SqueezeNet's classifier (512 -> 1000
+ * on 13×13) 0.97 -> 0.87 ms, ResNet-50's layer3 1×1 convs (14×14) 0.56 -> 0.55 and 0.48 ->
+ * 0.47, GoogLeNet's 480 -> 192 0.187 -> 0.183; 28×28 maps (392 columns each) keep
+ * columns. Not im2col's convs: 3×3 stride 2 to 14×14, 256 channels, 1.39 -> 1.48 ms. Nor
+ * convs of fewer than 64 output channels per thread: SqueezeNet's 13×13 squeezes (48 and 64
+ * channels) 0.033 -> 0.041 and 0.047 -> 0.059 ms in the network (per-layer minimum over 480
+ * runs, 2 threads). */
+#define CONV_1X1_FUSED_SPLIT_COLS 256
+#define CONV_1X1_FUSED_SPLIT_ROWS 64
 /* Convs of fewer multiply-adds than this (a few microseconds) run on the calling thread. */
 #define CONV_PARALLEL_MIN_MACS 262144
 /* Output positions per image below which cnn_gemm_fused's 32-wide tiles waste too much. */
@@ -91,6 +104,14 @@
 #define CONV_FUSED_NARROW_MAX_COLS 64
 #define CONV_FUSED_NARROW_MIN_K 128
 #define CONV_FUSED_NARROW_MIN_ROWS 64
+/* Threads that split a block by output channel build its input matrix (Winograd's V,
+ * im2col's) together, then run their channels from it, rather than each building all of it
+ * (conv_run), only from this many input elements per image and group: below, a second job
+ * costs more than the transform both threads did. Per-layer minimum in SqueezeNet 1.1, 2
+ * threads Zen 4 (loaded machine, three runs of 16 shuffled rounds): its 27×27 Winograd convs
+ * (32 × 27 × 27 inputs) 4-14% faster shared, its 13×13 ones (48 and 64 × 13 × 13) 1-6% slower;
+ * ResNet-50's shared convs (25088 to 100352) 4-25% faster. */
+#define CONV_SHARED_MIN_INPUT 16384
 /* Winograd scratch per thread, in floats (transformed input and output of one block). */
 #define WINOGRAD_FLOATS 262144
 /* ... but blocks of at least this many tiles (a whole 28×28 map in F(4×4), a 14×14 one in
@@ -232,7 +253,14 @@ typedef struct {
   int64_t tiles, tile;          /* column tiles per (image, group) and their width */
   int64_t mblocks, mrows;       /* output-channel blocks per group and their height */
   bool fused;                   /* GEMM items use cnn_gemm_fused, not OpenBLAS */
+  /* Split by output channel (mblocks > 1), the threads share one block's input matrix
+   * (Winograd's V, im2col's patches), built together first: NULL, or that matrix, and the
+   * (image, group, column tile) block whose output-channel items run. */
+  float *shared;
+  int64_t block;
 } conv_job;
+
+static void conv_split (conv_job *job, int64_t cols, int64_t min_tile, int threads);
 
 /* ---- Shapes ------------------------------------------------------------------------------ */
 
@@ -719,6 +747,19 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       n->workspace = cnn_conv_stem_scratch (&s, plan->tile) * sizeof (float);
       break;
   }
+  /* What threads splitting a block by output channel build together (conv_run). */
+  conv_job split = { .plan = plan };
+  bool shares = s.c / s.group * s.h * s.w >= CONV_SHARED_MIN_INPUT;
+  if (shares && winograd) {
+    conv_split (&split, cnn_ceil_div (s.oh, wtile) * cnn_ceil_div (s.ow, wtile),
+        WINOGRAD_MIN_BLOCK, threads);
+    if (split.mblocks > 1)
+      n->shared_workspace = cnn_winograd_input_floats (&s, wtile, plan->tile) * sizeof (float);
+  } else if (shares && algo == CONV_IM2COL_GEMM && !narrow) {
+    conv_split (&split, cols, CONV_MIN_TILE, threads);
+    if (split.mblocks > 1)
+      n->shared_workspace = (size_t) (k * plan->tile) * sizeof (float);
+  }
   n->packed = plan;
   return CNN_STATUS_OK;
 }
@@ -754,8 +795,10 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
   bool fused = job->fused && !job->plan->bf16 && job->plan->algo != CONV_POINTWISE;
   float *fused_scratch = fused ? (float *) (workspace + (col != NULL
           ? conv_gemm_scratch_at (k, job->plan->tile) : 0)) : NULL;
+  /* Shared: items are the output-channel blocks of job->block. */
+  size_t first = job->shared != NULL ? (size_t) (job->block * job->mblocks) : 0;
 
-  for (size_t item = begin; item < end; item++) {
+  for (size_t item = first + begin; item < first + end; item++) {
     int64_t rest = (int64_t) item;
     int64_t mb = rest % job->mblocks;
     rest /= job->mblocks;
@@ -789,8 +832,9 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
       continue;
     }
     if (job->plan->algo == CONV_IM2COL_GEMM) {
-      cnn_im2col (s, xg, cg, col0, ncols, col);
-      bmat = col;
+      if (job->shared == NULL)
+        cnn_im2col (s, xg, cg, col0, ncols, col);
+      bmat = job->shared != NULL ? job->shared : col;
       ldb = ncols;
     }
     if (job->plan->wb != NULL)
@@ -857,12 +901,10 @@ conv_bf16_round_tile (conv_job *job, int64_t cols)
   }
 }
 
-/* Runs Winograd items: blocks of job->tile tiles of one image by job->mrows output
- * channels. */
-static void
-conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
+/* What cnn_winograd_block needs of a job, and thread's scratch. */
+static float *
+conv_winograd_args (const conv_job *job, int thread, cnn_winograd_args *args)
 {
-  const conv_job *job = arg;
   cnn_winograd_args a = {
     .s = &job->plan->s,
     .tile = job->plan->wtile,
@@ -889,13 +931,61 @@ conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
   if (job->plan->narrow)
     a.panel = (uint32_t *) ((char *) scratch + ((cnn_winograd_scratch (a.s, a.tile, a.scratch_tiles)
                 * sizeof (float) + 63) & ~(size_t) 63));
-  for (size_t item = begin; item < end; item++) {
+  *args = a;
+  return scratch;
+}
+
+/* Runs Winograd items: blocks of job->tile tiles of one image by job->mrows output
+ * channels; shared: the output-channel blocks of job->block, from its V in job->shared. */
+static void
+conv_winograd_items (void *arg, size_t begin, size_t end, int thread)
+{
+  const conv_job *job = arg;
+  cnn_winograd_args a;
+  float *scratch = conv_winograd_args (job, thread, &a);
+  size_t first = job->shared != NULL ? (size_t) (job->block * job->mblocks) : 0;
+
+  for (size_t item = first + begin; item < first + end; item++) {
     int64_t rest = (int64_t) item;
     int64_t mb = rest % job->mblocks;
     rest /= job->mblocks;
     int64_t t = rest % job->tiles, img = rest / job->tiles;
-    cnn_winograd_block (&a, img, t * job->tile, mb * job->mrows, scratch);
+    if (job->shared != NULL)
+      cnn_winograd_block_output (&a, img, t * job->tile, mb * job->mrows, job->shared, scratch);
+    else
+      cnn_winograd_block (&a, img, t * job->tile, mb * job->mrows, scratch);
   }
+}
+
+/* Shared: transforms input channels [begin, end) of job->block into its V. */
+static void
+conv_winograd_inputs (void *arg, size_t begin, size_t end, int thread)
+{
+  const conv_job *job = arg;
+  cnn_winograd_args a;
+  float *scratch = conv_winograd_args (job, thread, &a);
+
+  cnn_winograd_block_input (&a, job->block / job->tiles, job->block % job->tiles * job->tile,
+      (int64_t) begin, (int64_t) end, job->shared, scratch);
+}
+
+/* Shared: the patches of input channels [begin, end) of job->block, rows of its im2col
+ * matrix. */
+static void
+conv_im2col_rows (void *arg, size_t begin, size_t end, int thread)
+{
+  const conv_job *job = arg;
+  const cnn_conv_geom *s = &job->plan->s;
+  int64_t cg = s->c / s->group, cols = s->oh * s->ow;
+  int64_t t = job->block % job->tiles, grp = job->block / job->tiles % s->group;
+  int64_t img = job->block / job->tiles / s->group;
+  int64_t col0 = t * job->tile, ncols = cnn_min64 (job->tile, cols - col0);
+
+  (void) thread;
+  if (ncols > 0)
+    cnn_im2col (s, job->x + (img * s->c + grp * cg + (int64_t) begin) * s->h * s->w,
+        (int64_t) (end - begin), col0, ncols,
+        job->shared + (int64_t) begin * s->kh * s->kw * ncols);
 }
 
 /* Runs depthwise output planes [begin, end) of the flattened (image, channel) range. */
@@ -1012,19 +1102,40 @@ conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
         conv_stem_bands, &job);
     return;
   }
-  if (plan->algo == CONV_WINOGRAD || plan->algo == CONV_WINOGRAD_4X4) {
+  bool winograd = plan->algo == CONV_WINOGRAD || plan->algo == CONV_WINOGRAD_4X4;
+  if (winograd)
     conv_split (&job, cnn_ceil_div (s->oh, plan->wtile) * cnn_ceil_div (s->ow, plan->wtile),
         WINOGRAD_MIN_BLOCK, cnn_threadpool_threads (pool));
-    cnn_parallel_for (pool, (size_t) (s->n * job.tiles * job.mblocks), 1, conv_winograd_items,
-        &job);
+  else {
+    int threads = cnn_threadpool_threads (pool);
+    bool rows_first = plan->algo == CONV_GEMM_1X1 && plan->fused && !plan->bf16
+        && s->m / s->group >= CONV_1X1_FUSED_SPLIT_ROWS * threads;
+    job.fused = plan->fused;
+    conv_split (&job, s->oh * s->ow, rows_first ? CONV_1X1_FUSED_SPLIT_COLS : CONV_MIN_TILE,
+        threads);
+    if (plan->bf16 && !plan->narrow)
+      conv_bf16_round_tile (&job, s->oh * s->ow);
+  }
+  size_t blocks = (size_t) (s->n * s->group * job.tiles);
+  /* Split by output channel, every thread would transform (im2col: gather) the whole input
+   * of the block: they build it once, together, a share of the input channels each, then
+   * each runs its output channels from it (two jobs: the second reads what all of the first
+   * wrote). ResNet-50 at 2 threads, CPU time of the pool's work per layer (best of 3, Zen 4):
+   * layer2's 28×28 F(4×4) convs 1.20 -> 1.10 ms, layer3's 14×14 F(2×2) 1.45 -> 1.41, layer4's
+   * 7×7 im2col 2.81 -> 2.62; the whole network's 2% above its 1-thread CPU time. */
+  if (job.mblocks > 1 && exec->shared != NULL && n->shared_workspace > 0
+      && (winograd || (plan->algo == CONV_IM2COL_GEMM && !plan->narrow))) {
+    job.shared = exec->shared;
+    for (job.block = 0; job.block < (int64_t) blocks; job.block++) {
+      cnn_parallel_for (pool, (size_t) (s->c / s->group), 1,
+          winograd ? conv_winograd_inputs : conv_im2col_rows, &job);
+      cnn_parallel_for (pool, (size_t) job.mblocks, 1,
+          winograd ? conv_winograd_items : conv_gemm_items, &job);
+    }
     return;
   }
-  job.fused = plan->fused;
-  conv_split (&job, s->oh * s->ow, CONV_MIN_TILE, cnn_threadpool_threads (pool));
-  if (plan->bf16 && !plan->narrow)
-    conv_bf16_round_tile (&job, s->oh * s->ow);
-  cnn_parallel_for (pool, (size_t) (s->n * s->group * job.tiles * job.mblocks), 1,
-      conv_gemm_items, &job);
+  cnn_parallel_for (pool, blocks * (size_t) job.mblocks, 1,
+      winograd ? conv_winograd_items : conv_gemm_items, &job);
 }
 
 static uint64_t

@@ -82,6 +82,7 @@ cnn_node_release_packed (cnn_node *n)
   }
   n->packed = NULL;
   n->workspace = 0;
+  n->shared_workspace = 0;
 }
 
 void

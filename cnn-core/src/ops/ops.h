@@ -93,6 +93,9 @@ typedef struct cnn_exec {
   cnn_threadpool *pool;
   void *workspace;              /* node->workspace bytes, 64-byte aligned, per thread: */
   size_t workspace_stride;      /* thread t owns workspace + t * workspace_stride */
+  void *shared;                 /* node->shared_workspace bytes, 64-byte aligned, for all
+                                 * threads (NULL when 0): what one step of a kernel writes
+                                 * for the next to read */
 } cnn_exec;
 
 typedef struct cnn_op_def {
@@ -104,7 +107,7 @@ typedef struct cnn_op_def {
   /* Prepare time: output dtypes and shapes from the inputs' (constant inputs carry data). */
   cnn_status (*infer) (cnn_graph *g, cnn_node *n, cnn_error *err);
   /* Prepare time, after infer: pack weights into node->packed, set node->workspace (bytes per
-   * thread). NULL when there is nothing to do. */
+   * thread) and node->shared_workspace. NULL when there is nothing to do. */
   cnn_status (*prepare) (cnn_graph *g, cnn_node *n, int threads, cnn_error *err);
   /* Computes the outputs. Cannot fail: everything that can was checked before. */
   void (*run) (cnn_graph *g, cnn_node *n, const cnn_exec *exec);

@@ -130,6 +130,15 @@ stem_block (int KW, const cnn_conv_geom *s, const float *prep, int64_t len, cons
       _Pragma ("GCC unroll 16")
       for (int m = 0; m < STEM_BLOCK; m++)
         acc[m] = _mm512_set1_ps (b[m]);
+      /* The output lines two blocks on (past a row's end, the next row's first), for
+       * writing: in a network they come cold from memory, and without this a fifth of the
+       * time went to waiting on the stores. Per-layer minimum in the network, 1 thread Zen 4
+       * (loaded machine, 8-12 shuffled rounds): SqueezeNet 1.1's stem 0.91 -> 0.74 ms,
+       * MobileNetV2's 0.48 -> 0.43, EfficientNet-B0's 0.53 -> 0.47, ResNet-50's 7×7 2.61 ->
+       * 2.33 (other layers 5% apart in the same runs); SqueezeNet's at 2 threads 0.46 -> 0.44. */
+      const float *ahead = y + m0 * out_plane + oh * s->ow + ow0 + 32;
+      for (int m = 0; m < nm; m++)
+        _mm_prefetch ((const char *) (ahead + m * out_plane), _MM_HINT_ET0);
       const float *wt = wp;
       for (int64_t ki = 0; ki < s->kh; ki++)
         for (int64_t c = 0; c < s->c; c++) {
@@ -144,7 +153,14 @@ stem_block (int KW, const cnn_conv_geom *s, const float *prep, int64_t len, cons
         }
       float *yo = y + m0 * out_plane + oh * s->ow + ow0;
       const float *so = sum != NULL ? sum + m0 * out_plane + oh * s->ow + ow0 : NULL;
-      for (int m = 0; m < nm; m++) {
+      /* A constant bound, so that the accumulators stay in registers: a loop to nm spilled
+       * all sixteen to the stack. Per-layer minimum in the network, 1 thread Zen 4 (loaded
+       * machine, 6-10 shuffled rounds): SqueezeNet 1.1's stem 0.60 -> 0.52 ms, EfficientNet-B0's
+       * 0.37 -> 0.34, MobileNetV3-small's 0.178 -> 0.171. */
+      _Pragma ("GCC unroll 16")
+      for (int m = 0; m < STEM_BLOCK; m++) {
+        if (m >= nm)
+          break;
         if (so != NULL)
           acc[m] = _mm512_add_ps (acc[m], _mm512_maskz_loadu_ps (lanes, so + m * out_plane));
         if (act_here)
