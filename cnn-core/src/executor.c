@@ -54,7 +54,7 @@ cnn_model_run (cnn_model *model, const void *const *inputs, void *const *outputs
   for (int l = 0; l < model->n_layers; l++) {
     cnn_node *n = &g->nodes[model->layers[l]];
     double start = model->profiling ? now_ms () : 0.0;
-    cnn_op_def_of (n)->run (g, n, &exec);
+    cnn_op_def_of (n)->run (n, &model->layer_io[l], &exec);
     if (model->profiling)
       n->time_ms += now_ms () - start;
   }

@@ -22,6 +22,8 @@ struct cnn_model {
   void *shared;                         /* cnn_exec.shared: in workspace, or NULL */
   size_t shared_bytes;
   int *layers;                          /* live, non-folded node indices in run order */
+  struct cnn_layer_io *layer_io;        /* each layer's tensors (layer_slots holds them) */
+  const cnn_value **layer_slots;
   int n_layers;
   char **layer_ops;                     /* "Conv+Relu" */
   int64_t (*fields)[4];                 /* per value: receptive field h, w; jump h, w */

@@ -20,12 +20,16 @@ cnn_model_release_plan (cnn_model *m)
   free (m->arena);
   free (m->workspace);
   free (m->layers);
+  free (m->layer_io);
+  free (m->layer_slots);
   if (m->layer_ops != NULL)
     for (int i = 0; i < m->n_layers; i++)
       free (m->layer_ops[i]);
   free (m->layer_ops);
   m->arena = m->workspace = m->shared = NULL;
   m->layers = NULL;
+  m->layer_io = NULL;
+  m->layer_slots = NULL;
   m->layer_ops = NULL;
   m->n_layers = 0;
   m->arena_bytes = 0;
@@ -75,6 +79,8 @@ fold_node (cnn_graph *g, cnn_node *n, cnn_error *err)
   const cnn_op_def *def = cnn_op_def_of (n);
   cnn_status status = CNN_STATUS_OK;
   void *workspace = NULL, *shared = NULL;
+  const cnn_value **slots = NULL;
+  cnn_layer_io io;
 
   for (int k = 0; k < n->n_inputs; k++)
     if (n->inputs[k] >= 0 && g->values[n->inputs[k]].blob != NULL)
@@ -97,16 +103,20 @@ fold_node (cnn_graph *g, cnn_node *n, cnn_error *err)
     return status;
   if ((n->workspace > 0 && (workspace = aligned_alloc (64, (n->workspace + 63) & ~(size_t) 63))
           == NULL) || (n->shared_workspace > 0 && (shared = aligned_alloc (64,
-                  (n->shared_workspace + 63) & ~(size_t) 63)) == NULL)) {
+                  (n->shared_workspace + 63) & ~(size_t) 63)) == NULL)
+      || (slots = malloc (sizeof (cnn_value *) * (cnn_layer_io_slots (n) + 1))) == NULL) {
     free (workspace);
+    free (shared);
     cnn_node_release_packed (n);
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
   }
   cnn_exec exec = { .pool = NULL, .workspace = workspace, .workspace_stride = n->workspace,
     .shared = shared };
-  def->run (g, n, &exec);
+  cnn_layer_io_bind (g, n, slots, &io);
+  def->run (n, &io, &exec);
   free (workspace);
   free (shared);
+  free (slots);
   cnn_node_release_packed (n);
   n->folded = true;
   return CNN_STATUS_OK;
@@ -266,6 +276,20 @@ plan (cnn_model *m, cnn_error *err)
     if (m->layer_ops[m->n_layers] == NULL)
       return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
     m->layers[m->n_layers++] = i;
+  }
+  /* Each layer's tensors, bound once: run hands them to the op. */
+  size_t n_slots = 0;
+  for (int l = 0; l < m->n_layers; l++)
+    n_slots += cnn_layer_io_slots (&g->nodes[m->layers[l]]);
+  m->layer_io = malloc (sizeof (cnn_layer_io) * ((size_t) m->n_layers + 1));
+  m->layer_slots = malloc (sizeof (cnn_value *) * (n_slots + 1));
+  if (m->layer_io == NULL || m->layer_slots == NULL)
+    return cnn_graph_error (err, g, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+  n_slots = 0;
+  for (int l = 0; l < m->n_layers; l++) {
+    const cnn_node *n = &g->nodes[m->layers[l]];
+    cnn_layer_io_bind (g, n, m->layer_slots + n_slots, &m->layer_io[l]);
+    n_slots += cnn_layer_io_slots (n);
   }
   cnn_receptive_fields (g, m->fields);
   return CNN_STATUS_OK;

@@ -209,8 +209,12 @@ node_run (kcase *t, int threads, float **out, cnn_error *err)
   cnn_threadpool *pool = cnn_threadpool_create (threads);
   cnn_exec exec = { .pool = pool, .workspace = workspace, .workspace_stride = stride,
     .shared = shared };
-  def->run (t->g, n, &exec);
+  const cnn_value **slots = malloc (sizeof (cnn_value *) * (cnn_layer_io_slots (n) + 1));
+  cnn_layer_io io;
+  cnn_layer_io_bind (t->g, n, slots, &io);
+  def->run (n, &io, &exec);
   cnn_threadpool_destroy (pool);
+  free (slots);
   free (workspace);
   free (shared);
   return CNN_STATUS_OK;

@@ -161,7 +161,13 @@ tc_run (tcase *t, int node)
     memset (v->ptr, 0xa5, (size_t) bytes);     /* catch elements run forgets to write */
   }
   cnn_exec exec = { .pool = t->pool };
-  def->run (g, n, &exec);
+  const cnn_value **slots = malloc (sizeof (cnn_value *) * (cnn_layer_io_slots (n) + 1));
+  cnn_layer_io io;
+  if (slots == NULL)
+    return cnn_set_error (&t->err, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+  cnn_layer_io_bind (g, n, slots, &io);
+  def->run (n, &io, &exec);
+  free (slots);
   return CNN_STATUS_OK;
 }
 

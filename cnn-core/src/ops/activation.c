@@ -147,11 +147,12 @@ act_range (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-act_apply (cnn_graph *g, cnn_node *n, const cnn_exec *exec, float alpha, float beta)
+act_apply (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec, float alpha,
+    float beta)
 {
   const act_params *p = n->params;
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *y = io->out[0];
   act_task t = { x->ptr, y->ptr, p->act, alpha, beta };
   uint64_t count;
 
@@ -161,23 +162,23 @@ act_apply (cnn_graph *g, cnn_node *n, const cnn_exec *exec, float alpha, float b
 }
 
 static void
-act_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+act_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const act_params *p = n->params;
 
-  act_apply (g, n, exec, p->alpha, p->beta);
+  act_apply (n, io, exec, p->alpha, p->beta);
 }
 
 static void
-clip_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+clip_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const act_params *p = n->params;
-  const cnn_value *lo = cnn_node_input (g, n, 1), *hi = cnn_node_input (g, n, 2);
+  const cnn_value *lo = cnn_layer_in (io, 1), *hi = cnn_layer_in (io, 2);
   float alpha = lo != NULL ? *(const float *) lo->ptr : p->alpha;
   float beta = hi != NULL ? *(const float *) hi->ptr : p->beta;
 
   /* ONNX: when min > max every output is max. */
-  act_apply (g, n, exec, alpha > beta ? beta : alpha, beta);
+  act_apply (n, io, exec, alpha > beta ? beta : alpha, beta);
 }
 
 /* The fusion hooks: what passes.c folds into the producing node's epilogue. */
@@ -229,16 +230,33 @@ clip_activation (const cnn_graph *g, const cnn_node *n, cnn_activation *act, flo
 /* PRelu: y = x < 0 ? slope * x : x, slope broadcast unidirectionally to x (typically [C,1,1]
  * against [N,C,H,W]). The slope's strides are collapsed like a binary op's. */
 
+typedef struct {
+  bool per_channel_1d;          /* opset < 7: a 1-D slope of C values is per channel */
+} prelu_params;
+
+static cnn_status
+prelu_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
+{
+  prelu_params *p = calloc (1, sizeof (prelu_params));
+
+  if (p == NULL)
+    return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY, "out of memory");
+  p->per_channel_1d = g->opset < 7;
+  n->params = p;
+  return CNN_STATUS_OK;
+}
+
 /* The slope's shape as broadcasting sees it. Before opset 7 a 1-D slope of C values is per
  * channel (axis 1), as PyTorch exported PReLU then: it becomes [C, 1, ...]. */
 static int
-prelu_slope_shape (const cnn_graph *g, const cnn_value *x, const cnn_value *s,
+prelu_slope_shape (const cnn_node *n, const cnn_value *x, const cnn_value *s,
     int64_t dims[CNN_MAX_RANK])
 {
+  const prelu_params *p = n->params;
   int rank = s->rank;
 
   memcpy (dims, s->dims, sizeof (int64_t) * (size_t) s->rank);
-  if (g->opset < 7 && s->rank == 1 && x->rank >= 2 && s->dims[0] == x->dims[1]
+  if (p->per_channel_1d && s->rank == 1 && x->rank >= 2 && s->dims[0] == x->dims[1]
       && s->dims[0] != 1)
     for (; rank < x->rank - 1; rank++)
       dims[rank] = 1;
@@ -261,7 +279,7 @@ prelu_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
   if (s->dtype != CNN_DTYPE_FLOAT32)
     return cnn_node_error (err, g, n, CNN_STATUS_UNSUPPORTED,
         "slope type %s is not supported (float32 is)", cnn_dtype_string (s->dtype));
-  int srank = prelu_slope_shape (g, x, s, sdims);
+  int srank = prelu_slope_shape (n, x, s, sdims);
   bool ok = srank <= x->rank;
   for (int i = 0; ok && i < srank; i++) {
     int64_t ds = sdims[i], dx = x->dims[x->rank - srank + i];
@@ -332,11 +350,11 @@ prelu_range (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-prelu_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+prelu_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *s = cnn_node_input (g, n, 1);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *s = cnn_layer_in (io, 1);
+  const cnn_value *y = io->out[0];
   prelu_plan p = { .x = x->ptr, .slope = s->ptr, .y = y->ptr };
   int64_t stride = 1;
   int64_t ss[CNN_MAX_RANK];
@@ -345,7 +363,7 @@ prelu_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   if (!cnn_value_elements (y, &count) || count == 0)
     return;
   int64_t sdims[CNN_MAX_RANK];
-  int srank = prelu_slope_shape (g, x, s, sdims);
+  int srank = prelu_slope_shape (n, x, s, sdims);
   for (int i = x->rank - 1; i >= 0; i--) {
     int is = i - (x->rank - srank);
     int64_t ds = is >= 0 ? sdims[is] : 1;
@@ -419,6 +437,7 @@ const cnn_op_def cnn_op_prelu = {
   .max_inputs = 2,
   .min_outputs = 1,
   .max_outputs = 1,
+  .parse = prelu_parse,
   .infer = prelu_infer,
   .run = prelu_run,
 };

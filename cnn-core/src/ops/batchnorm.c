@@ -125,17 +125,17 @@ bn_planes (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-bn_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+bn_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const bn_params *p = n->params;
-  const cnn_value *x = cnn_node_input (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
   bn_job job = {
     .x = x->ptr,
-    .scale = g->values[n->inputs[1]].ptr,
-    .bias = g->values[n->inputs[2]].ptr,
-    .mean = g->values[n->inputs[3]].ptr,
-    .var = g->values[n->inputs[4]].ptr,
-    .y = cnn_node_output (g, n, 0)->ptr,
+    .scale = io->in[1]->ptr,
+    .bias = io->in[2]->ptr,
+    .mean = io->in[3]->ptr,
+    .var = io->in[4]->ptr,
+    .y = io->out[0]->ptr,
     .epsilon = p->epsilon,
     .channels = x->dims[1],
     .plane = 1,

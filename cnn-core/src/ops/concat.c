@@ -58,9 +58,9 @@ concat_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-concat_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+concat_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *y = io->out[0];
   size_t es = cnn_dtype_size (y->dtype);
   int axis = 0;
   size_t outer = 1, inner = es;
@@ -74,7 +74,7 @@ concat_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
   size_t row = (size_t) y->dims[axis] * inner;   /* output bytes per outer index */
   size_t offset = 0;
   for (int i = 0; i < n->n_inputs; i++) {
-    const cnn_value *x = cnn_node_input (g, n, i);
+    const cnn_value *x = cnn_layer_in (io, i);
     size_t chunk = (size_t) x->dims[axis] * inner;
     const unsigned char *src = x->ptr;
     unsigned char *dst = (unsigned char *) y->ptr + offset;

@@ -1069,17 +1069,17 @@ conv_stem_bands (void *arg, size_t begin, size_t end, int thread)
 /* ---- Hooks ------------------------------------------------------------------------------- */
 
 static void
-conv_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+conv_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const conv_plan *plan = n->packed;
-  const cnn_value *b = cnn_node_input (g, n, 2);
+  const cnn_value *b = cnn_layer_in (io, 2);
   conv_job job = {
     .plan = plan,
-    .x = g->values[n->inputs[0]].ptr,
-    .w = plan->w != NULL ? plan->w : g->values[n->inputs[1]].ptr,
+    .x = io->in[0]->ptr,
+    .w = plan->w != NULL ? plan->w : io->in[1]->ptr,
     .b = b != NULL ? b->ptr : NULL,
-    .sum = n->fused_sum >= 0 ? g->values[n->fused_sum].ptr : NULL,
-    .y = cnn_node_output (g, n, 0)->ptr,
+    .sum = io->sum != NULL ? io->sum->ptr : NULL,
+    .y = io->out[0]->ptr,
     .act = n->act,
     .alpha = n->act_alpha,
     .beta = n->act_beta,

@@ -49,14 +49,15 @@ binary_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
  * axis) followed by 1s so that its dims start at `axis` of A's. False when the axis does not
  * fit. */
 static bool
-binary_b_shape (const cnn_graph *g, const cnn_node *n, const cnn_value *a, const cnn_value *b,
-    int *rank, int64_t dims[CNN_MAX_RANK])
+binary_b_shape (const cnn_node *n, const cnn_value *a, const cnn_value *b, int *rank,
+    int64_t dims[CNN_MAX_RANK])
 {
   const cnn_attr *axis_attr = cnn_node_attr (n, "axis");
 
   *rank = b->rank;
   memcpy (dims, b->dims, sizeof (int64_t) * (size_t) b->rank);
-  if (g->opset >= 7 || axis_attr == NULL || cnn_node_attr_int (n, "broadcast", 0) == 0)
+  /* binary_parse refused these attributes from opset 7. */
+  if (axis_attr == NULL || cnn_node_attr_int (n, "broadcast", 0) == 0)
     return true;
   int axis;
   if (!cnn_op_resolve_axis (axis_attr->i, a->rank, &axis) || axis + b->rank > a->rank)
@@ -106,7 +107,7 @@ binary_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 
   if (a == NULL || b == NULL || a->rank < 0 || b->rank < 0)
     return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL, "input shapes are unknown");
-  if (!binary_b_shape (g, n, a, b, &brank, bdims)) {
+  if (!binary_b_shape (n, a, b, &brank, bdims)) {
     cnn_format_dims (sa, sizeof (sa), a->rank, a->dims);
     cnn_format_dims (sb, sizeof (sb), b->rank, b->dims);
     return cnn_node_error (err, g, n, CNN_STATUS_SHAPE_MISMATCH,
@@ -368,39 +369,39 @@ bin_apply (const cnn_exec *exec, bin_kind kind, const cnn_value *a, int brank,
 }
 
 static void
-binary_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
+binary_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec, bin_kind kind)
 {
-  const cnn_value *a = cnn_node_input (g, n, 0);
-  const cnn_value *b = cnn_node_input (g, n, 1);
+  const cnn_value *a = cnn_layer_in (io, 0);
+  const cnn_value *b = cnn_layer_in (io, 1);
   int64_t bdims[CNN_MAX_RANK];
   int brank;
 
-  binary_b_shape (g, n, a, b, &brank, bdims);   /* checked by infer */
-  bin_apply (exec, kind, a, brank, bdims, b->ptr, cnn_node_output (g, n, 0), n);
+  binary_b_shape (n, a, b, &brank, bdims);   /* checked by infer */
+  bin_apply (exec, kind, a, brank, bdims, b->ptr, io->out[0], n);
 }
 
 static void
-add_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+add_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  binary_run (g, n, exec, BIN_ADD);
+  binary_run (n, io, exec, BIN_ADD);
 }
 
 static void
-sub_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+sub_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  binary_run (g, n, exec, BIN_SUB);
+  binary_run (n, io, exec, BIN_SUB);
 }
 
 static void
-mul_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+mul_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  binary_run (g, n, exec, BIN_MUL);
+  binary_run (n, io, exec, BIN_MUL);
 }
 
 static void
-div_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+div_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  binary_run (g, n, exec, BIN_DIV);
+  binary_run (n, io, exec, BIN_DIV);
 }
 
 /* Pow: a float32 base; the exponent float32, or an int64/int32 constant (converted to
@@ -432,7 +433,7 @@ pow_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
         a->dtype == CNN_DTYPE_FLOAT32 && b->blob == NULL ? " computed at run time" : "");
   if (b->dtype == CNN_DTYPE_FLOAT32)
     return binary_infer (g, n, err);
-  binary_b_shape (g, n, a, b, &brank, bdims);
+  binary_b_shape (n, a, b, &brank, bdims);
   rank = a->rank;
   memcpy (dims, a->dims, sizeof (int64_t) * (size_t) a->rank);
   if (!broadcast_shapes (&rank, dims, brank, bdims, &bad)) {
@@ -465,16 +466,16 @@ pow_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
 }
 
 static void
-pow_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+pow_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *a = cnn_node_input (g, n, 0);
-  const cnn_value *b = cnn_node_input (g, n, 1);
+  const cnn_value *a = cnn_layer_in (io, 0);
+  const cnn_value *b = cnn_layer_in (io, 1);
   int64_t bdims[CNN_MAX_RANK];
   int brank;
 
-  binary_b_shape (g, n, a, b, &brank, bdims);
+  binary_b_shape (n, a, b, &brank, bdims);
   bin_apply (exec, BIN_POW, a, brank, bdims, n->packed != NULL ? n->packed : b->ptr,
-      cnn_node_output (g, n, 0), n);
+      io->out[0], n);
 }
 
 /* ---- Sum, Mean, Max, Min: any number of inputs, broadcast together ----------------------- */
@@ -522,10 +523,10 @@ variadic_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 
 /* out = x0 OP x1, then out = out OP xk for the others: every step over out's whole shape. */
 static void
-variadic_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
+variadic_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec, bin_kind kind)
 {
-  const cnn_value *x0 = cnn_node_input (g, n, 0);
-  const cnn_value *out = cnn_node_output (g, n, 0);
+  const cnn_value *x0 = cnn_layer_in (io, 0);
+  const cnn_value *out = io->out[0];
   uint64_t count;
 
   if (!cnn_value_elements (out, &count) || count == 0)
@@ -536,7 +537,7 @@ variadic_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
     return;
   }
   for (int i = 1; i < n->n_inputs; i++) {
-    const cnn_value *xi = cnn_node_input (g, n, i);
+    const cnn_value *xi = cnn_layer_in (io, i);
     bin_apply (exec, kind, i == 1 ? x0 : out, xi->rank, xi->dims, xi->ptr, out, NULL);
   }
   if (strcmp (n->op_type, "Mean") == 0) {
@@ -547,21 +548,21 @@ variadic_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec, bin_kind kind)
 }
 
 static void
-sum_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+sum_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  variadic_run (g, n, exec, BIN_ADD);
+  variadic_run (n, io, exec, BIN_ADD);
 }
 
 static void
-max_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+max_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  variadic_run (g, n, exec, BIN_MAX);
+  variadic_run (n, io, exec, BIN_MAX);
 }
 
 static void
-min_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+min_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  variadic_run (g, n, exec, BIN_MIN);
+  variadic_run (n, io, exec, BIN_MIN);
 }
 
 #define BINARY_DEF(NAME, RUN)   \
@@ -587,6 +588,7 @@ const cnn_op_def cnn_op_pow = {
   .max_inputs = 2,
   .min_outputs = 1,
   .max_outputs = 1,
+  .parse = binary_parse,
   .infer = pow_infer,
   .prepare = pow_prepare,
   .run = pow_run,

@@ -47,10 +47,10 @@ expand_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-expand_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+expand_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *y = io->out[0];
   int64_t ys[CNN_MAX_RANK], xs[CNN_MAX_RANK], ss[CNN_MAX_RANK];
   cnn_copy_plan plan;
 

@@ -54,11 +54,11 @@ gather_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-gather_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+gather_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *idx = cnn_node_input (g, n, 1);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *idx = cnn_layer_in (io, 1);
+  const cnn_value *y = io->out[0];
   size_t outer = 1, inner = cnn_dtype_size (x->dtype);
   uint64_t count;
   int axis = 0;

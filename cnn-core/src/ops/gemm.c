@@ -160,16 +160,16 @@ gemm_items (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-gemm_execute (const gemm_plan *p, cnn_graph *g, cnn_node *n, const cnn_exec *exec,
-    const float *c)
+gemm_execute (const gemm_plan *p, const cnn_node *n, const cnn_layer_io *io,
+    const cnn_exec *exec, const float *c)
 {
   int threads = cnn_threadpool_threads (exec->pool);
   gemm_job job = {
     .plan = p,
-    .a = g->values[n->inputs[0]].ptr,
-    .b = g->values[n->inputs[1]].ptr,
+    .a = io->in[0]->ptr,
+    .b = io->in[1]->ptr,
     .c = c,
-    .y = cnn_node_output (g, n, 0)->ptr,
+    .y = io->out[0]->ptr,
     .act = n->act,
     .act_alpha = n->act_alpha,
     .act_beta = n->act_beta,
@@ -377,18 +377,18 @@ gemm_head_items (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-gemm_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+gemm_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const gemm_plan *p = n->packed;
-  const float *c = p->c_rows > 0 ? g->values[n->inputs[2]].ptr : NULL;
+  const float *c = p->c_rows > 0 ? io->in[2]->ptr : NULL;
 
   if (p->bb != NULL) {
     int threads = p->n * p->k >= GEMM_PARALLEL_MACS ? cnn_threadpool_threads (exec->pool) : 1;
     gemm_head_job job = {
       .plan = p,
-      .a = g->values[n->inputs[0]].ptr,
+      .a = io->in[0]->ptr,
       .c = c,
-      .y = cnn_node_output (g, n, 0)->ptr,
+      .y = io->out[0]->ptr,
       .act = n->act,
       .act_alpha = n->act_alpha,
       .act_beta = n->act_beta,
@@ -400,7 +400,7 @@ gemm_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
         1, gemm_head_items, &job);
     return;
   }
-  gemm_execute (p, g, n, exec, c);
+  gemm_execute (p, n, io, exec, c);
 }
 
 const cnn_op_def cnn_op_gemm = {
@@ -518,9 +518,9 @@ matmul_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
 }
 
 static void
-matmul_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+matmul_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  gemm_execute (n->packed, g, n, exec, NULL);
+  gemm_execute (n->packed, n, io, exec, NULL);
 }
 
 const cnn_op_def cnn_op_matmul = {

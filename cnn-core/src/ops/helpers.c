@@ -81,10 +81,10 @@ cnn_op_input_known (cnn_graph *g, cnn_node *n, const cnn_value *x, cnn_error *er
 }
 
 void
-cnn_op_copy_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+cnn_op_copy_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *y = io->out[0];
   uint64_t bytes;
   (void) exec;
 

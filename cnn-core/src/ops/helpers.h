@@ -11,7 +11,7 @@ uint64_t cnn_op_macs_none (const cnn_graph *g, const cnn_node *n);
 
 /* The run hook of ops whose output is their input's bytes (reshapes, Identity): copies input
  * 0 to output 0, nothing when they share storage. */
-void cnn_op_copy_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec);
+void cnn_op_copy_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec);
 
 /* OK when x's shape is known and its dtype has a size (ops that copy elements by size). */
 cnn_status cnn_op_input_known (cnn_graph *g, cnn_node *n, const cnn_value *x, cnn_error *err);

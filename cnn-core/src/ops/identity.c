@@ -52,16 +52,16 @@ dropout_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-dropout_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+dropout_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   uint64_t count;
 
-  cnn_op_copy_run (g, n, exec);
+  cnn_op_copy_run (n, io, exec);
   if (!dropout_has_mask (n))
     return;
   /* In inference nothing is dropped: the mask is all true (1 in the input's type before
    * opset 10). */
-  const cnn_value *m = cnn_node_output (g, n, 1);
+  const cnn_value *m = io->out[1];
   if (!cnn_value_elements (m, &count))
     return;
   size_t es = cnn_dtype_size (m->dtype);

@@ -123,13 +123,13 @@ layernorm_range (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-layernorm_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+layernorm_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const layernorm_params *p = n->params;
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *scale = cnn_node_input (g, n, 1);
-  const cnn_value *bias = cnn_node_input (g, n, 2);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *scale = cnn_layer_in (io, 1);
+  const cnn_value *bias = cnn_layer_in (io, 2);
+  const cnn_value *y = io->out[0];
   uint64_t count;
 
   if (!cnn_value_elements (y, &count) || count == 0 || p->cols == 0)
@@ -138,10 +138,10 @@ layernorm_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
     .x = x->ptr, .y = y->ptr, .cols = p->cols, .epsilon = p->epsilon,
     .scale = scale != NULL ? scale->ptr : NULL, .bias = bias != NULL ? bias->ptr : NULL,
   };
-  const cnn_value *mean = n->n_outputs > 1 && n->outputs[1] >= 0 ? cnn_node_output (g, n, 1)
+  const cnn_value *mean = n->n_outputs > 1 && n->outputs[1] >= 0 ? io->out[1]
       : NULL;
   const cnn_value *inv_std = n->n_outputs > 2 && n->outputs[2] >= 0
-      ? cnn_node_output (g, n, 2) : NULL;
+      ? io->out[2] : NULL;
   t.mean = mean != NULL ? mean->ptr : NULL;
   t.inv_std = inv_std != NULL ? inv_std->ptr : NULL;
   uint64_t k;

@@ -100,10 +100,10 @@ lrn_range (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-lrn_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+lrn_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *y = io->out[0];
   lrn_task t = { n->params, x->ptr, y->ptr, x->dims[1], 1 };
 
   for (int d = 2; d < x->rank; d++)

@@ -78,10 +78,10 @@ math_range (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-math_apply (cnn_graph *g, cnn_node *n, const cnn_exec *exec, math_kind kind)
+math_apply (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec, math_kind kind)
 {
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *y = io->out[0];
   math_task t = { kind, x->ptr, y->ptr };
   uint64_t count;
 
@@ -93,9 +93,9 @@ math_apply (cnn_graph *g, cnn_node *n, const cnn_exec *exec, math_kind kind)
 
 #define MATH_RUN(fn, KIND)                                            \
   static void                                                         \
-  fn (cnn_graph *g, cnn_node *n, const cnn_exec *exec)                \
+  fn (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec) \
   {                                                                   \
-    math_apply (g, n, exec, KIND);                                    \
+    math_apply (n, io, exec, KIND);                                   \
   }
 
 MATH_RUN (sqrt_run, MATH_SQRT)
@@ -119,11 +119,11 @@ gelu_parse (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-gelu_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+gelu_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   bool tanh_form = strcmp (cnn_node_attr_string (n, "approximate", "none"), "tanh") == 0;
 
-  math_apply (g, n, exec, tanh_form ? MATH_GELU_TANH : MATH_GELU);
+  math_apply (n, io, exec, tanh_form ? MATH_GELU_TANH : MATH_GELU);
 }
 
 #define MATH_DEF(NAME, RUN)     \

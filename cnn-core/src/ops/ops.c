@@ -69,6 +69,29 @@ cnn_ops_bind (cnn_graph *g, cnn_error *err)
 }
 
 
+size_t
+cnn_layer_io_slots (const cnn_node *n)
+{
+  return (size_t) n->n_inputs + (size_t) n->n_outputs;
+}
+
+void
+cnn_layer_io_bind (const cnn_graph *g, const cnn_node *n, const cnn_value **slots,
+    cnn_layer_io *io)
+{
+  for (int i = 0; i < n->n_inputs; i++)
+    slots[i] = n->inputs[i] >= 0 ? &g->values[n->inputs[i]] : NULL;
+  for (int i = 0; i < n->n_outputs; i++)
+    slots[n->n_inputs + i] = n->outputs[i] >= 0 ? &g->values[n->outputs[i]] : NULL;
+  *io = (cnn_layer_io) {
+    .in = slots,
+    .out = slots + n->n_inputs,
+    .sum = n->fused_sum >= 0 ? &g->values[n->fused_sum] : NULL,
+    .n_in = n->n_inputs,
+    .n_out = n->n_outputs,
+  };
+}
+
 void
 cnn_node_release_packed (cnn_node *n)
 {

@@ -88,7 +88,28 @@ typedef enum cnn_op_kind {
   CNN_OP_COUNT
 } cnn_op_kind;
 
-/* What a kernel gets at run time. Value data is at g->values[id].ptr. */
+/* A layer's tensors, bound by the executor before the first run: run reads and writes these
+ * and reaches nothing else of the graph. */
+typedef struct cnn_layer_io {
+  const cnn_value *const *in;   /* n_in entries, NULL where an optional input is omitted */
+  const cnn_value *const *out;  /* n_out entries, NULL where an optional output is omitted */
+  const cnn_value *sum;         /* the residual fused into the layer (node->fused_sum), or NULL */
+  int n_in, n_out;
+} cnn_layer_io;
+
+/* Input i, or NULL when the node has fewer inputs or omits it. */
+static inline const cnn_value *
+cnn_layer_in (const cnn_layer_io *io, int i)
+{
+  return i < io->n_in ? io->in[i] : NULL;
+}
+
+/* Pointers a node's binding takes, and the binding itself into `slots`. */
+size_t cnn_layer_io_slots (const cnn_node *n);
+void cnn_layer_io_bind (const cnn_graph *g, const cnn_node *n, const cnn_value **slots,
+    cnn_layer_io *io);
+
+/* What a kernel gets at run time besides its tensors. */
 typedef struct cnn_exec {
   cnn_threadpool *pool;
   void *workspace;              /* node->workspace bytes, 64-byte aligned, per thread: */
@@ -110,7 +131,7 @@ typedef struct cnn_op_def {
    * thread) and node->shared_workspace. NULL when there is nothing to do. */
   cnn_status (*prepare) (cnn_graph *g, cnn_node *n, int threads, cnn_error *err);
   /* Computes the outputs. Cannot fail: everything that can was checked before. */
-  void (*run) (cnn_graph *g, cnn_node *n, const cnn_exec *exec);
+  void (*run) (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec);
   void (*free_params) (void *params);   /* NULL: free() */
   void (*free_packed) (void *packed);   /* NULL: free() */
   /* Multiply-accumulates per run (NULL: one per output element). */

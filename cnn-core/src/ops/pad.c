@@ -151,12 +151,12 @@ pad_run_mirror (const pad_params *pp, const cnn_value *x, const cnn_value *y, ui
 }
 
 static void
-pad_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+pad_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const pad_params *pp = n->params;
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *cv = cnn_node_input (g, n, 2);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *cv = cnn_layer_in (io, 2);
+  const cnn_value *y = io->out[0];
   size_t es = cnn_dtype_size (y->dtype);
   int rank = x->rank;
   unsigned char value[8] = { 0 };

@@ -195,14 +195,14 @@ pool_planes (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-pool_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+pool_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const pool_plan *plan = n->packed;
   const cnn_conv_geom *s = &plan->s;
   pool_job job = {
     .plan = plan,
-    .x = g->values[n->inputs[0]].ptr,
-    .y = cnn_node_output (g, n, 0)->ptr,
+    .x = io->in[0]->ptr,
+    .y = io->out[0]->ptr,
     .workspace = exec->workspace,
     .workspace_stride = exec->workspace_stride,
   };

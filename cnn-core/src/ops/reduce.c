@@ -375,15 +375,15 @@ reduce_general (const reduce_plan *plan, reduce_kind kind, const float *x, float
 }
 
 static void
-reduce_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+reduce_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const reduce_params *p = n->params;
   const reduce_plan *plan = n->packed;
   reduce_job job = {
     .plan = plan,
     .kind = p->kind,
-    .x = g->values[n->inputs[0]].ptr,
-    .y = cnn_node_output (g, n, 0)->ptr,
+    .x = io->in[0]->ptr,
+    .y = io->out[0]->ptr,
   };
 
   if (plan->copy) {

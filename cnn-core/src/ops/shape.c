@@ -28,6 +28,7 @@ onnx_type_name (int64_t type)
 
 typedef struct {
   int tensor;                   /* `value`: id of the constant value, or -1 */
+  const void *value;            /* ... its data, from infer on */
   cnn_dtype dtype;              /* value_float(s) / value_int(s): the data below */
   int rank;
   int64_t count;
@@ -128,7 +129,7 @@ error:
 static cnn_status
 constant_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 {
-  const constant_params *p = n->params;
+  constant_params *p = n->params;
   cnn_value *out = cnn_node_output (g, n, 0);
 
   if (p->tensor >= 0) {
@@ -144,6 +145,7 @@ constant_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
       return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
           "attribute 'value' holds fewer bytes than its shape needs");
     cnn_value_set_shape (out, t->dtype, t->rank, t->dims);
+    p->value = t->blob->data;
   } else {
     int64_t dims[1] = { p->count };
     cnn_value_set_shape (out, p->dtype, p->rank, dims);
@@ -152,11 +154,11 @@ constant_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-constant_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+constant_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const constant_params *p = n->params;
-  const cnn_value *out = cnn_node_output (g, n, 0);
-  const void *src = p->tensor >= 0 ? g->values[p->tensor].blob->data : p->data;
+  const cnn_value *out = io->out[0];
+  const void *src = p->tensor >= 0 ? p->value : p->data;
   uint64_t bytes;
   (void) exec;
 
@@ -211,10 +213,10 @@ shape_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 
 /* Reads only the input's dims, never its data. */
 static void
-shape_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+shape_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  int64_t *out = cnn_node_output (g, n, 0)->ptr;
+  const cnn_value *x = cnn_layer_in (io, 0);
+  int64_t *out = io->out[0]->ptr;
   int start, end;
   (void) exec;
 
@@ -398,10 +400,10 @@ cast_range (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-cast_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+cast_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *y = io->out[0];
   cast_task t = { x->dtype, y->dtype, x->ptr, y->ptr };
   uint64_t count;
 
@@ -484,10 +486,10 @@ constant_of_shape_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-constant_of_shape_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+constant_of_shape_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const constant_of_shape_params *p = n->params;
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *y = io->out[0];
   size_t size = cnn_dtype_size (y->dtype);
   unsigned char *out = y->ptr;
   uint64_t count;

@@ -111,11 +111,11 @@ slice_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-slice_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+slice_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const slice_params *sp = n->params;
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *y = io->out[0];
   size_t es = cnn_dtype_size (x->dtype);
   int64_t in_strides[CNN_MAX_RANK], ss[CNN_MAX_RANK], ds[CNN_MAX_RANK];
   int64_t offset = 0;

@@ -112,11 +112,11 @@ softmax_range (void *arg, size_t begin, size_t end, int thread)
 }
 
 static void
-softmax_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+softmax_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const softmax_params *p = n->params;
-  const cnn_value *x = cnn_node_input (g, n, 0);
-  const cnn_value *y = cnn_node_output (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
+  const cnn_value *y = io->out[0];
   int rank = x->rank;
   int axis = (int) (p->axis < 0 ? p->axis + (rank > 0 ? rank : 1) : p->axis);
   size_t outer = 1, len = 1, inner = 1;

@@ -101,16 +101,16 @@ split_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 static void
-split_run (cnn_graph *g, cnn_node *n, const cnn_exec *exec)
+split_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
 {
   const split_params *p = n->params;
-  const cnn_value *x = cnn_node_input (g, n, 0);
+  const cnn_value *x = cnn_layer_in (io, 0);
   size_t es = cnn_dtype_size (x->dtype);
   int64_t xs[CNN_MAX_RANK], offset = 0;
 
   cnn_contiguous_strides (x->rank, x->dims, xs);
   for (int i = 0; i < n->n_outputs; i++) {
-    const cnn_value *y = cnn_node_output (g, n, i);
+    const cnn_value *y = io->out[i];
     int64_t ys[CNN_MAX_RANK];
     cnn_copy_plan plan;
     cnn_contiguous_strides (y->rank, y->dims, ys);
