@@ -1309,6 +1309,37 @@ add_opset7_rejects_legacy_attrs (tcase *t)
 }
 
 static bool
+pow_opset6_broadcast_axis (tcase *t)
+{
+  /* Pow-1 has Add's legacy broadcast: exponent [2] lines up with dim 0 of base [2,2]. */
+  t->g->opset = 6;
+  int in[2] = {
+    tc_input (t, "a", CNN_DTYPE_FLOAT32, DIMS (2, 2), F32 (2, 3, 2, 3)),
+    tc_const (t, "b", CNN_DTYPE_FLOAT32, DIMS (2), F32 (2, 3)),
+  };
+  int node = tc_node (t, CNN_OP_POW, in, 2, 1);
+  tc_attr_int (t, node, "broadcast", 1);
+  tc_attr_int (t, node, "axis", 0);
+  RUN (node);
+  EXPECT_F32 (DIMS (2, 2), F32 (4, 9, 8, 27));
+  return true;
+}
+
+static bool
+pow_opset7_rejects_legacy_attrs (tcase *t)
+{
+  t->g->opset = 7;
+  int in[2] = {
+    tc_input (t, "a", CNN_DTYPE_FLOAT32, DIMS (2), F32 (1, 2)),
+    tc_const (t, "b", CNN_DTYPE_FLOAT32, DIMS (2), F32 (1, 2)),
+  };
+  int node = tc_node (t, CNN_OP_POW, in, 2, 1);
+  tc_attr_int (t, node, "axis", 0);
+  RUN_FAILS (node, CNN_STATUS_INVALID_MODEL, "before opset 7");
+  return true;
+}
+
+static bool
 prelu_opset6_slope_per_channel (tcase *t)
 {
   /* Opset 6: slope [C] is per channel (axis 1), not numpy-aligned with the last dim. */
@@ -1542,6 +1573,8 @@ static const test_entry tests[] = {
   ENTRY (mul_opset6_broadcast_suffix),
   ENTRY (sub_opset6_rejects_bad_axis),
   ENTRY (add_opset7_rejects_legacy_attrs),
+  ENTRY (pow_opset6_broadcast_axis),
+  ENTRY (pow_opset7_rejects_legacy_attrs),
   ENTRY (prelu_opset6_slope_per_channel),
   ENTRY (reshape_opset4_shape_attr),
   ENTRY (reshape_opset5_needs_input),
