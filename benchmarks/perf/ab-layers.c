@@ -26,6 +26,7 @@
 /* The part of the API this tool calls, resolved in one library's namespace. */
 typedef struct {
   const char *path;
+  void *handle;
   cnn_options (*options_default) (void);
   cnn_status (*load_file) (const char *, const cnn_options *, cnn_model **, cnn_error *);
   cnn_status (*prepare) (cnn_model *, cnn_error *);
@@ -82,6 +83,7 @@ engine_open (engine *e, const char *path, const char *model, int threads, const 
   cnn_error err;
 
   e->path = path;
+  e->handle = handle;
   if (handle == NULL) {
     fprintf (stderr, "%s\n", dlerror ());
     return false;
@@ -136,6 +138,8 @@ engine_close (engine *e)
   free (e->output);
   free (e->best);
   free (e->runs);
+  if (e->handle != NULL)
+    dlclose (e->handle);
 }
 
 /* One run; returns its time and keeps each layer's minimum. */
