@@ -150,6 +150,16 @@ typedef struct {
   bool act_here;
 } narrow_epilogue;
 
+/* Their blocks of up to 32 rows along M: the masks of the rows left (rows_left from the
+ * block's first) in each of its two vectors, and how many vectors hold any. */
+static inline int
+narrow_row_masks (int64_t rows_left, __mmask16 rmask[2])
+{
+  rmask[0] = lanes (0, rows_left);
+  rmask[1] = lanes (0, rows_left - 16);
+  return rows_left > 16 ? 2 : 1;
+}
+
 /* Their store: acc[r][v] holds column r of rows row0 + 16·v .. + 15 (vectors along M) for
  * R columns and V blocks of 16 rows; each block is transposed to rows, `sum`'s rows added
  * (NULL: no residual, or already in the sums), e's activation applied if act_here, and the

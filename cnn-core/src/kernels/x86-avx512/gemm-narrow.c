@@ -135,12 +135,8 @@ cnn_gemm_fused_narrow (int64_t m, int64_t n, int64_t k, const float *wb, const f
   /* 32 rows at a time (16 at the end), every column tile: a block of W (32 rows by K) is
    * read from memory once and from L2 for the other tiles. */
   for (int64_t i = 0; i < m; i += 32) {
-    int V = m - i > 16 ? 2 : 1;
     __mmask16 rmask[2];
-    for (int v = 0; v < 2; v++) {
-      int64_t left = m - i - 16 * v;
-      rmask[v] = (__mmask16) (left >= 16 ? 0xffff : left > 0 ? (1u << left) - 1 : 0);
-    }
+    int V = narrow_row_masks (m - i, rmask);
     for (int64_t t = 0; t < tiles; t++) {
       int64_t j0 = tile_start (n, tiles, t);
       narrow_epilogue et = e;

@@ -15,8 +15,8 @@
  * reuse the packed panels enough. With the output lines cold (caches flushed) M 16 K 32 is
  * even (0.20 -> 0.18-0.23 ms). In MobileNetV2 (best of 8-10 alternated runs per layer): the
  * projections of features.2 to 6 (M 24 and 32) 9-13% faster, 0.08 ms in all; features.1's
- * (M 16 on 112×112) up to 20% slower, its output lines cold: ops/conv.c then left it to
- * cnn_gemm_fused.
+ * (M 16 on 112×112) up to 20% slower, its output lines cold, until the prefetch of output
+ * lines below.
  * Blocks are taken in column order and X is not prefetched: prefetching the next 96 columns of
  * all K rows at once, then writing each output row 96 columns at a time, was slower in the
  * network (MobileNetV2 1 thread, min of 20-25 alternated runs per layer: features.2's
