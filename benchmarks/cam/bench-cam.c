@@ -6,28 +6,12 @@
  * a deterministic input, and prints the medians and their ratio. Not a test: timings
  * never gate CI.
  */
+#include "../bench-timing.h"
+
 #include <cnn/cnn.h>
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double
-now_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int
-by_value (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
 
 int
 main (int argc, char **argv)
@@ -62,22 +46,22 @@ main (int argc, char **argv)
     x[i] = (float) ((i * 2654435761u) % 1000) / 500.0f - 1.0f;
 
   for (int it = -10; it < iterations; it++) {
-    double t0 = now_ms (), t1, t2;
+    double t0 = bench_now_ms (), t1, t2;
 
     cnn_model_run (model, (const void *[]) { x }, (void *[]) { y }, &err);
-    t1 = now_ms ();
+    t1 = bench_now_ms ();
     for (uint64_t c = 1; c < n_out; c++)
       if (y[c] > y[best])
         best = (int) c;
     cnn_model_cam (model, best, map, &err);
-    t2 = now_ms ();
+    t2 = bench_now_ms ();
     if (it >= 0) {
       t_run[it] = t1 - t0;
       t_cam[it] = t2 - t1;
     }
   }
-  qsort (t_run, (size_t) iterations, sizeof (double), by_value);
-  qsort (t_cam, (size_t) iterations, sizeof (double), by_value);
+  qsort (t_run, (size_t) iterations, sizeof (double), bench_by_value);
+  qsort (t_cam, (size_t) iterations, sizeof (double), bench_by_value);
   printf ("%s: run median %.4f ms, map (%dx%d, class %d) median %.4f ms = %.2f%% of the "
       "run; arena %llu KiB\n", argv[1], t_run[iterations / 2], h, w, best,
       t_cam[iterations / 2], 100.0 * t_cam[iterations / 2] / t_run[iterations / 2],

@@ -20,6 +20,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "../bench-timing.h"
+
 #include <cnn/cnn.h>
 
 #include <dlfcn.h>
@@ -50,23 +52,6 @@ typedef struct {
   double *best;                 /* per layer, ms */
   double *runs;                 /* whole runs, ms */
 } engine;
-
-static double
-now_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int
-by_value (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
 
 static uint64_t
 elements (const cnn_tensor_info *t)
@@ -160,9 +145,9 @@ engine_run (engine *e)
   cnn_layer_info info;
 
   e->set_profiling (e->model, true);        /* resets the layers' counters */
-  double start = now_ms ();
+  double start = bench_now_ms ();
   e->run (e->model, inputs, outputs, &err);
-  double ms = now_ms () - start;
+  double ms = bench_now_ms () - start;
   for (size_t l = 0; l < e->layer_count (e->model); l++)
     if (e->layer_info (e->model, l, &info) == CNN_STATUS_OK && info.time_ms < e->best[l])
       e->best[l] = info.time_ms;
@@ -239,9 +224,9 @@ main (int argc, char **argv)
     sum_a += a.best[l];
     sum_b += b.best[l];
   }
-  qsort (a.runs, (size_t) runs, sizeof (double), by_value);
-  qsort (b.runs, (size_t) runs, sizeof (double), by_value);
-  qsort (ratios, (size_t) runs, sizeof (double), by_value);
+  qsort (a.runs, (size_t) runs, sizeof (double), bench_by_value);
+  qsort (b.runs, (size_t) runs, sizeof (double), bench_by_value);
+  qsort (ratios, (size_t) runs, sizeof (double), bench_by_value);
   printf ("\nsum of layer minimums: A %.3f ms, B %.3f ms, B/A %.3f\n"
       "whole run: median A %.3f ms, B %.3f ms; median of paired ratios B/A %.3f\n", sum_a,
       sum_b, sum_b / sum_a, a.runs[runs / 2], b.runs[runs / 2], ratios[runs / 2]);
