@@ -11,8 +11,8 @@
  * Blocking (Goto's order): K in equal slices of at most KC; up to NC columns of a slice of X
  * (with more than 64 rows of W, as many as KC × NC floats hold) are copied into panels of 32
  * columns (its rows are whole input planes apart, which L1 and the prefetchers handle
- * badly), then each block of 12 rows of W, read once from memory and kept in L1, passes over
- * all of those panels. Columns past N are masked, never read. A last 1–4 columns past a
+ * badly; with K ≥ M, by the first block of W's rows as it computes), then each block of 12
+ * rows of W, read once from memory and kept in L1, passes over all of those panels. Columns past N are masked, never read. A last 1–4 columns past a
  * multiple of 16 (7×7 maps: 49) are dot products over K rather than a mostly empty vector.
  *
  * In a network W, X, the residual and the output lines come from L3 or memory, not the L1 or
@@ -77,12 +77,15 @@ typedef struct {
 
 /* One micro-tile: rows [0, R) of w (row stride ldw) times the packed kc × 16·V panel x, y's
  * columns masked by m0, m1. The first K slice starts from bias + residual, later ones from
- * what the previous slice stored; the last one applies the activation. R and V are constants
- * at every call, so the loops over them unroll and the accumulators stay in registers. */
+ * what the previous slice stored; the last one applies the activation. With xs, the panel
+ * is read from X in place (row stride ldxs, columns past the masks as zeros) and stored into
+ * x on the way. R and V are constants at every call, so the loops over them unroll and the
+ * accumulators stay in registers. */
 AVX512 INLINE void
 micro_tile (int R, int V, int64_t kc, const float *w, int64_t ldw, const float *x, float *y,
     int64_t ldy, int64_t row0, __mmask16 m0, __mmask16 m1, bool first, bool last,
-    const epilogue *e, bool act_here, const float *pf, int64_t pf_rows, int64_t ldp)
+    const epilogue *e, bool act_here, const float *pf, int64_t pf_rows, int64_t ldp,
+    const float *xs, int64_t ldxs)
 {
   __m512 acc[GEMM_ROWS][2];
   const __mmask16 mask[2] = { m0, m1 };
@@ -119,8 +122,14 @@ micro_tile (int R, int V, int64_t kc, const float *w, int64_t ldw, const float *
       for (int64_t r = 0; r < pf_rows; r++)
         _mm_prefetch ((const char *) (pf + r * ldp + k), _MM_HINT_T0);
     _Pragma ("GCC unroll 2")
-    for (int v = 0; v < V; v++)
-      xv[v] = _mm512_load_ps (x + k * 16 * V + 16 * v);
+    for (int v = 0; v < V; v++) {
+      if (xs != NULL) {
+        xv[v] = _mm512_maskz_loadu_ps (mask[v], xs + k * ldxs + 16 * v);
+        _mm512_store_ps ((float *) x + k * 16 * V + 16 * v, xv[v]);
+      } else {
+        xv[v] = _mm512_load_ps (x + k * 16 * V + 16 * v);
+      }
+    }
     _Pragma ("GCC unroll 12")
     for (int r = 0; r < R; r++) {
       __m512 wb = _mm512_set1_ps (w[r * ldw + k]);
@@ -144,18 +153,31 @@ micro_tile (int R, int V, int64_t kc, const float *w, int64_t ldw, const float *
 
 #define MICRO(R, V) \
   micro_tile (R, V, kc, w, ldw, x, y, ldy, row0, m0, m1, first, last, &ei, act_here, pf, \
-      pf_rows, ldp)
+      pf_rows, ldp, NULL, 0)
+#define MICRO_PACK(R, V) \
+  micro_tile (R, V, kc, w, ldw, x, y, ldy, row0, m0, m1, first, last, &ei, act_here, pf, \
+      pf_rows, ldp, xs, ldxs)
 
 /* Micro-tiles of r rows (6 at most) × 32 columns, and r rows (12 at most) × 16 columns:
  * one unrolled copy per row count. */
 AVX512 static void
 gemm_tile2 (int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x, float *y, int64_t ldy,
     int64_t row0, __mmask16 m0, __mmask16 m1, bool first, bool last, const epilogue *e,
-    const float *sum, bool act_here, const float *pf, int64_t pf_rows, int64_t ldp)
+    const float *sum, bool act_here, const float *pf, int64_t pf_rows, int64_t ldp,
+    const float *xs, int64_t ldxs)
 {
   epilogue ei = *e;
 
   ei.sum = sum;
+  if (xs != NULL)
+    switch (r) {
+      case 6: MICRO_PACK (6, 2); return;
+      case 5: MICRO_PACK (5, 2); return;
+      case 4: MICRO_PACK (4, 2); return;
+      case 3: MICRO_PACK (3, 2); return;
+      case 2: MICRO_PACK (2, 2); return;
+      default: MICRO_PACK (1, 2); return;
+    }
   switch (r) {
     case 6: MICRO (6, 2); break;
     case 5: MICRO (5, 2); break;
@@ -169,12 +191,27 @@ gemm_tile2 (int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x, 
 AVX512 static void
 gemm_tile1 (int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x, float *y, int64_t ldy,
     int64_t row0, __mmask16 m0, bool first, bool last, const epilogue *e, const float *sum,
-    bool act_here, const float *pf, int64_t pf_rows, int64_t ldp)
+    bool act_here, const float *pf, int64_t pf_rows, int64_t ldp, const float *xs, int64_t ldxs)
 {
   epilogue ei = *e;
   __mmask16 m1 = 0;
 
   ei.sum = sum;
+  if (xs != NULL)
+    switch (r) {
+      case 12: MICRO_PACK (12, 1); return;
+      case 11: MICRO_PACK (11, 1); return;
+      case 10: MICRO_PACK (10, 1); return;
+      case 9: MICRO_PACK (9, 1); return;
+      case 8: MICRO_PACK (8, 1); return;
+      case 7: MICRO_PACK (7, 1); return;
+      case 6: MICRO_PACK (6, 1); return;
+      case 5: MICRO_PACK (5, 1); return;
+      case 4: MICRO_PACK (4, 1); return;
+      case 3: MICRO_PACK (3, 1); return;
+      case 2: MICRO_PACK (2, 1); return;
+      default: MICRO_PACK (1, 1); return;
+    }
   switch (r) {
     case 12: MICRO (12, 1); break;
     case 11: MICRO (11, 1); break;
@@ -358,6 +395,14 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
    * of their own; dot products over K waste nothing on them. */
   int64_t tail = n > 16 && n % 16 <= GEMV_MAX_COLS ? n % 16 : 0;
   int64_t nm = n - tail;
+  /* With K at least M, packing X is a large share of the call (each packed value feeds M
+   * FMAs, and reading its rows, whole planes apart, waits on L3): the first block of W's rows
+   * then reads X in place and stores the panels as it goes, the loads hidden behind its
+   * FMAs. Zen 4, 1 thread, caches flushed, best of 50 alternated calls: M 64 K 256 on 56×56
+   * 0.94-0.96× the time, M 128 K 512 on 28×28 0.98, GoogLeNet's 480 -> 192 0.96-0.99; in
+   * ResNet-50 (ab-layers, 60 runs) its conv1s 0.97-0.98. With K below M (M 256 K 64, M 512
+   * K 128) each packed value feeds more rows and no gain showed (1.00-1.03×, noise). */
+  bool pack_in_tiles = k >= m;
 
   /* K slices of equal length (147 = 74 + 73, not 128 + 19): a short last slice would pay
    * each micro-tile's accumulator loads and stores for little work. */
@@ -371,7 +416,8 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
     for (int64_t k0 = 0; k0 < k; k0 += step) {
       int64_t kc = k - k0 < step ? k - k0 : step;
       bool first = k0 == 0, last = k0 + kc == k;
-      pack_panels (x + k0 * ldx + j0, ldx, kc, nc, xp);
+      if (!pack_in_tiles)
+        pack_panels (x + k0 * ldx + j0, ldx, kc, nc, xp);
       if (tc > 0)
         pack_tails (x + k0 * ldx + nm, ldx, kc, tc, tails);
       /* The next slice of this chunk, or the first of the next chunk. */
@@ -413,6 +459,7 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
           float *yt = y + i * ldy + j0 + j;
           const float *st = e->sum != NULL ? e->sum + i * ldy + j0 + j : NULL;
           const float *pf = j == 0 ? next : NULL;
+          const float *xs = pack_in_tiles && i == 0 ? x + k0 * ldx + j0 + j : NULL;
           x_prefetch_some (&pfx);
           if (cols > 16) {
             /* 6 × 32 tiles: 12 accumulators each. */
@@ -420,12 +467,13 @@ gemm_avx512 (int64_t m, int64_t n, int64_t k, const float *w, int64_t ldw, const
               int64_t pr = h < next_rows ? cnn_min64 (6, next_rows - h) : 0;
               gemm_tile2 (r - h < 6 ? r - h : 6, kc, wb + h * ldb, ldb, panel, yt + h * ldy,
                   ldy, i + h, m0, m1, first, last, e, st != NULL ? st + h * ldy : NULL,
-                  act_here, pf != NULL && pr > 0 ? pf + h * ldw : NULL, pr, ldw);
+                  act_here, pf != NULL && pr > 0 ? pf + h * ldw : NULL, pr, ldw,
+                  h == 0 ? xs : NULL, ldx);
             }
           } else {
             /* A last panel of 16 columns or fewer is one vector wide, with twice the rows. */
             gemm_tile1 (r, kc, wb, ldb, panel, yt, ldy, i, m0, first, last, e, st, act_here,
-                pf, next_rows, ldw);
+                pf, next_rows, ldw, xs, ldx);
           }
         }
         if (tc > 0)
