@@ -107,9 +107,10 @@
 /* fp32 GEMMs on W packed once in blocks of 12 rows (cnn_gemm_fused_packed: 12 × 32 tiles)
  * on maps of at least this many positions. ResNet-50, 1 thread Zen 4, ab-layers (60 runs,
  * per-layer minimum) against W in ONNX layout: the 1×1 convs and the 1×1 stride-2
- * downsample on 56×56 and 28×28 0.93-0.97× the time; but on 14×14 (196 columns) 1.02-1.07×,
- * the 3×3 stride 2 to 14×14 too. */
-#define CONV_FUSED_PACKED_MIN_COLS 256
+ * downsample on 56×56 and 28×28 0.93-0.97× the time, on 14×14 0.95-0.98 (the 3×3 stride 2
+ * and the downsample to 14×14 even); SqueezeNet's 1×1 convs on 13×13 0.90-0.93. Not tried
+ * below: 7×7 maps mostly take the narrow GEMM. */
+#define CONV_FUSED_PACKED_MIN_COLS 128
 /* Threads that split a block by output channel build its input matrix (Winograd's V,
  * im2col's) together, then run their channels from it, rather than each building all of it
  * (conv_run), only from this many input elements per image and group: below, a second job
