@@ -30,7 +30,7 @@
  *                  16 output columns by 16 channels in registers, taps loaded straight from
  *                  padded stride-phase copies of the input rows (kernels/x86-avx512/
  *                  conv-stem.c); elsewhere these run through im2col.
- * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: no packing of W,
+ * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: W in place or packed once,
  * bias, residual and activation on registers) instead of OpenBLAS (cnn_gemm_blas), Winograd's
  * on every map size too (whatever kernels OpenBLAS picked, see blas.h), and depthwise convs
  * with strides 1 or 2 read their input in place through cnn_depthwise_direct
@@ -39,10 +39,10 @@
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
  * threads; each GEMM runs single-threaded inside its item. In fp32, weights are used in ONNX
  * layout ([M, C/group·kH·kW] is already GEMM's row-major A), so weights that are not
- * constants work the same way, except for Winograd's transform and, on 7×7 maps,
- * cnn_gemm_fused_narrow's blocks of 16 rows: both prepared once, here, and replacing the
- * constant weights where the conv is their only reader (conv_weights_replace); bf16 packs
- * constant weights into its plan.
+ * constants work the same way, except for Winograd's transform, on 7×7 maps
+ * cnn_gemm_fused_narrow's blocks of 16 rows and on larger ones (group 1) cnn_gemm_fused_pack's
+ * blocks of 12: prepared once, here, and replacing the constant weights where the conv is
+ * their only reader (conv_weights_replace); bf16 packs constant weights into its plan.
  */
 #include "conv.h"
 #include "ops.h"

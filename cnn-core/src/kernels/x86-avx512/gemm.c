@@ -4,16 +4,20 @@
  * (MobileNet's pointwise convs) or 27 (a stem), N a few dozen to a few thousand output
  * positions. OpenBLAS packs both operands for every call, which costs as much as the
  * arithmetic when K is small, and leaves bias, residual and activation to further passes
- * over the output. Here W is read in place and broadcast one weight at a time, and a 6 × 32
- * block of Y lives in twelve registers from its bias and residual to its activation: each
- * output is written once.
+ * over the output. Here W is broadcast one weight at a time, and a block of Y lives in
+ * registers from its bias and residual to its activation: each output is written once.
+ * cnn_gemm_fused reads W in place (ONNX layout, any W: 6 × 32 blocks of Y in twelve
+ * registers, as its row pointers fill the general ones); cnn_gemm_fused_packed reads W that
+ * Conv packed once at prepare, 12 rows side by side per K step (one pointer: 12 × 32 blocks
+ * in 24 registers, each X vector feeding twice as many FMAs).
  *
  * Blocking (Goto's order): K in equal slices of at most KC; up to NC columns of a slice of X
  * (with more than 64 rows of W, as many as KC × NC floats hold) are copied into panels of 32
  * columns (its rows are whole input planes apart, which L1 and the prefetchers handle
  * badly; with K ≥ M, by the first block of W's rows as it computes), then each block of 12
- * rows of W, read once from memory and kept in L1, passes over all of those panels. Columns past N are masked, never read. A last 1–4 columns past a
- * multiple of 16 (7×7 maps: 49) are dot products over K rather than a mostly empty vector.
+ * rows of W, read once from memory and kept in L1, passes over all of those panels. Columns
+ * past N are masked, never read. A last 1–4 columns past a multiple of 16 (7×7 maps: 49,
+ * 14×14: 196) are dot products rather than a mostly empty vector.
  *
  * In a network W, X, the residual and the output lines come from L3 or memory, not the L1 or
  * L2 a lone GEMM benchmark sees (the reason ResNet-50's 1×1 convs ran at 34–42 GMAC/s in the
