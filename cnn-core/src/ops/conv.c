@@ -30,9 +30,10 @@
  *                  16 output columns by 16 channels in registers, taps loaded straight from
  *                  padded stride-phase copies of the input rows (kernels/x86-avx512/
  *                  conv-stem.c); elsewhere these run through im2col.
- * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: W in place or packed once,
- * bias, residual and activation on registers) instead of OpenBLAS (cnn_gemm_blas), Winograd's
- * on every map size too (whatever kernels OpenBLAS picked, see blas.h), and depthwise convs
+ * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: W in place or
+ * packed once, bias, residual and activation on registers) instead of OpenBLAS
+ * (cnn_gemm_blas), Winograd's on every map size too (whatever kernels OpenBLAS picked, see
+ * blas.h), and depthwise convs
  * with strides 1 or 2 read their input in place through cnn_depthwise_direct
  * (kernels/x86-avx512/depthwise.c) instead of phase planes. The portable paths stay for
  * other CPUs and are tested on every CPU (cnn_conv_set_portable).

@@ -413,16 +413,19 @@ gemv_packed_block (int T, int64_t r, int64_t kc, const float *w, int64_t ldk, co
     }
 }
 
+#define GEMV_PACKED(T) \
+  gemv_packed_block (T, r, kc, w, ldk, xc, y, ldy, row0, first, last, e, sum, act_here)
+
 AVX512 static void
 gemv_packed (int64_t r, int64_t tail, int64_t kc, const float *w, int64_t ldk, const float *xc,
     float *y, int64_t ldy, int64_t row0, bool first, bool last, const epilogue *e,
     const float *sum, bool act_here)
 {
   switch (tail) {
-    case 4: gemv_packed_block (4, r, kc, w, ldk, xc, y, ldy, row0, first, last, e, sum, act_here); break;
-    case 3: gemv_packed_block (3, r, kc, w, ldk, xc, y, ldy, row0, first, last, e, sum, act_here); break;
-    case 2: gemv_packed_block (2, r, kc, w, ldk, xc, y, ldy, row0, first, last, e, sum, act_here); break;
-    default: gemv_packed_block (1, r, kc, w, ldk, xc, y, ldy, row0, first, last, e, sum, act_here); break;
+    case 4: GEMV_PACKED (4); break;
+    case 3: GEMV_PACKED (3); break;
+    case 2: GEMV_PACKED (2); break;
+    default: GEMV_PACKED (1); break;
   }
 }
 
