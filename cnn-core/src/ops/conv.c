@@ -33,10 +33,9 @@
  * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: W in place or
  * packed once, bias, residual and activation on registers) instead of OpenBLAS
  * (cnn_gemm_blas), Winograd's on every map size too (whatever kernels OpenBLAS picked, see
- * blas.h), and depthwise convs
- * with strides 1 or 2 read their input in place through cnn_depthwise_direct
- * (kernels/x86-avx512/depthwise.c) instead of phase planes. The portable paths stay for
- * other CPUs and are tested on every CPU (cnn_conv_set_portable).
+ * blas.h), and depthwise convs with strides 1 or 2 read their input in place through
+ * cnn_depthwise_direct (kernels/x86-avx512/depthwise.c) instead of phase planes. The
+ * portable paths stay for other CPUs and are tested on every CPU (cnn_conv_set_portable).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
  * threads; each GEMM runs single-threaded inside its item. In fp32, weights are used in ONNX
  * layout ([M, C/group·kH·kW] is already GEMM's row-major A), so weights that are not
