@@ -517,21 +517,10 @@ conv_weights_replace (cnn_graph *g, cnn_node *n, const cnn_conv_geom *s, int for
   if (weights->blob_form == form)
     return CNN_STATUS_OK;
   cnn_blob *u = cnn_blob_new (sizeof (float) * (size_t) conv_form_floats (s, form));
-  /* Packed for the other GEMM by an earlier prepare (another map size): back to ONNX
-   * layout first. */
-  float *onnx = weights->blob_form != 0
-      ? malloc (sizeof (float) * (size_t) (s->m * s->c * s->kh * s->kw)) : NULL;
-  if (u == NULL || (weights->blob_form != 0 && onnx == NULL)) {
-    cnn_blob_unref (u);
-    free (onnx);
+  if (u == NULL)
     return cnn_node_error (err, g, n, CNN_STATUS_OUT_OF_MEMORY,
         "out of memory preparing weights '%s'", weights->name);
-  }
-  if (onnx != NULL)
-    conv_weights_unpack (s, (const float *) weights->blob->data, weights->blob_form, onnx);
-  conv_weights_prepare (s, onnx != NULL ? onnx : (const float *) weights->blob->data, form,
-      (float *) u->data);
-  free (onnx);
+  conv_weights_prepare (s, (const float *) weights->blob->data, form, (float *) u->data);
   cnn_blob_unref (weights->blob);
   weights->blob = u;
   weights->ptr = u->data;
@@ -586,7 +575,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   bool bf16 = g->options.precision == CNN_PRECISION_BF16 && !conv_portable
       && cnn_gemm_bf16_available ();
   /* Weights already replaced by their Winograd transform stay on that algorithm; packed for
-   * the narrow GEMM, on a GEMM algorithm. */
+   * the narrow or the 12-row GEMM, on a GEMM algorithm. */
   conv_algo algo = weights->blob_form == 4 ? CONV_WINOGRAD_4X4
       : weights->blob_form == 2 ? CONV_WINOGRAD : conv_choose (&s, weights->blob != NULL);
   if ((weights->blob_form == CONV_FORM_NARROW || weights->blob_form == CONV_FORM_FUSED)
@@ -663,7 +652,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   plan->bf16 = bf16;
   plan->narrow = narrow;
   if (unpack) {
-    /* Nothing else in the plan: bf16 is off when the weights are narrow-packed (a graph's
+    /* Nothing else in the plan: bf16 is off when the weights are packed (a graph's
      * precision never changes) and Winograd does not take them. */
     conv_weights_unpack (&s, (const float *) weights->blob->data, weights->blob_form,
         (float *) ((char *) plan + head));

@@ -205,7 +205,7 @@ micro_tile (int R, int V, bool P, int64_t kc, const float *w, int64_t ldw, const
 #define MICRO_PACK(R, V, P) \
   micro_tile (R, V, P, kc, w, ldw, x, y, ldy, row0, m0, m1, first, last, &ei, act_here, pf, \
       pf_rows, ldp, xs, ldxs)
-/* One case per row count: up to 6 rows, or 7 to 12. */
+/* One case per row count: up to 6 rows, or 7 to 12 (W in ONNX layout). */
 #define ROWS_UP_TO_6(MAC, V, P) \
   case 6: MAC (6, V, P); return; \
   case 5: MAC (5, V, P); return; \
@@ -254,9 +254,12 @@ gemm_tile1 (int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x, 
     switch (r) { ROWS_7_TO_12 (MICRO, 1, false) ROWS_UP_TO_6 (MICRO, 1, false) }
 }
 
-/* The same with W packed (cnn_gemm_fused_pack: rows side by side, K steps ldw apart), up to
- * 12 rows × 32 columns: 24 accumulators, each X vector feeding twice as many FMAs as in 6-row
- * tiles, whose row pointers already fill the general registers in ONNX layout. */
+/* The same with W packed (cnn_gemm_fused_pack: rows side by side, K steps ldw apart), 12
+ * rows × 32 columns: 24 accumulators, each X vector feeding twice as many FMAs as in 6-row
+ * tiles, whose row pointers already fill the general registers in ONNX layout. Fewer rows (a
+ * last block, a thread's share starting inside one) as tiles of at most 6: a copy per row
+ * count from 7 to 11 too made gemm.c take over 10 minutes to compile with clang's
+ * sanitizers (tests/fuzz). */
 AVX512 static void
 gemm_tile2_packed (int64_t r, int64_t kc, const float *w, int64_t ldw, const float *x,
     float *y, int64_t ldy, int64_t row0, __mmask16 m0, __mmask16 m1, bool first, bool last,
@@ -265,11 +268,18 @@ gemm_tile2_packed (int64_t r, int64_t kc, const float *w, int64_t ldw, const flo
 {
   epilogue ei = *e;
 
+  if (r > 6 && r < 12) {
+    gemm_tile2_packed (6, kc, w, ldw, x, y, ldy, row0, m0, m1, first, last, e, sum, act_here,
+        pf, pf_rows, ldp, xs, ldxs);
+    gemm_tile2_packed (r - 6, kc, w + 6, ldw, x, y + 6 * ldy, ldy, row0 + 6, m0, m1, first,
+        last, e, sum != NULL ? sum + 6 * ldy : NULL, act_here, NULL, 0, ldp, NULL, ldxs);
+    return;
+  }
   ei.sum = sum;
   if (xs != NULL)
-    switch (r) { ROWS_7_TO_12 (MICRO_PACK, 2, true) ROWS_UP_TO_6 (MICRO_PACK, 2, true) }
+    switch (r) { case 12: MICRO_PACK (12, 2, true); return; ROWS_UP_TO_6 (MICRO_PACK, 2, true) }
   else
-    switch (r) { ROWS_7_TO_12 (MICRO, 2, true) ROWS_UP_TO_6 (MICRO, 2, true) }
+    switch (r) { case 12: MICRO (12, 2, true); return; ROWS_UP_TO_6 (MICRO, 2, true) }
 }
 
 AVX512 static void
@@ -281,11 +291,18 @@ gemm_tile1_packed (int64_t r, int64_t kc, const float *w, int64_t ldw, const flo
   epilogue ei = *e;
   __mmask16 m1 = 0;
 
+  if (r > 6 && r < 12) {
+    gemm_tile1_packed (6, kc, w, ldw, x, y, ldy, row0, m0, first, last, e, sum, act_here, pf,
+        pf_rows, ldp, xs, ldxs);
+    gemm_tile1_packed (r - 6, kc, w + 6, ldw, x, y + 6 * ldy, ldy, row0 + 6, m0, first, last,
+        e, sum != NULL ? sum + 6 * ldy : NULL, act_here, NULL, 0, ldp, NULL, ldxs);
+    return;
+  }
   ei.sum = sum;
   if (xs != NULL)
-    switch (r) { ROWS_7_TO_12 (MICRO_PACK, 1, true) ROWS_UP_TO_6 (MICRO_PACK, 1, true) }
+    switch (r) { case 12: MICRO_PACK (12, 1, true); return; ROWS_UP_TO_6 (MICRO_PACK, 1, true) }
   else
-    switch (r) { ROWS_7_TO_12 (MICRO, 1, true) ROWS_UP_TO_6 (MICRO, 1, true) }
+    switch (r) { case 12: MICRO (12, 1, true); return; ROWS_UP_TO_6 (MICRO, 1, true) }
 }
 
 /* Rows [0, R) of y's T tail columns: dot products of W's rows with the gathered columns
