@@ -453,6 +453,22 @@ static const conv_case conv_cases[] = {
     1, NULL, true, false, RELU, false, "im2col-gemm", 8, 8 },
   { "fused gemm 1x1 stride 2 c1024 m14 13x13 run-time weights residual", 1, 1024, 13, 13, 14,
     1, 1, 2, 2, 1, 1, { 0 }, 1, NULL, false, true, NONE, true, "im2col-gemm", 7, 7 },
+  /* cnn_gemm_fused_packed (AVX-512, maps of 256 positions and more, constant weights): W
+   * packed in blocks of 12 rows (a last block of fewer), 12 × 32 tiles, a last panel 16 or
+   * fewer wide, dot-product tails along M, K slices, X packed by the first block (K ≥ M) or
+   * before it, and at 2 threads a row split at 80, inside a block. */
+  { "fused packed 1x1 c24 m136 16x20 residual relu (rows split at 80)", 1, 24, 16, 20, 136, 1,
+    1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, RELU, false, "gemm-1x1", 16, 20 },
+  { "fused packed 1x1 c700 m30 13x20 residual leaky (K slices, 4-column tail)", 1, 700, 13,
+    20, 30, 1, 1, 1, 1, 1, 1, { 0 }, 1, NULL, true, true, CNN_ACTIVATION_LEAKY_RELU, false,
+    "gemm-1x1", 13, 20 },
+  { "fused packed 1x1 c50 m61 15x18 sigmoid (14-column panel)", 1, 50, 15, 18, 61, 1, 1, 1,
+    1, 1, 1, { 0 }, 1, NULL, true, false, CNN_ACTIVATION_SIGMOID, false, "gemm-1x1", 15, 18 },
+  { "fused packed 1x1 batch 2 c64 m100 17x17 (1-column tail)", 2, 64, 17, 17, 100, 1, 1, 1,
+    1, 1, 1, { 0 }, 1, NULL, false, false, NONE, false, "gemm-1x1", 17, 17 },
+  { "fused packed 3x3 stride 2 c20 m25 40x36 residual relu6", 1, 20, 40, 36, 25, 3, 3, 2, 2,
+    1, 1, { 1, 1, 1, 1 }, 1, NULL, true, true, CNN_ACTIVATION_RELU6, false, "im2col-gemm", 20,
+    18 },
   /* cnn_gemm_fused_narrow (AVX-512, 7×7 maps and the like): weights packed in blocks of 16
    * rows (M not a multiple of 16: a last block part empty, or one of 16 rows alone), column
    * tiles of 12 down to 10 columns, 1×1 and im2col, residuals, activations, two images. */

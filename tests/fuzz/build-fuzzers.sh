@@ -62,9 +62,10 @@ common="-std=c11 -D_GNU_SOURCE -DCNN_BUILDING_LIBRARY -DCNN_OPENBLAS_LIBDIR=\"$o
   -I$core/include -I$core/src -I$build/gen $pb_cflags -g -O1 -fno-omit-frame-pointer
   -Wno-unused-parameter"
 extra=${CNN_FUZZ_CFLAGS:-}
-# Sources compiled at -O0: the AVX-512 depthwise kernels (always_inline, unrolled for every
-# block shape) take minutes at -O1 with clang and the sanitizers, and -O0 is still sanitized.
-slow_sources=${CNN_FUZZ_O0_SOURCES-kernels/x86-avx512/depthwise.c}
+# Sources compiled at -O0: the AVX-512 depthwise and GEMM kernels (always_inline, unrolled for
+# every block shape) take minutes at -O1 with clang and the sanitizers (gemm.c with its 12-row
+# tiles: over 3 minutes and 2.4 GB, 24 s at -O0), and -O0 is still sanitized.
+slow_sources=${CNN_FUZZ_O0_SOURCES-kernels/x86-avx512/depthwise.c kernels/x86-avx512/gemm.c}
 libs="$pb_libs -lm -ldl -lpthread ${CNN_FUZZ_LDFLAGS:-}"
 
 # Different flags than last time: start from clean objects.

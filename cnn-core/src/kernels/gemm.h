@@ -23,6 +23,17 @@ void cnn_gemm_fused (int64_t m, int64_t n, int64_t k, const float *w, int64_t ld
     const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias, const float *sum,
     cnn_activation act, float alpha, float beta, float *scratch);
 
+/* The same with W packed once by cnn_gemm_fused_pack: blocks of 12 rows (the last one of
+ * m % 12 if not 0), block i0 / 12 at wp + i0 · k holding its rb rows side by side per K step,
+ * w[i][p] at wp[i0 · k + p · rb + i - i0]; m · k floats, like the ONNX layout, which
+ * cnn_gemm_fused_unpack writes back bit for bit. cnn_gemm_fused_packed computes rows
+ * [row0, row0 + rows) of the packed matrix's m, any row0; y, bias and sum start at row row0. */
+void cnn_gemm_fused_pack (int64_t m, int64_t k, const float *w, int64_t ldw, float *wp);
+void cnn_gemm_fused_unpack (int64_t m, int64_t k, const float *wp, float *w, int64_t ldw);
+void cnn_gemm_fused_packed (int64_t m, int64_t row0, int64_t rows, int64_t n, int64_t k,
+    const float *wp, const float *x, int64_t ldx, float *y, int64_t ldy, const float *bias,
+    const float *sum, cnn_activation act, float alpha, float beta, float *scratch);
+
 /* x86-avx512/gemm-narrow.c: the same product for calls with few columns (7×7 maps), vectors
  * along M. W packed once by cnn_gemm_fused_narrow_pack in blocks of 16 rows: w[i][p] at
  * wb[i / 16 · 16 · k + 16 · p + i % 16], rows past m zero, so the matrix takes

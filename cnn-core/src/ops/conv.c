@@ -30,19 +30,19 @@
  *                  16 output columns by 16 channels in registers, taps loaded straight from
  *                  padded stride-phase copies of the input rows (kernels/x86-avx512/
  *                  conv-stem.c); elsewhere these run through im2col.
- * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: no packing of W,
- * bias, residual and activation on registers) instead of OpenBLAS (cnn_gemm_blas), Winograd's
- * on every map size too (whatever kernels OpenBLAS picked, see blas.h), and depthwise convs
- * with strides 1 or 2 read their input in place through cnn_depthwise_direct
- * (kernels/x86-avx512/depthwise.c) instead of phase planes. The portable paths stay for
- * other CPUs and are tested on every CPU (cnn_conv_set_portable).
+ * On AVX-512 CPUs the GEMMs run in cnn_gemm_fused (kernels/x86-avx512/gemm.c: W in place or
+ * packed once, bias, residual and activation on registers) instead of OpenBLAS
+ * (cnn_gemm_blas), Winograd's on every map size too (whatever kernels OpenBLAS picked, see
+ * blas.h), and depthwise convs with strides 1 or 2 read their input in place through
+ * cnn_depthwise_direct (kernels/x86-avx512/depthwise.c) instead of phase planes. The
+ * portable paths stay for other CPUs and are tested on every CPU (cnn_conv_set_portable).
  * GEMM work is split into (image, group, column tile, row block) items shared out among the
  * threads; each GEMM runs single-threaded inside its item. In fp32, weights are used in ONNX
  * layout ([M, C/group·kH·kW] is already GEMM's row-major A), so weights that are not
- * constants work the same way, except for Winograd's transform and, on 7×7 maps,
- * cnn_gemm_fused_narrow's blocks of 16 rows: both prepared once, here, and replacing the
- * constant weights where the conv is their only reader (conv_weights_replace); bf16 packs
- * constant weights into its plan.
+ * constants work the same way, except for Winograd's transform, on 7×7 maps
+ * cnn_gemm_fused_narrow's blocks of 16 rows and on larger ones (group 1) cnn_gemm_fused_pack's
+ * blocks of 12: prepared once, here, and replacing the constant weights where the conv is
+ * their only reader (conv_weights_replace); bf16 packs constant weights into its plan.
  */
 #include "conv.h"
 #include "ops.h"
@@ -104,6 +104,13 @@
 #define CONV_FUSED_NARROW_MAX_COLS 64
 #define CONV_FUSED_NARROW_MIN_K 128
 #define CONV_FUSED_NARROW_MIN_ROWS 64
+/* fp32 GEMMs on W packed once in blocks of 12 rows (cnn_gemm_fused_packed: 12 × 32 tiles)
+ * on maps of at least this many positions. ResNet-50, 1 thread Zen 4, ab-layers (60 runs,
+ * per-layer minimum) against W in ONNX layout: the 1×1 convs and the 1×1 stride-2
+ * downsample on 56×56 and 28×28 0.93-0.97× the time, on 14×14 0.95-0.98 (the 3×3 stride 2
+ * and the downsample to 14×14 even); SqueezeNet's 1×1 convs on 13×13 0.90-0.93. Not tried
+ * below: 7×7 maps mostly take the narrow GEMM. */
+#define CONV_FUSED_PACKED_MIN_COLS 128
 /* Threads that split a block by output channel build its input matrix (Winograd's V,
  * im2col's) together, then run their channels from it, rather than each building all of it
  * (conv_run), only from this many input elements per image and group: below, a second job
@@ -214,8 +221,10 @@ typedef struct {
 } conv_params;
 
 /* cnn_value.blob_form of weights conv.c replaced by their prepared form: Winograd's
- * transform (the tile side, 2 or 4), or cnn_gemm_fused_narrow_pack's blocks of 16 rows. */
+ * transform (the tile side, 2 or 4), cnn_gemm_fused_narrow_pack's blocks of 16 rows, or
+ * cnn_gemm_fused_pack's blocks of 12. */
 #define CONV_FORM_NARROW 1
+#define CONV_FORM_FUSED 3
 
 /* What prepare decided; lives in node->packed (one block with the Winograd weights). */
 typedef struct {
@@ -229,6 +238,8 @@ typedef struct {
   int64_t ldwb;
   const float *wn;              /* fp32 on 7×7 maps: W packed by cnn_gemm_fused_narrow_pack
                                  * for cnn_gemm_fused_narrow */
+  const float *wf;              /* fp32 on larger maps: W packed by cnn_gemm_fused_pack for
+                                 * cnn_gemm_fused_packed */
   const float *w;               /* NULL, or the ONNX layout unpacked from weights packed by an
                                  * earlier prepare, for a plan that cannot read them packed */
   bool fused;                   /* GEMM algorithms: cnn_gemm_fused instead of OpenBLAS */
@@ -456,14 +467,30 @@ conv_weights_may_replace (const cnn_graph *g, const cnn_node *n)
   return w->blob_form != 0 || (w->consumers == 1 && !w->is_output && !w->is_input);
 }
 
-/* Weights w in ONNX layout into `form`: a Winograd transform, or narrow-packed. */
+/* Weights w in ONNX layout into `form`: a Winograd transform, or narrow- or fused-packed. */
 static void
 conv_weights_prepare (const cnn_conv_geom *s, const float *w, int form, float *out)
 {
+  int64_t k = s->c * s->kh * s->kw;
+
   if (form == CONV_FORM_NARROW)
-    cnn_gemm_fused_narrow_pack (s->m, s->c * s->kh * s->kw, w, s->c * s->kh * s->kw, out);
+    cnn_gemm_fused_narrow_pack (s->m, k, w, k, out);
+  else if (form == CONV_FORM_FUSED)
+    cnn_gemm_fused_pack (s->m, k, w, k, out);
   else
     cnn_winograd_weights (w, s->m, s->c, form, out);
+}
+
+/* Weights packed in `form` (narrow or fused) back into ONNX layout, bit for bit. */
+static void
+conv_weights_unpack (const cnn_conv_geom *s, const float *w, int form, float *out)
+{
+  int64_t k = s->c * s->kh * s->kw;
+
+  if (form == CONV_FORM_NARROW)
+    cnn_gemm_fused_narrow_unpack (s->m, k, w, out, k);
+  else
+    cnn_gemm_fused_unpack (s->m, k, w, out, k);
 }
 
 /* Floats of a form of the weights. */
@@ -471,6 +498,7 @@ static int64_t
 conv_form_floats (const cnn_conv_geom *s, int form)
 {
   return form == CONV_FORM_NARROW ? cnn_ceil_div (s->m, 16) * 16 * s->c * s->kh * s->kw
+      : form == CONV_FORM_FUSED ? s->m * s->c * s->kh * s->kw
       : (form + 2) * (form + 2) * s->m * s->c;
 }
 
@@ -547,10 +575,11 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   bool bf16 = g->options.precision == CNN_PRECISION_BF16 && !conv_portable
       && cnn_gemm_bf16_available ();
   /* Weights already replaced by their Winograd transform stay on that algorithm; packed for
-   * the narrow GEMM, on a GEMM algorithm. */
+   * the narrow or the 12-row GEMM, on a GEMM algorithm. */
   conv_algo algo = weights->blob_form == 4 ? CONV_WINOGRAD_4X4
       : weights->blob_form == 2 ? CONV_WINOGRAD : conv_choose (&s, weights->blob != NULL);
-  if (weights->blob_form == CONV_FORM_NARROW && algo != CONV_GEMM_1X1)
+  if ((weights->blob_form == CONV_FORM_NARROW || weights->blob_form == CONV_FORM_FUSED)
+      && algo != CONV_GEMM_1X1)
     algo = CONV_IM2COL_GEMM;
   if (algo == CONV_DIRECT_STEM && bf16 && s.c * s.kh * s.kw >= CONV_STEM_BF16_MIN_K)
     algo = CONV_IM2COL_GEMM;
@@ -600,7 +629,13 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       && cnn_gemm_fused_narrow_available () && cols <= CONV_FUSED_NARROW_MAX_COLS
       && k >= CONV_FUSED_NARROW_MIN_K && s.m >= CONV_FUSED_NARROW_MIN_ROWS;
   bool narrow_replace = fp32_narrow && conv_weights_may_replace (g, n);
-  bool unpack = weights->blob_form == CONV_FORM_NARROW && !fp32_narrow;
+  /* fp32 elsewhere with constant weights: cnn_gemm_fused_packed, W in its blocks of 12 rows
+   * in the weights' own blob (never in the plan: a second copy of W). */
+  bool fp32_packed = (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM) && !bf16
+      && weights->blob != NULL && s.group == 1 && conv_use_fused (&s) && !fp32_narrow
+      && cols >= CONV_FUSED_PACKED_MIN_COLS && conv_weights_may_replace (g, n);
+  bool unpack = (weights->blob_form == CONV_FORM_NARROW && !fp32_narrow)
+      || (weights->blob_form == CONV_FORM_FUSED && !fp32_packed);
   size_t extra = packed ? sizeof (uint32_t) * (size_t) (packed_rows * ldwb)
       : winograd && !replace ? sizeof (float) * (size_t) (points * s.m * s.c)
       : fp32_narrow && !narrow_replace
@@ -617,11 +652,17 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   plan->bf16 = bf16;
   plan->narrow = narrow;
   if (unpack) {
-    /* Nothing else in the plan: bf16 is off when the weights are narrow-packed (a graph's
+    /* Nothing else in the plan: bf16 is off when the weights are packed (a graph's
      * precision never changes) and Winograd does not take them. */
-    cnn_gemm_fused_narrow_unpack (s.m, k, (const float *) weights->blob->data,
-        (float *) ((char *) plan + head), k);
+    conv_weights_unpack (&s, (const float *) weights->blob->data, weights->blob_form,
+        (float *) ((char *) plan + head));
     plan->w = (const float *) ((char *) plan + head);
+  } else if (fp32_packed) {
+    if ((status = conv_weights_replace (g, n, &s, CONV_FORM_FUSED, err)) != CNN_STATUS_OK) {
+      free (plan);
+      return status;
+    }
+    plan->wf = (const float *) weights->blob->data;
   } else if (narrow_replace) {
     if ((status = conv_weights_replace (g, n, &s, CONV_FORM_NARROW, err)) != CNN_STATUS_OK) {
       free (plan);
@@ -845,6 +886,12 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
     else if (job->plan->wn != NULL)
       /* Row blocks start on a multiple of 16 (conv_split); group 1. */
       cnn_gemm_fused_narrow (nrows, ncols, k, job->plan->wn + m0 * k, bmat, ldb,
+          job->y + offset, cols, job->b != NULL ? job->b + m0 : NULL,
+          job->sum != NULL ? job->sum + offset : NULL, job->act, job->alpha, job->beta,
+          fused_scratch);
+    else if (job->plan->wf != NULL)
+      /* Group 1. */
+      cnn_gemm_fused_packed (s->m, m0, nrows, ncols, k, job->plan->wf, bmat, ldb,
           job->y + offset, cols, job->b != NULL ? job->b + m0 : NULL,
           job->sum != NULL ? job->sum + offset : NULL, job->act, job->alpha, job->beta,
           fused_scratch);
