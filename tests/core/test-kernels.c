@@ -502,6 +502,21 @@ static const conv_case conv_cases[] = {
     { 0 }, 1, NULL, true, false, RELU, false, "gemm-1x1", 28, 28 },
   /* cnn_depthwise_direct (AVX-512): rows wider than its 64-column blocks, narrow maps in
    * blocks of 4, 3, 2 and 1 rows, stride 2 with odd widths, 5×5 taps, residuals. */
+  /* ... and its 3×3 stride-1 pass for maps 8 to 32 wide (rolling_3x3): one and two vectors
+   * per row, exactly 16 and 32 columns, asymmetric pads, a single input row. */
+  { "depthwise rolling 3x3 c5 14x14 residual relu6", 1, 5, 14, 14, 5, 3, 3, 1, 1, 1, 1,
+    { 1, 1, 1, 1 }, 5, NULL, true, true, CNN_ACTIVATION_RELU6, false, "depthwise-3x3", 14,
+    14 },
+  { "depthwise rolling 3x3 c3 9x16 pads 0,2,2,0 sigmoid", 1, 3, 9, 16, 3, 3, 3, 1, 1, 1, 1,
+    { 0, 2, 2, 0 }, 3, NULL, true, false, CNN_ACTIVATION_SIGMOID, false, "depthwise-3x3", 9,
+    16 },
+  { "depthwise rolling 3x3 c4 3x32 unpadded, no bias", 1, 4, 3, 32, 4, 3, 3, 1, 1, 1, 1,
+    { 0 }, 4, NULL, false, false, NONE, false, "depthwise-3x3", 1, 30 },
+  { "depthwise rolling 3x3 c2 20x32 residual hard-swish", 1, 2, 20, 32, 2, 3, 3, 1, 1, 1, 1,
+    { 1, 1, 1, 1 }, 2, NULL, true, true, CNN_ACTIVATION_HARD_SWISH, false, "depthwise-3x3",
+    20, 32 },
+  { "depthwise rolling 3x3 c3 1x12 (one input row) pads 1,0,1,2", 1, 3, 1, 12, 3, 3, 3, 1, 1,
+    1, 1, { 1, 0, 1, 2 }, 3, NULL, true, false, RELU, false, "depthwise-3x3", 1, 12 },
   { "depthwise direct 3x3 c3 5x70 (64-column blocks) relu", 1, 3, 5, 70, 3, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 3, NULL, true, false, RELU, false, "depthwise-3x3", 5, 70 },
   { "depthwise direct 5x5 c17 7x7 hard-swish", 1, 17, 7, 7, 17, 5, 5, 1, 1, 1, 1,
