@@ -502,8 +502,8 @@ static const conv_case conv_cases[] = {
     { 0 }, 1, NULL, true, false, RELU, false, "gemm-1x1", 28, 28 },
   /* cnn_depthwise_direct (AVX-512): rows wider than its 64-column blocks, narrow maps in
    * blocks of 4, 3, 2 and 1 rows, stride 2 with odd widths, 5×5 taps, residuals. */
-  /* ... and its 3×3 stride-1 pass for maps 8 to 32 wide (rolling_3x3): one and two vectors
-   * per row, exactly 16 and 32 columns, asymmetric pads, a single input row. */
+  /* ... and its 3×3 passes for maps 8 to 32 wide out (rolling_3x3, rolling_3x3_s2): one and
+   * two vectors per row, exactly 16 and 32 columns, asymmetric pads, a single row. */
   { "depthwise rolling 3x3 c5 14x14 residual relu6", 1, 5, 14, 14, 5, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 5, NULL, true, true, CNN_ACTIVATION_RELU6, false, "depthwise-3x3", 14,
     14 },
@@ -517,6 +517,17 @@ static const conv_case conv_cases[] = {
     20, 32 },
   { "depthwise rolling 3x3 c3 1x12 (one input row) pads 1,0,1,2", 1, 3, 1, 12, 3, 3, 3, 1, 1,
     1, 1, { 1, 0, 1, 2 }, 3, NULL, true, false, RELU, false, "depthwise-3x3", 1, 12 },
+  { "depthwise rolling 3x3 stride 2 c3 28x28 residual relu6", 1, 3, 28, 28, 3, 3, 3, 2, 2, 1,
+    1, { 1, 1, 1, 1 }, 3, NULL, true, true, CNN_ACTIVATION_RELU6, false, "depthwise-3x3", 14,
+    14 },
+  { "depthwise rolling 3x3 stride 2 c2 9x63 pads 0,1,2,0 sigmoid", 1, 2, 9, 63, 2, 3, 3, 2,
+    2, 1, 1, { 0, 1, 2, 0 }, 2, NULL, true, false, CNN_ACTIVATION_SIGMOID, false,
+    "depthwise-3x3", 5, 31 },
+  { "depthwise rolling 3x3 stride 2 c4 3x33 unpadded, no bias", 1, 4, 3, 33, 4, 3, 3, 2, 2,
+    1, 1, { 0 }, 4, NULL, false, false, NONE, false, "depthwise-3x3", 1, 16 },
+  { "depthwise rolling 3x3 stride 2 c2 17x64 residual hard-swish", 1, 2, 17, 64, 2, 3, 3, 2,
+    2, 1, 1, { 1, 1, 1, 1 }, 2, NULL, true, true, CNN_ACTIVATION_HARD_SWISH, false,
+    "depthwise-3x3", 9, 32 },
   { "depthwise direct 3x3 c3 5x70 (64-column blocks) relu", 1, 3, 5, 70, 3, 3, 3, 1, 1, 1, 1,
     { 1, 1, 1, 1 }, 3, NULL, true, false, RELU, false, "depthwise-3x3", 5, 70 },
   { "depthwise direct 5x5 c17 7x7 hard-swish", 1, 17, 7, 7, 17, 5, 5, 1, 1, 1, 1,
