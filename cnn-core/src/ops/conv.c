@@ -92,6 +92,12 @@
 #define CONV_1X1_FUSED_SPLIT_ROWS 64
 /* Convs of fewer multiply-adds than this (a few microseconds) run on the calling thread. */
 #define CONV_PARALLEL_MIN_MACS 262144
+/* Depthwise convs make about a quarter of a GEMM's multiply-adds per second (MobileNetV2's
+ * 14×14 ones 19 GMAC/s against 45-55), so the same few microseconds are a quarter of the
+ * multiply-adds: its 14×14 -> 7×7 stride-2 layer (254K, 27 µs on one thread) ran on one
+ * thread; split, 0.029 -> 0.020 ms at 2 threads (Zen 4, per-layer minimum of 60 alternated
+ * runs, twice). */
+#define CONV_DEPTHWISE_PARALLEL_MIN_MACS 65536
 /* Output positions per image below which cnn_gemm_fused's 32-wide tiles waste too much. */
 #define CONV_FUSED_MIN_COLS 16
 /* fp32 GEMMs with vectors along M (cnn_gemm_fused_narrow) on maps of at most this many
@@ -1137,9 +1143,11 @@ conv_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
    * the other threads: run them on this one. */
   const cnn_conv_geom *s = &plan->s;
   uint64_t macs = (uint64_t) (s->n * s->m * (s->c / s->group) * s->kh * s->kw * s->oh * s->ow);
-  cnn_threadpool *pool = macs >= CONV_PARALLEL_MIN_MACS ? exec->pool : NULL;
+  bool depthwise = plan->algo == CONV_DEPTHWISE || plan->algo == CONV_DEPTHWISE_3X3;
+  cnn_threadpool *pool = macs >= (depthwise ? CONV_DEPTHWISE_PARALLEL_MIN_MACS
+      : CONV_PARALLEL_MIN_MACS) ? exec->pool : NULL;
 
-  if (plan->algo == CONV_DEPTHWISE || plan->algo == CONV_DEPTHWISE_3X3) {
+  if (depthwise) {
     cnn_parallel_for (pool, (size_t) (s->n * s->m), plan->channels ? 16 : 1,
         conv_depthwise_planes, &job);
     return;
