@@ -315,12 +315,15 @@ only_reader (cnn_graph *g, int v)
  * run (conv.c), so the Mul's pass over x disappears. Only on maps of at least
  * SE_FOLD_MIN_POSITIONS positions per output channel: scaling the weights costs M·C
  * multiplies, the Mul C·H·W, and threads that split the columns each scale all of W.
- * EfficientNet-B0, 1 thread Zen 4 (ab-layers, 60 runs): the projections of features.1 to 4
- * (2.4 to 784 positions per channel) gain more than their Mul's time, features.5's (14×14,
- * 112 channels: 1.75) lost 0.010-0.016 ms per conv against a Mul of 0.009-0.014; 7×7 blocks
- * keep their Mul. Not in bf16, whose weights are packed once. The gate and the product must
- * have no other reader: another Mul or consumer of either still needs them. */
-#define SE_FOLD_MIN_POSITIONS 2
+ * EfficientNet-B0, Zen 4 (ab-layers, 60-80 runs): the projections of features.1 to 3 (19.6 to
+ * 784 positions per channel) gain more than their Mul's time; features.4's (14×14, 80
+ * channels: 2.45) cost what their Mul did at 1 thread (+0.024 ms against 0.023 for the
+ * three) and a little more at 2, features.5's (1.75) lost 0.010-0.016 ms per conv against a
+ * Mul of 0.009-0.014; 7×7 blocks keep their Mul. MobileNetV3-small's 14×14 ones (40 and 48
+ * channels: 4.1 to 4.9) gain at both. Not in bf16, whose weights are packed once. The gate
+ * and the product must have no other reader: another Mul or consumer of either still needs
+ * them. */
+#define SE_FOLD_MIN_POSITIONS 3
 static bool
 fold_channel_gates (cnn_graph *g)
 {

@@ -146,10 +146,10 @@ relative_difference (const float *a, const float *b, size_t n)
 static void
 test_se_fold (const char *dir)
 {
-  cnn_model *block = se_model (dir, "se-block", 13, 11, CNN_PRECISION_FP32);
-  cnn_model *gate = se_model (dir, "se-shared-gate", 13, 11, CNN_PRECISION_FP32);
-  cnn_model *product = se_model (dir, "se-shared-product", 13, 11, CNN_PRECISION_FP32);
-  cnn_model *bf16 = se_model (dir, "se-block", 13, 11, CNN_PRECISION_BF16);
+  cnn_model *block = se_model (dir, "se-block", 16, 13, CNN_PRECISION_FP32);
+  cnn_model *gate = se_model (dir, "se-shared-gate", 16, 13, CNN_PRECISION_FP32);
+  cnn_model *product = se_model (dir, "se-shared-product", 16, 13, CNN_PRECISION_FP32);
+  cnn_model *bf16 = se_model (dir, "se-block", 16, 13, CNN_PRECISION_BF16);
 
   CHECK (layers_of (block, "Conv+SEScale") == 1 && layers_of (block, "Mul") == 0,
       "se-block: %d Conv+SEScale, %d Mul", layers_of (block, "Conv+SEScale"),
@@ -164,8 +164,8 @@ test_se_fold (const char *dir)
       "se-block bf16: %d Mul, %d Conv+SEScale", layers_of (bf16, "Mul"),
       layers_of (bf16, "Conv+SEScale"));
 
-  size_t n13 = SE_BATCH * SE_OUT * 13 * 11, n7 = SE_BATCH * SE_OUT * 7 * 7;
-  float *fast = malloc (sizeof (float) * n13), *portable = malloc (sizeof (float) * n13);
+  size_t n16 = SE_BATCH * SE_OUT * 16 * 13, n7 = SE_BATCH * SE_OUT * 7 * 7;
+  float *fast = malloc (sizeof (float) * n16), *portable = malloc (sizeof (float) * n16);
   float *folded7 = malloc (sizeof (float) * n7), *plain7 = malloc (sizeof (float) * n7);
   cnn_model *fresh7 = se_model (dir, "se-block", 7, 7, CNN_PRECISION_FP32);
   cnn_error err = { "" };
@@ -177,21 +177,21 @@ test_se_fold (const char *dir)
     goto done;
   /* 7×7 from the start: 49 positions for 67 output channels, no fold. */
   CHECK (layers_of (fresh7, "Mul") == 1, "se-block 7x7: %d Mul", layers_of (fresh7, "Mul"));
-  CHECK (se_run (block, 13, 11, fast), "se-block 13x11 run");
+  CHECK (se_run (block, 16, 13, fast), "se-block 16x13 run");
 
   cnn_conv_set_portable (true);
-  cnn_model *port = se_model (dir, "se-block", 13, 11, CNN_PRECISION_FP32);
+  cnn_model *port = se_model (dir, "se-block", 16, 13, CNN_PRECISION_FP32);
   cnn_conv_set_portable (false);
-  CHECK (layers_of (port, "Conv+SEScale") == 1 && se_run (port, 13, 11, portable),
+  CHECK (layers_of (port, "Conv+SEScale") == 1 && se_run (port, 16, 13, portable),
       "se-block portable");
-  double d = relative_difference (fast, portable, n13);
+  double d = relative_difference (fast, portable, n16);
   CHECK (d <= 1e-5, "se-block: portable kernels differ by %.3g", d);
   cnn_model_destroy (port);
 
   /* The folded graph re-prepared for 7×7 maps. */
   CHECK (cnn_model_set_input_shape (block, 0, 4, dims7, &err) == CNN_STATUS_OK
       && cnn_model_prepare (block, &err) == CNN_STATUS_OK, "se-block 7x7: %s", err.message);
-  CHECK (layers_of (block, "Conv+SEScale") == 1, "se-block 7x7 after 13x11: no Conv+SEScale");
+  CHECK (layers_of (block, "Conv+SEScale") == 1, "se-block 7x7 after 16x13: no Conv+SEScale");
   CHECK (se_run (block, 7, 7, folded7) && se_run (fresh7, 7, 7, plain7), "se-block 7x7 runs");
   double d7 = relative_difference (folded7, plain7, n7);
   CHECK (d7 <= 1e-5, "se-block 7x7: folded differs from the Mul by %.3g", d7);

@@ -18,7 +18,7 @@ Writes next to this script (the outputs are committed; rerun after changing this
   se-block.onnx           a squeeze-excitation block as EfficientNet writes it: depthwise 3x3
                           conv + SiLU, GlobalAveragePool, 1x1 conv + Relu, 1x1 conv + Sigmoid,
                           Mul (x, gate), 1x1 projection; batch 2, 131 channels (odd), 67 out,
-                          map H x W from the input (13 x 11 here): the Mul folds into the
+                          map H x W from the input (16 x 13 here): the Mul folds into the
                           projection (fp32)
   se-shared-gate.onnx     the same, the gate also scaling the block's input for a second
                           projection: the gate has two readers, neither Mul folds
@@ -179,7 +179,7 @@ def se_block(name, variant):
                      [oh.make_tensor_value_info("output", TensorProto.FLOAT, [2, m, "H", "W"])],
                      inits)
 
-    x = det((2, c, 13, 11), seed=97, scale=1.5)
+    x = det((2, c, 16, 13), seed=97, scale=1.5)
     dw = np.concatenate([np_conv(x[:, i:i + 1], inits["dw.w"][i:i + 1], inits["dw.b"][i:i + 1],
                                  1, 1) for i in range(c)], axis=1)
     a = dw / (1.0 + np.exp(-dw))
