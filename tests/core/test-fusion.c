@@ -70,7 +70,8 @@ enum { SE_BATCH = 2, SE_IN = 131, SE_OUT = 67 };
 
 /* tests/models/NAME.onnx prepared for SE_BATCH × SE_IN × h × w, or NULL. */
 static cnn_model *
-se_model (const char *dir, const char *name, int64_t h, int64_t w, cnn_precision precision)
+se_model (const char *dir, const char *name, int64_t h, int64_t w, cnn_precision precision,
+    int threads)
 {
   char path[1024];
   cnn_options options = cnn_options_default ();
@@ -79,6 +80,7 @@ se_model (const char *dir, const char *name, int64_t h, int64_t w, cnn_precision
   int64_t dims[4] = { SE_BATCH, SE_IN, h, w };
 
   options.precision = precision;
+  options.threads = threads;
   snprintf (path, sizeof (path), "%s/%s.onnx", dir, name);
   if (cnn_model_load_file (path, &options, &m, &err) != CNN_STATUS_OK
       || cnn_model_set_input_shape (m, 0, 4, dims, &err) != CNN_STATUS_OK
@@ -146,10 +148,13 @@ relative_difference (const float *a, const float *b, size_t n)
 static void
 test_se_fold (const char *dir)
 {
-  cnn_model *block = se_model (dir, "se-block", 16, 13, CNN_PRECISION_FP32);
-  cnn_model *gate = se_model (dir, "se-shared-gate", 16, 13, CNN_PRECISION_FP32);
-  cnn_model *product = se_model (dir, "se-shared-product", 16, 13, CNN_PRECISION_FP32);
-  cnn_model *bf16 = se_model (dir, "se-block", 16, 13, CNN_PRECISION_BF16);
+  cnn_model *block = se_model (dir, "se-block", 16, 13, CNN_PRECISION_FP32, 1);
+  cnn_model *gate = se_model (dir, "se-shared-gate", 16, 13, CNN_PRECISION_FP32, 1);
+  cnn_model *product = se_model (dir, "se-shared-product", 16, 13, CNN_PRECISION_FP32, 1);
+  cnn_model *bf16 = se_model (dir, "se-block", 16, 13, CNN_PRECISION_BF16, 1);
+  /* Folded into an im2col conv that two threads split by output channel (its numbers:
+   * test-cli.sh, 2 threads). */
+  cnn_model *stride2 = se_model (dir, "se-stride2", 11, 11, CNN_PRECISION_FP32, 2);
 
   CHECK (layers_of (block, "Conv+SEScale") == 1 && layers_of (block, "Mul") == 0,
       "se-block: %d Conv+SEScale, %d Mul", layers_of (block, "Conv+SEScale"),
@@ -160,6 +165,8 @@ test_se_fold (const char *dir)
   CHECK (layers_of (product, "Mul") == 1 && layers_of (product, "Conv+SEScale") == 0,
       "se-shared-product: %d Mul, %d Conv+SEScale", layers_of (product, "Mul"),
       layers_of (product, "Conv+SEScale"));
+  CHECK (layers_of (stride2, "Conv+SEScale") == 1, "se-stride2: %d Conv+SEScale",
+      layers_of (stride2, "Conv+SEScale"));
   CHECK (layers_of (bf16, "Mul") == 1 && layers_of (bf16, "Conv+SEScale") == 0,
       "se-block bf16: %d Mul, %d Conv+SEScale", layers_of (bf16, "Mul"),
       layers_of (bf16, "Conv+SEScale"));
@@ -167,7 +174,7 @@ test_se_fold (const char *dir)
   size_t n16 = SE_BATCH * SE_OUT * 16 * 13, n7 = SE_BATCH * SE_OUT * 7 * 7;
   float *fast = malloc (sizeof (float) * n16), *portable = malloc (sizeof (float) * n16);
   float *folded7 = malloc (sizeof (float) * n7), *plain7 = malloc (sizeof (float) * n7);
-  cnn_model *fresh7 = se_model (dir, "se-block", 7, 7, CNN_PRECISION_FP32);
+  cnn_model *fresh7 = se_model (dir, "se-block", 7, 7, CNN_PRECISION_FP32, 1);
   cnn_error err = { "" };
   int64_t dims7[4] = { SE_BATCH, SE_IN, 7, 7 };
   CHECK (fast != NULL && portable != NULL && folded7 != NULL && plain7 != NULL
@@ -180,7 +187,7 @@ test_se_fold (const char *dir)
   CHECK (se_run (block, 16, 13, fast), "se-block 16x13 run");
 
   cnn_conv_set_portable (true);
-  cnn_model *port = se_model (dir, "se-block", 16, 13, CNN_PRECISION_FP32);
+  cnn_model *port = se_model (dir, "se-block", 16, 13, CNN_PRECISION_FP32, 1);
   cnn_conv_set_portable (false);
   CHECK (layers_of (port, "Conv+SEScale") == 1 && se_run (port, 16, 13, portable),
       "se-block portable");
@@ -208,6 +215,7 @@ done:
   cnn_model_destroy (gate);
   cnn_model_destroy (product);
   cnn_model_destroy (bf16);
+  cnn_model_destroy (stride2);
 }
 
 static void

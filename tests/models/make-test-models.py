@@ -23,6 +23,9 @@ Writes next to this script (the outputs are committed; rerun after changing this
   se-shared-gate.onnx     the same, the gate also scaling the block's input for a second
                           projection: the gate has two readers, neither Mul folds
   se-shared-product.onnx  the same, the gated tensor read by two projections: no fold
+  se-stride2.onnx         the same with a 1x1 stride-2 projection to 37 channels on 11 x 11:
+                          folded, and run through im2col on a scaled copy of the input (two
+                          threads split its 37 channels)
   <model>-input.npy, <model>-expected.npy
                           a deterministic input and the output computed here with numpy
 
@@ -141,7 +144,8 @@ def winograd_shared():
 
 def se_block(name, variant):
     """Depthwise conv + SiLU -> squeeze-excitation -> 1x1 projection (see the docstring)."""
-    c, mid, m = 131, 9, 67
+    c, mid, m = 131, 9, 37 if variant == "stride2" else 67
+    stride = 2 if variant == "stride2" else 1
     inits = {
         "dw.w": det((c, 1, 3, 3), seed=21, scale=0.5),
         "dw.b": det((c,), seed=22, scale=0.1),
@@ -165,28 +169,30 @@ def se_block(name, variant):
         oh.make_node("Sigmoid", ["f2"], ["gate"], name="se.gate"),
         oh.make_node("Mul", ["a", "gate"], ["gated"], name="se.mul"),
         oh.make_node("Conv", ["gated", "proj.w", "proj.b"],
-                     ["output" if variant == "fold" else "p1"], name="proj"),
+                     ["output" if variant in ("fold", "stride2") else "p1"], name="proj",
+                     strides=[stride, stride]),
     ]
     if variant == "shared-gate":
         nodes += [oh.make_node("Mul", ["gate", "input"], ["gated2"], name="se.mul2"),
                   oh.make_node("Conv", ["gated2", "proj2.w"], ["p2"], name="proj2")]
     elif variant == "shared-product":
         nodes += [oh.make_node("Conv", ["gated", "proj2.w"], ["p2"], name="proj2")]
-    if variant != "fold":
+    if variant in ("shared-gate", "shared-product"):
         nodes.append(oh.make_node("Add", ["p1", "p2"], ["output"], name="sum"))
     mdl = make_model(name, nodes,
                      [oh.make_tensor_value_info("input", TensorProto.FLOAT, [2, c, "H", "W"])],
-                     [oh.make_tensor_value_info("output", TensorProto.FLOAT, [2, m, "H", "W"])],
+                     [oh.make_tensor_value_info("output", TensorProto.FLOAT,
+                                                [2, m, "OH", "OW"])],
                      inits)
 
-    x = det((2, c, 16, 13), seed=97, scale=1.5)
+    x = det((2, c, 11, 11) if variant == "stride2" else (2, c, 16, 13), seed=97, scale=1.5)
     dw = np.concatenate([np_conv(x[:, i:i + 1], inits["dw.w"][i:i + 1], inits["dw.b"][i:i + 1],
                                  1, 1) for i in range(c)], axis=1)
     a = dw / (1.0 + np.exp(-dw))
     pooled = a.mean(axis=(2, 3), keepdims=True)
     r1 = np.maximum(np_conv(pooled, inits["fc1.w"], inits["fc1.b"], 0, 1), 0)
     gate = 1.0 / (1.0 + np.exp(-np_conv(r1, inits["fc2.w"], inits["fc2.b"], 0, 1)))
-    y = np_conv(a * gate, inits["proj.w"], inits["proj.b"], 0, 1)
+    y = np_conv(a * gate, inits["proj.w"], inits["proj.b"], 0, stride)
     if variant == "shared-gate":
         y = y + np_conv(x * gate, inits["proj2.w"], None, 0, 1)
     elif variant == "shared-product":
@@ -288,7 +294,8 @@ def main():
                           ("se-block",) + se_block("se-block", "fold"),
                           ("se-shared-gate",) + se_block("se-shared-gate", "shared-gate"),
                           ("se-shared-product",) + se_block("se-shared-product",
-                                                            "shared-product")]:
+                                                            "shared-product"),
+                          ("se-stride2",) + se_block("se-stride2", "stride2")]:
         save(name, m)
         np.save(os.path.join(args.out_dir, name + "-input.npy"), x)
         np.save(os.path.join(args.out_dir, name + "-expected.npy"), y)

@@ -249,6 +249,8 @@ typedef struct {
    * scaled_x_at. */
   bool scale_weights;
   size_t scaled_w_at, scaled_x_at;
+  bool shares;                  /* threads split by output channel build the block's input
+                                 * matrix together in the shared workspace (conv_run) */
 } conv_plan;
 
 /* One run, as the parallel workers see it. */
@@ -786,6 +788,7 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     if (split.mblocks > 1)
       n->shared_workspace = (size_t) (k * plan->tile) * sizeof (float);
   }
+  plan->shares = n->shared_workspace > 0;
   if (n->fused_scale >= 0) {
     plan->scale_weights = (algo == CONV_GEMM_1X1 || algo == CONV_POINTWISE) && !bf16
         && s.group == 1 && plan->w == NULL && plan->wn == NULL && plan->wb == NULL;
@@ -1183,7 +1186,7 @@ conv_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
    * wrote). ResNet-50 at 2 threads, CPU time of the pool's work per layer (best of 3, Zen 4):
    * layer2's 28×28 F(4×4) convs 1.20 -> 1.10 ms, layer3's 14×14 F(2×2) 1.45 -> 1.41, layer4's
    * 7×7 im2col 2.81 -> 2.62; the whole network's 2% above its 1-thread CPU time. */
-  if (job.mblocks > 1 && exec->shared != NULL && n->shared_workspace > 0
+  if (job.mblocks > 1 && exec->shared != NULL && plan->shares
       && (winograd || (plan->algo == CONV_IM2COL_GEMM && !plan->narrow))) {
     job.shared = exec->shared;
     for (job.block = 0; job.block < (int64_t) blocks; job.block++) {
