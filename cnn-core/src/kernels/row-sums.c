@@ -14,7 +14,21 @@
 #include <string.h>
 
 typedef float v16 __attribute__ ((vector_size (64)));
-typedef int32_t i16 __attribute__ ((vector_size (64)));
+
+/* The folds: lanes of a and b (16 + l for b's lane l), sum of the two halves' picks. GCC 12
+ * and clang both have __builtin_shufflevector (constant lane lists). */
+#define FOLD1(a, b) (__builtin_shufflevector (a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, \
+        20, 21, 22, 23) + __builtin_shufflevector (a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, \
+        26, 27, 28, 29, 30, 31))
+#define FOLD2(a, b) (__builtin_shufflevector (a, b, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, \
+        11, 24, 25, 26, 27) + __builtin_shufflevector (a, b, 4, 5, 6, 7, 20, 21, 22, 23, 12, \
+        13, 14, 15, 28, 29, 30, 31))
+#define FOLD3(a, b) (__builtin_shufflevector (a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, \
+        25, 12, 13, 28, 29) + __builtin_shufflevector (a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, \
+        11, 26, 27, 14, 15, 30, 31))
+#define FOLD4(a, b) (__builtin_shufflevector (a, b, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, \
+        26, 12, 28, 14, 30) + __builtin_shufflevector (a, b, 1, 17, 3, 19, 5, 21, 7, 23, 9, \
+        25, 11, 27, 13, 29, 15, 31))
 
 #define ALWAYS_INLINE __attribute__ ((always_inline)) static inline
 
@@ -59,14 +73,6 @@ cnn_row_sums (int64_t rows, int64_t n, const float *x, float scale, float *y)
 {
   /* After the four folds, lane l holds row ROW_OF_LANE[l] of the block. */
   static const int row_of_lane[16] = { 0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15 };
-  const i16 lo1 = { 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23 };
-  const i16 hi1 = { 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31 };
-  const i16 lo2 = { 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27 };
-  const i16 hi2 = { 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31 };
-  const i16 lo3 = { 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29 };
-  const i16 hi3 = { 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31 };
-  const i16 lo4 = { 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30 };
-  const i16 hi4 = { 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31 };
   int64_t r = 0;
 
   for (; r + 16 <= rows; r += 16) {
@@ -75,15 +81,12 @@ cnn_row_sums (int64_t rows, int64_t n, const float *x, float scale, float *y)
     for (int k = 0; k < 16; k++)
       tails[k] = row_partials (x + (r + k) * n, n, &v[k]);
     for (int k = 0; k < 8; k++)
-      v[k] = __builtin_shuffle (v[2 * k], v[2 * k + 1], lo1)
-          + __builtin_shuffle (v[2 * k], v[2 * k + 1], hi1);
+      v[k] = FOLD1 (v[2 * k], v[2 * k + 1]);
     for (int k = 0; k < 4; k++)
-      v[k] = __builtin_shuffle (v[2 * k], v[2 * k + 1], lo2)
-          + __builtin_shuffle (v[2 * k], v[2 * k + 1], hi2);
+      v[k] = FOLD2 (v[2 * k], v[2 * k + 1]);
     for (int k = 0; k < 2; k++)
-      v[k] = __builtin_shuffle (v[2 * k], v[2 * k + 1], lo3)
-          + __builtin_shuffle (v[2 * k], v[2 * k + 1], hi3);
-    sums = __builtin_shuffle (v[0], v[1], lo4) + __builtin_shuffle (v[0], v[1], hi4);
+      v[k] = FOLD3 (v[2 * k], v[2 * k + 1]);
+    sums = FOLD4 (v[0], v[1]);
     memcpy (lanes, &sums, sizeof (lanes));
     for (int l = 0; l < 16; l++)
       y[r + row_of_lane[l]] = (lanes[l] + tails[row_of_lane[l]]) * scale;
