@@ -258,6 +258,7 @@ typedef struct {
   const conv_plan *plan;
   const float *x, *w, *b, *sum;
   const float *scale;           /* plan->scale_weights: the factors of W's columns, [N, C] */
+  float *scaled_x;              /* else: where conv_scale_input writes the scaled input */
   float *y;
   cnn_activation act;
   float alpha, beta;
@@ -1121,6 +1122,18 @@ conv_stem_bands (void *arg, size_t begin, size_t end, int thread)
   }
 }
 
+/* Input planes [begin, end) of all images times job->scale, into the shared workspace. */
+static void
+conv_scale_input (void *arg, size_t begin, size_t end, int thread)
+{
+  const conv_job *job = arg;
+  int64_t plane = job->plan->s.h * job->plan->s.w;
+
+  (void) thread;
+  cnn_scale_planes ((int64_t) (end - begin), plane, job->x + (int64_t) begin * plane,
+      job->scale + begin, job->scaled_x + (int64_t) begin * plane);
+}
+
 /* ---- Hooks ------------------------------------------------------------------------------- */
 
 static void
@@ -1141,19 +1154,21 @@ conv_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
     .workspace = exec->workspace,
     .workspace_stride = exec->workspace_stride,
   };
-  if (io->scale != NULL && plan->scale_weights) {
-    job.scale = io->scale->ptr;
-  } else if (io->scale != NULL) {
-    float *scaled = (float *) ((char *) exec->shared + plan->scaled_x_at);
-    cnn_scale_planes (plan->s.n * plan->s.c, plan->s.h * plan->s.w, job.x, io->scale->ptr,
-        scaled);
-    job.x = scaled;
-  }
   /* Layers this small (the 1×1 convs of squeeze-excitation blocks) cost less than waking
    * the other threads: run them on this one. */
   const cnn_conv_geom *s = &plan->s;
   uint64_t macs = (uint64_t) (s->n * s->m * (s->c / s->group) * s->kh * s->kw * s->oh * s->ow);
   cnn_threadpool *pool = macs >= CONV_PARALLEL_MIN_MACS ? exec->pool : NULL;
+
+  if (io->scale != NULL && plan->scale_weights) {
+    job.scale = io->scale->ptr;
+  } else if (io->scale != NULL) {
+    job.scale = io->scale->ptr;
+    job.scaled_x = (float *) ((char *) exec->shared + plan->scaled_x_at);
+    cnn_parallel_for (pool, (size_t) (s->n * s->c), 16, conv_scale_input, &job);
+    job.x = job.scaled_x;
+    job.scale = NULL;
+  }
 
   if (plan->algo == CONV_DEPTHWISE || plan->algo == CONV_DEPTHWISE_3X3) {
     cnn_parallel_for (pool, (size_t) (s->n * s->m), plan->channels ? 16 : 1,
