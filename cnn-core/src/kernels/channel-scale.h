@@ -1,6 +1,6 @@
 /* channel-scale.h — a conv's operands multiplied by per-input-channel factors: a
- * squeeze-excitation gate folded into the 1×1 conv that reads the gated tensor (see
- * channel-scale.c). */
+ * squeeze-excitation gate folded into the 1×1 conv that reads the gated tensor, or applied by
+ * Mul where it is not folded (see channel-scale.c). */
 #ifndef CNN_CHANNEL_SCALE_H
 #define CNN_CHANNEL_SCALE_H
 
