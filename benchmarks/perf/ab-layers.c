@@ -12,6 +12,9 @@
  * alternating in one process and keeping per-layer minimums came within 2% for two copies of
  * the same code. Not a test: timings never gate CI.
  *
+ * Layers are matched by name: a layer one build fused away (a Mul folded into a conv) shows
+ * "-" on that side, and the sums are over each build's own layers.
+ *
  * With more than one thread, each library's idle workers yield the CPU for up to 2 ms before
  * they sleep, so right after one library ran, its workers took cores from the other's: at 2
  * threads MobileNetV2's 14x14 depthwise layers came out 2-3x slower than at 1 thread. So each
@@ -186,13 +189,22 @@ main (int argc, char **argv)
     engine_close (&b);
     return 1;
   }
-  size_t layers = a.layer_count (a.model);
-  if (b.layer_count (b.model) != layers) {
-    fprintf (stderr, "the builds made %zu and %zu layers of %s: no layer-by-layer comparison\n",
-        layers, b.layer_count (b.model), argv[3]);
-    engine_close (&a);
-    engine_close (&b);
+  size_t layers = a.layer_count (a.model), layers_b = b.layer_count (b.model);
+  /* For each of A's layers, B's layer of that name (-1: none); B's unmatched ones follow. */
+  long *match = malloc (sizeof (long) * (layers + 1));
+  bool *matched_b = calloc (layers_b + 1, sizeof (bool));
+  if (match == NULL || matched_b == NULL)
     return 1;
+  for (size_t l = 0; l < layers; l++) {
+    cnn_layer_info ia, ib;
+    match[l] = -1;
+    a.layer_info (a.model, l, &ia);
+    for (size_t j = 0; j < layers_b && match[l] < 0; j++)
+      if (!matched_b[j] && b.layer_info (b.model, j, &ib) == CNN_STATUS_OK
+          && strcmp (ia.name, ib.name) == 0) {
+        match[l] = (long) j;
+        matched_b[j] = true;
+      }
   }
 
   for (int i = 0; i < 5; i++) {      /* warm-up: first-touch, thread start */
@@ -200,7 +212,9 @@ main (int argc, char **argv)
     engine_run (&b);
   }
   for (size_t l = 0; l < layers; l++)
-    a.best[l] = b.best[l] = 1e30;
+    a.best[l] = 1e30;
+  for (size_t l = 0; l < layers_b; l++)
+    b.best[l] = 1e30;
   /* A B B A ...: neither library always runs right after the other. */
   double *ratios = malloc (sizeof (double) * (size_t) runs);
   if (ratios == NULL)
@@ -217,13 +231,30 @@ main (int argc, char **argv)
       argv[3], threads, precision, runs, argv[1], argv[2]);
   double sum_a = 0.0, sum_b = 0.0;
   for (size_t l = 0; l < layers; l++) {
-    cnn_layer_info info;
+    cnn_layer_info info, info_b;
     a.layer_info (a.model, l, &info);
-    printf ("| %zu | %s | %s | %.3f | %.3f | %.2f |\n", l, info.name, info.op, a.best[l],
-        b.best[l], b.best[l] / a.best[l]);
     sum_a += a.best[l];
-    sum_b += b.best[l];
+    if (match[l] < 0) {
+      printf ("| %zu | %s | %s | %.3f | - | - |\n", l, info.name, info.op, a.best[l]);
+      continue;
+    }
+    b.layer_info (b.model, (size_t) match[l], &info_b);
+    double tb = b.best[match[l]];
+    printf ("| %zu | %s | %s%s%s | %.3f | %.3f | %.2f |\n", l, info.name, info.op,
+        strcmp (info.op, info_b.op) != 0 ? " / " : "",
+        strcmp (info.op, info_b.op) != 0 ? info_b.op : "", a.best[l], tb, tb / a.best[l]);
+    sum_b += tb;
   }
+  for (size_t j = 0; j < layers_b; j++) {
+    cnn_layer_info info;
+    if (matched_b[j])
+      continue;
+    b.layer_info (b.model, j, &info);
+    printf ("| - | %s | %s | - | %.3f | - |\n", info.name, info.op, b.best[j]);
+    sum_b += b.best[j];
+  }
+  free (match);
+  free (matched_b);
   qsort (a.runs, (size_t) runs, sizeof (double), bench_by_value);
   qsort (b.runs, (size_t) runs, sizeof (double), bench_by_value);
   qsort (ratios, (size_t) runs, sizeof (double), bench_by_value);

@@ -230,6 +230,7 @@ cnn_graph_add_node (cnn_graph *g, const char *name, const char *op_type, const c
   memset (n, 0, sizeof (*n));
   n->op = -1;
   n->fused_sum = -1;
+  n->fused_scale = -1;
   n->name = strdup (name != NULL ? name : "");
   n->op_type = strdup (op_type != NULL ? op_type : "");
   n->domain = strdup (domain != NULL ? domain : "");
@@ -421,8 +422,8 @@ cnn_graph_sort (cnn_graph *g, cnn_error *err)
     cnn_node *n = &g->nodes[i];
     if (n->dead)
       continue;
-    for (int k = 0; k <= n->n_inputs; k++) {
-      int id = k < n->n_inputs ? n->inputs[k] : n->fused_sum;
+    for (int k = 0; k < n->n_inputs + CNN_NODE_FUSED_READS; k++) {
+      int id = cnn_node_read (n, k);
       if (id < 0)
         continue;
       cnn_value *v = &g->values[id];
@@ -454,8 +455,8 @@ cnn_graph_sort (cnn_graph *g, cnn_error *err)
     cnn_node *n = &g->nodes[i];
     if (n->dead)
       continue;
-    for (int k = 0; k <= n->n_inputs; k++) {
-      int id = k < n->n_inputs ? n->inputs[k] : n->fused_sum;
+    for (int k = 0; k < n->n_inputs + CNN_NODE_FUSED_READS; k++) {
+      int id = cnn_node_read (n, k);
       if (id >= 0 && g->values[id].producer >= 0)
         edges[first[id] + fill[id]++] = i;
     }

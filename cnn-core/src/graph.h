@@ -87,6 +87,8 @@ typedef struct cnn_node {
   cnn_activation act;                   /* fused activation applied to the output */
   float act_alpha, act_beta;
   int fused_sum;                        /* value added before the activation, or -1 */
+  int fused_scale;                      /* per-input-channel factors [N, C, 1, 1] the input
+                                         * is multiplied by (a squeeze-excitation gate), or -1 */
   bool dead;                            /* removed by a pass */
   bool folded;                          /* all outputs became constants at prepare */
   size_t workspace;                     /* scratch bytes run needs, from op->prepare */
@@ -94,6 +96,15 @@ typedef struct cnn_node {
   void *packed;                         /* op-owned prepared data (op->prepare) */
   double time_ms;                       /* profiling */
 } cnn_node;
+
+/* The values a node reads: its inputs, then the residual and the scale fused into it (-1 where
+ * absent). k runs from 0 to n_inputs + CNN_NODE_FUSED_READS - 1. */
+#define CNN_NODE_FUSED_READS 2
+static inline int
+cnn_node_read (const cnn_node *n, int k)
+{
+  return k < n->n_inputs ? n->inputs[k] : k == n->n_inputs ? n->fused_sum : n->fused_scale;
+}
 
 typedef struct cnn_meta_prop {
   char *key;

@@ -9,7 +9,8 @@
 cnn_status cnn_passes_load (cnn_graph *g, cnn_error *err);
 
 /* At prepare, once shapes are known and constants folded: residual Add fused into the Conv
- * that produces one of its operands. */
+ * that produces one of its operands; a squeeze-excitation's Mul (x, gate) into the 1×1 Conv
+ * that reads it (fp32). */
 cnn_status cnn_passes_prepare (cnn_graph *g, cnn_error *err);
 
 #endif /* CNN_PASSES_H */

@@ -144,8 +144,8 @@ cnn_plan_memory (cnn_graph *g, uint64_t *arena_bytes, cnn_error *err)
     const cnn_node *n = &g->nodes[i];
     if (n->dead || n->folded)
       continue;
-    for (int k = 0; k <= n->n_inputs; k++) {
-      int id = k < n->n_inputs ? n->inputs[k] : n->fused_sum;
+    for (int k = 0; k < n->n_inputs + CNN_NODE_FUSED_READS; k++) {
+      int id = cnn_node_read (n, k);
       if (id >= 0 && item_of[id] >= 0 && items[item_of[id]].last < i)
         items[item_of[id]].last = i;
     }

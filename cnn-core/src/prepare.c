@@ -65,11 +65,11 @@ all_inputs_constant (const cnn_graph *g, const cnn_node *n)
 {
   /* Shape reads only its input's dims, which are known once inferred. */
   if (cnn_op_has_trait (n->op, CNN_OP_TRAIT_READS_SHAPE_ONLY))
-    return n->fused_sum < 0;
+    return n->fused_sum < 0 && n->fused_scale < 0;
   for (int k = 0; k < n->n_inputs; k++)
     if (n->inputs[k] >= 0 && g->values[n->inputs[k]].blob == NULL)
       return false;
-  return n->fused_sum < 0;
+  return n->fused_sum < 0 && n->fused_scale < 0;
 }
 
 /* Runs a node whose inputs are all known now and keeps its outputs as constants. */
@@ -197,11 +197,11 @@ static char *
 layer_op_name (const cnn_node *n)
 {
   const char *act = cnn_activation_name (n->act);
-  size_t len = strlen (n->op_type) + strlen (act) + 8;
+  size_t len = strlen (n->op_type) + strlen (act) + 16;
   char *s = malloc (len);
   if (s != NULL)
-    snprintf (s, len, "%s%s%s%s", n->op_type, n->fused_sum >= 0 ? "+Add" : "",
-        act[0] ? "+" : "", act);
+    snprintf (s, len, "%s%s%s%s%s", n->op_type, n->fused_scale >= 0 ? "+SEScale" : "",
+        n->fused_sum >= 0 ? "+Add" : "", act[0] ? "+" : "", act);
   return s;
 }
 

@@ -21,8 +21,8 @@ cnn_receptive_fields (const cnn_graph *g, int64_t (*fields)[4])
       continue;
     int64_t in[4] = { 0, 0, 0, 0 };
     const cnn_value *x = NULL;
-    for (int k = 0; k <= n->n_inputs; k++) {
-      int id = k < n->n_inputs ? n->inputs[k] : n->fused_sum;
+    for (int k = 0; k < n->n_inputs + CNN_NODE_FUSED_READS; k++) {
+      int id = cnn_node_read (n, k);
       if (id < 0 || g->values[id].blob != NULL)
         continue;
       if (x == NULL)

@@ -137,7 +137,8 @@ assert d["metadata"]["cnn.model_name"] == "odd \"names\"", d["metadata"]
 expect 0 '' "$CNN" inspect "$MODELS/odd-names.onnx"
 
 # ---- run: outputs match numpy -----------------------------------------------------------------
-for m in conv3x3-stack conv3x3-stride2 winograd-shared classifier; do
+for m in conv3x3-stack conv3x3-stride2 winograd-shared classifier se-block se-shared-gate \
+    se-shared-product se-stride2; do
   for threads in 1 2; do
     expect 0 '' "$CNN" run "$MODELS/$m.onnx" -i "$MODELS/$m-input.npy" -o "$TMP/$m-$threads.npy" \
       --threads $threads

@@ -303,6 +303,34 @@ add_per_channel (tcase *t)
   return true;
 }
 
+/* [2,3,1,2] · [2,3,1,1], then the gate first: one factor per image and channel (a
+ * squeeze-excitation's Mul), elementwise.c's whole-plane path. */
+static bool
+mul_plane_gate (tcase *t)
+{
+  int in[2] = {
+    tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (2, 3, 1, 2),
+        F32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)),
+    tc_input (t, "gate", CNN_DTYPE_FLOAT32, DIMS (2, 3, 1, 1), F32 (1, 2, 3, 4, 5, 6)),
+  };
+  RUN (tc_node (t, CNN_OP_MUL, in, 2, 1));
+  EXPECT_F32 (DIMS (2, 3, 1, 2), F32 (0, 1, 4, 6, 12, 15, 24, 28, 40, 45, 60, 66));
+  return true;
+}
+
+static bool
+mul_plane_gate_first (tcase *t)
+{
+  int in[2] = {
+    tc_input (t, "gate", CNN_DTYPE_FLOAT32, DIMS (2, 3, 1, 1), F32 (1, 2, 3, 4, 5, 6)),
+    tc_input (t, "x", CNN_DTYPE_FLOAT32, DIMS (2, 3, 1, 2),
+        F32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)),
+  };
+  RUN (tc_node (t, CNN_OP_MUL, in, 2, 1));
+  EXPECT_F32 (DIMS (2, 3, 1, 2), F32 (0, 1, 4, 6, 12, 15, 24, 28, 40, 45, 60, 66));
+  return true;
+}
+
 static bool
 mul_scalar_first (tcase *t)
 {
@@ -1496,6 +1524,8 @@ typedef struct {
 static const test_entry tests[] = {
   ENTRY (add_same_shape),
   ENTRY (add_per_channel),
+  ENTRY (mul_plane_gate),
+  ENTRY (mul_plane_gate_first),
   ENTRY (mul_scalar_first),
   ENTRY (sub_outer_broadcast),
   ENTRY (add_middle_broadcast),

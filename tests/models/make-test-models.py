@@ -15,6 +15,17 @@ Writes next to this script (the outputs are committed; rerun after changing this
   unsupported-lstm.onnx   a valid ONNX model whose only op (LSTM) the core does not implement
   unknown-op.onnx         a node of op type "Foo" in the default domain
   odd-names.onnx          a Relu whose tensor and node names need JSON escaping
+  se-block.onnx           a squeeze-excitation block as EfficientNet writes it: depthwise 3x3
+                          conv + SiLU, GlobalAveragePool, 1x1 conv + Relu, 1x1 conv + Sigmoid,
+                          Mul (x, gate), 1x1 projection; batch 2, 131 channels (odd), 67 out,
+                          map H x W from the input (16 x 13 here): the Mul folds into the
+                          projection (fp32)
+  se-shared-gate.onnx     the same, the gate also scaling the block's input for a second
+                          projection: the gate has two readers, neither Mul folds
+  se-shared-product.onnx  the same, the gated tensor read by two projections: no fold
+  se-stride2.onnx         the same with a 1x1 stride-2 projection to 37 channels on 11 x 11:
+                          folded, and run through im2col on a scaled copy of the input (two
+                          threads split its 37 channels)
   <model>-input.npy, <model>-expected.npy
                           a deterministic input and the output computed here with numpy
 
@@ -131,6 +142,64 @@ def winograd_shared():
     return m, x, y.astype(np.float32)
 
 
+def se_block(name, variant):
+    """Depthwise conv + SiLU -> squeeze-excitation -> 1x1 projection (see the docstring)."""
+    c, mid, m = 131, 9, 37 if variant == "stride2" else 67
+    stride = 2 if variant == "stride2" else 1
+    inits = {
+        "dw.w": det((c, 1, 3, 3), seed=21, scale=0.5),
+        "dw.b": det((c,), seed=22, scale=0.1),
+        "fc1.w": det((mid, c, 1, 1), seed=23, scale=0.3),
+        "fc1.b": det((mid,), seed=24, scale=0.1),
+        "fc2.w": det((c, mid, 1, 1), seed=25, scale=0.8),
+        "fc2.b": det((c,), seed=26, scale=0.3),
+        "proj.w": det((m, c, 1, 1), seed=27, scale=0.2),
+        "proj.b": det((m,), seed=28, scale=0.1),
+        "proj2.w": det((m, c, 1, 1), seed=29, scale=0.2),
+    }
+    nodes = [
+        oh.make_node("Conv", ["input", "dw.w", "dw.b"], ["dw"], name="dw", group=c,
+                     pads=[1, 1, 1, 1]),
+        oh.make_node("Sigmoid", ["dw"], ["dw.sig"], name="dw.sigmoid"),
+        oh.make_node("Mul", ["dw", "dw.sig"], ["a"], name="dw.silu"),
+        oh.make_node("GlobalAveragePool", ["a"], ["pooled"], name="se.pool"),
+        oh.make_node("Conv", ["pooled", "fc1.w", "fc1.b"], ["f1"], name="se.fc1"),
+        oh.make_node("Relu", ["f1"], ["r1"], name="se.relu"),
+        oh.make_node("Conv", ["r1", "fc2.w", "fc2.b"], ["f2"], name="se.fc2"),
+        oh.make_node("Sigmoid", ["f2"], ["gate"], name="se.gate"),
+        oh.make_node("Mul", ["a", "gate"], ["gated"], name="se.mul"),
+        oh.make_node("Conv", ["gated", "proj.w", "proj.b"],
+                     ["output" if variant in ("fold", "stride2") else "p1"], name="proj",
+                     strides=[stride, stride]),
+    ]
+    if variant == "shared-gate":
+        nodes += [oh.make_node("Mul", ["gate", "input"], ["gated2"], name="se.mul2"),
+                  oh.make_node("Conv", ["gated2", "proj2.w"], ["p2"], name="proj2")]
+    elif variant == "shared-product":
+        nodes += [oh.make_node("Conv", ["gated", "proj2.w"], ["p2"], name="proj2")]
+    if variant in ("shared-gate", "shared-product"):
+        nodes.append(oh.make_node("Add", ["p1", "p2"], ["output"], name="sum"))
+    mdl = make_model(name, nodes,
+                     [oh.make_tensor_value_info("input", TensorProto.FLOAT, [2, c, "H", "W"])],
+                     [oh.make_tensor_value_info("output", TensorProto.FLOAT,
+                                                [2, m, "OH", "OW"])],
+                     inits)
+
+    x = det((2, c, 11, 11) if variant == "stride2" else (2, c, 16, 13), seed=97, scale=1.5)
+    dw = np.concatenate([np_conv(x[:, i:i + 1], inits["dw.w"][i:i + 1], inits["dw.b"][i:i + 1],
+                                 1, 1) for i in range(c)], axis=1)
+    a = dw / (1.0 + np.exp(-dw))
+    pooled = a.mean(axis=(2, 3), keepdims=True)
+    r1 = np.maximum(np_conv(pooled, inits["fc1.w"], inits["fc1.b"], 0, 1), 0)
+    gate = 1.0 / (1.0 + np.exp(-np_conv(r1, inits["fc2.w"], inits["fc2.b"], 0, 1)))
+    y = np_conv(a * gate, inits["proj.w"], inits["proj.b"], 0, stride)
+    if variant == "shared-gate":
+        y = y + np_conv(x * gate, inits["proj2.w"], None, 0, 1)
+    elif variant == "shared-product":
+        y = y + np_conv(a * gate, inits["proj2.w"], None, 0, 1)
+    return mdl, x, y.astype(np.float32)
+
+
 def classifier():
     inits = {
         "conv1.weight": det((8, 3, 3, 3), 1, 0.4),
@@ -221,7 +290,12 @@ def main():
     for name, m, x, y in [("conv3x3-stack",) + conv_stack("conv3x3-stack", 1, 12),
                           ("conv3x3-stride2",) + conv_stack("conv3x3-stride2", 2, 32),
                           ("winograd-shared",) + winograd_shared(),
-                          ("classifier",) + classifier()]:
+                          ("classifier",) + classifier(),
+                          ("se-block",) + se_block("se-block", "fold"),
+                          ("se-shared-gate",) + se_block("se-shared-gate", "shared-gate"),
+                          ("se-shared-product",) + se_block("se-shared-product",
+                                                            "shared-product"),
+                          ("se-stride2",) + se_block("se-stride2", "stride2")]:
         save(name, m)
         np.save(os.path.join(args.out_dir, name + "-input.npy"), x)
         np.save(os.path.join(args.out_dir, name + "-expected.npy"), y)

@@ -73,7 +73,9 @@ cnn_exp_poly (float x)
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  scale.i = (t.i - 0x4B400000 + 127) * (1 << 23);  /* 2^n, n in [-126, 128]: 128 is +inf */
+  /* 2^n, n in [-126, 128]: 128 is +inf. Unsigned, as a NaN's t.i (any n) would overflow an
+   * int: the bits wrap to some scale and p stays NaN. */
+  scale.i = (int32_t) (((uint32_t) t.i - 0x4B400000u + 127u) << 23);
   return p * scale.f;
 }
 

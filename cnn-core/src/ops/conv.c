@@ -43,11 +43,16 @@
  * cnn_gemm_fused_narrow's blocks of 16 rows and on larger ones (group 1) cnn_gemm_fused_pack's
  * blocks of 12: prepared once, here, and replacing the constant weights where the conv is
  * their only reader (conv_weights_replace); bf16 packs constant weights into its plan.
+ * A squeeze-excitation gate fused into the conv (node->fused_scale, passes.c) multiplies the
+ * input's channels: the 1×1 GEMMs on ONNX-layout weights scale each item's rows of W by it
+ * into their workspace (M·C multiplies instead of a pass over the input); the other
+ * algorithms read a scaled copy of the input (kernels/channel-scale.c).
  */
 #include "conv.h"
 #include "ops.h"
 #include "window.h"
 
+#include "kernels/channel-scale.h"
 #include "kernels/conv-stem.h"
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
@@ -256,12 +261,21 @@ typedef struct {
                                  * Winograd F(4×4): the AVX-512 row passes */
   bool channels;                /* depthwise: cnn_depthwise_channels, 16 channels at a time */
   bool pairs;                   /* ... by cnn_depthwise_pairs: narrow inputs, kernels ≤ 3×3 */
+  /* With a fused scale: GEMM items scale their rows of W into their workspace at this
+   * offset (scale_weights), or the run scales the input into the shared workspace at
+   * scaled_x_at. */
+  bool scale_weights;
+  size_t scaled_w_at, scaled_x_at;
+  bool shares;                  /* threads split by output channel build the block's input
+                                 * matrix together in the shared workspace (conv_run) */
 } conv_plan;
 
 /* One run, as the parallel workers see it. */
 typedef struct {
   const conv_plan *plan;
   const float *x, *w, *b, *sum;
+  const float *scale;           /* plan->scale_weights: the factors of W's columns, [N, C] */
+  float *scaled_x;              /* else: where conv_scale_input writes the scaled input */
   float *y;
   cnn_activation act;
   float alpha, beta;
@@ -376,6 +390,20 @@ conv_infer (cnn_graph *g, cnn_node *n, cnn_error *err)
 }
 
 /* ---- Planning ---------------------------------------------------------------------------- */
+
+/* The factors the fusion pass attached must be one per image and input channel. */
+static cnn_status
+conv_check_scale (cnn_graph *g, cnn_node *n, const cnn_conv_geom *s, cnn_error *err)
+{
+  if (n->fused_scale < 0)
+    return CNN_STATUS_OK;
+  const cnn_value *scale = &g->values[n->fused_scale];
+  if (scale->dtype != CNN_DTYPE_FLOAT32 || scale->rank != 4 || scale->dims[0] != s->n
+      || scale->dims[1] != s->c || scale->dims[2] != 1 || scale->dims[3] != 1)
+    return cnn_node_error (err, g, n, CNN_STATUS_INVALID_MODEL,
+        "fused scale '%s' is not one factor per image and input channel", scale->name);
+  return CNN_STATUS_OK;
+}
 
 /* The residual the fusion pass attached must be exactly the output's shape: we add it
  * element by element. */
@@ -574,7 +602,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
   cnn_status status;
 
   if ((status = cnn_conv_geometry (g, n, &s, err)) != CNN_STATUS_OK
-      || (status = conv_check_sum (g, n, err)) != CNN_STATUS_OK)
+      || (status = conv_check_sum (g, n, err)) != CNN_STATUS_OK
+      || (status = conv_check_scale (g, n, &s, err)) != CNN_STATUS_OK)
     return status;
 
   /* bf16 GEMMs (options.precision, on AVX512_BF16 CPUs) for every GEMM algorithm. */
@@ -636,10 +665,12 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
       && k >= CONV_FUSED_NARROW_MIN_K && s.m >= CONV_FUSED_NARROW_MIN_ROWS;
   bool narrow_replace = fp32_narrow && conv_weights_may_replace (g, n);
   /* fp32 elsewhere with constant weights: cnn_gemm_fused_packed, W in its blocks of 12 rows
-   * in the weights' own blob (never in the plan: a second copy of W). */
+   * in the weights' own blob (never in the plan: a second copy of W). Not under a fused SE
+   * gate, whose GEMM scales the rows of W in ONNX layout per item (scale_weights below). */
   bool fp32_packed = (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM) && !bf16
       && weights->blob != NULL && s.group == 1 && conv_use_fused (&s) && !fp32_narrow
-      && cols >= CONV_FUSED_PACKED_MIN_COLS && conv_weights_may_replace (g, n);
+      && cols >= CONV_FUSED_PACKED_MIN_COLS && n->fused_scale < 0
+      && conv_weights_may_replace (g, n);
   bool unpack = (weights->blob_form == CONV_FORM_NARROW && !fp32_narrow)
       || (weights->blob_form == CONV_FORM_FUSED && !fp32_packed);
   size_t extra = packed ? sizeof (uint32_t) * (size_t) (packed_rows * ldwb)
@@ -807,6 +838,20 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
     if (split.mblocks > 1)
       n->shared_workspace = (size_t) (k * plan->tile) * sizeof (float);
   }
+  plan->shares = n->shared_workspace > 0;
+  if (n->fused_scale >= 0) {
+    plan->scale_weights = (algo == CONV_GEMM_1X1 || algo == CONV_POINTWISE) && !bf16
+        && s.group == 1 && plan->w == NULL && plan->wn == NULL && plan->wf == NULL
+        && plan->wb == NULL;
+    if (plan->scale_weights) {
+      plan->scaled_w_at = (n->workspace + 63) & ~(size_t) 63;
+      n->workspace = plan->scaled_w_at + (size_t) (mg * k) * sizeof (float);
+    } else {
+      plan->scaled_x_at = (n->shared_workspace + 63) & ~(size_t) 63;
+      n->shared_workspace = plan->scaled_x_at
+          + (size_t) (s.n * s.c * s.h * s.w) * sizeof (float);
+    }
+  }
   n->packed = plan;
   return CNN_STATUS_OK;
 }
@@ -844,6 +889,7 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
           ? conv_gemm_scratch_at (k, job->plan->tile) : 0)) : NULL;
   /* Shared: items are the output-channel blocks of job->block. */
   size_t first = job->shared != NULL ? (size_t) (job->block * job->mblocks) : 0;
+  int64_t scaled_img = -1, scaled_m0 = -1, scaled_rows = -1;
 
   for (size_t item = first + begin; item < first + end; item++) {
     int64_t rest = (int64_t) item;
@@ -858,6 +904,19 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
     if (ncols <= 0 || nrows <= 0)
       continue;
 
+    const float *w = job->w + m0 * k;
+    if (job->scale != NULL) {
+      /* This item's rows of W, columns scaled by its image's factors (group 1), unless the
+       * thread's previous item left them there. */
+      float *scaled = (float *) (workspace + job->plan->scaled_w_at);
+      if (img != scaled_img || m0 != scaled_m0 || nrows != scaled_rows) {
+        cnn_scale_weight_columns (nrows, k, w, k, job->scale + img * s->c, scaled);
+        scaled_img = img;
+        scaled_m0 = m0;
+        scaled_rows = nrows;
+      }
+      w = scaled;
+    }
     const float *xg = job->x + (img * s->c + grp * cg) * in_plane;
     const float *bmat = xg + col0;
     int64_t ldb = in_plane;
@@ -902,11 +961,11 @@ conv_gemm_items (void *arg, size_t begin, size_t end, int thread)
           job->sum != NULL ? job->sum + offset : NULL, job->act, job->alpha, job->beta,
           fused_scratch);
     else if (fused)
-      cnn_gemm_fused (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
+      cnn_gemm_fused (nrows, ncols, k, w, k, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
           job->act, job->alpha, job->beta, fused_scratch);
     else
-      gemm (nrows, ncols, k, job->w + m0 * k, k, bmat, ldb, job->y + offset, cols,
+      gemm (nrows, ncols, k, w, k, bmat, ldb, job->y + offset, cols,
           job->b != NULL ? job->b + m0 : NULL, job->sum != NULL ? job->sum + offset : NULL,
           job->act, job->alpha, job->beta);
   }
@@ -1119,6 +1178,18 @@ conv_stem_bands (void *arg, size_t begin, size_t end, int thread)
   }
 }
 
+/* Input planes [begin, end) of all images times job->scale, into the shared workspace. */
+static void
+conv_scale_input (void *arg, size_t begin, size_t end, int thread)
+{
+  const conv_job *job = arg;
+  int64_t plane = job->plan->s.h * job->plan->s.w;
+
+  (void) thread;
+  cnn_scale_planes ((int64_t) (end - begin), plane, job->x + (int64_t) begin * plane,
+      job->scale + begin, job->scaled_x + (int64_t) begin * plane);
+}
+
 /* ---- Hooks ------------------------------------------------------------------------------- */
 
 static void
@@ -1146,6 +1217,16 @@ conv_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
   bool depthwise = plan->algo == CONV_DEPTHWISE || plan->algo == CONV_DEPTHWISE_3X3;
   cnn_threadpool *pool = macs >= (depthwise ? CONV_DEPTHWISE_PARALLEL_MIN_MACS
       : CONV_PARALLEL_MIN_MACS) ? exec->pool : NULL;
+
+  if (io->scale != NULL && plan->scale_weights) {
+    job.scale = io->scale->ptr;
+  } else if (io->scale != NULL) {
+    job.scale = io->scale->ptr;
+    job.scaled_x = (float *) ((char *) exec->shared + plan->scaled_x_at);
+    cnn_parallel_for (pool, (size_t) (s->n * s->c), 16, conv_scale_input, &job);
+    job.x = job.scaled_x;
+    job.scale = NULL;
+  }
 
   if (depthwise) {
     cnn_parallel_for (pool, (size_t) (s->n * s->m), plan->channels ? 16 : 1,
@@ -1178,7 +1259,7 @@ conv_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
    * wrote). ResNet-50 at 2 threads, CPU time of the pool's work per layer (best of 3, Zen 4):
    * layer2's 28×28 F(4×4) convs 1.20 -> 1.10 ms, layer3's 14×14 F(2×2) 1.45 -> 1.41, layer4's
    * 7×7 im2col 2.81 -> 2.62; the whole network's 2% above its 1-thread CPU time. */
-  if (job.mblocks > 1 && exec->shared != NULL && n->shared_workspace > 0
+  if (job.mblocks > 1 && exec->shared != NULL && plan->shares
       && (winograd || (plan->algo == CONV_IM2COL_GEMM && !plan->narrow))) {
     job.shared = exec->shared;
     for (job.block = 0; job.block < (int64_t) blocks; job.block++) {

@@ -13,6 +13,7 @@
  * per-channel operands collapse into one or two dims whose inner loop has stride 1 or 0.
  */
 #include "kernels/activation.h"
+#include "kernels/channel-scale.h"
 #include "kernels/vectorize.h"
 #include "helpers.h"
 #include "ops.h"
@@ -304,6 +305,24 @@ bin_range (void *arg, size_t begin, size_t end, int thread)
     if (p->act != CNN_ACTIVATION_NONE)
       cnn_activate_array (o, end - begin, 0.0f, p->act, p->alpha, p->beta);
     return;
+  }
+
+  /* Whole planes times one value each (a squeeze-excitation's gate, x [N, C, H, W] by
+   * [N, C, 1, 1], which merges to rows of H·W by one value per row): one call for the range
+   * rather than a call per row. EfficientNet-B0's 11 Muls the SE fold leaves (14×14 and 7×7),
+   * 1 thread Zen 4, ab-layers 80 runs: 0.148 -> 0.084 ms; MobileNetV3-small's 3: 0.013 ->
+   * 0.007. */
+  if (p->kind == BIN_MUL && p->dtype == CNN_DTYPE_FLOAT32 && p->act == CNN_ACTIVATION_NONE
+      && p->rank == 2) {
+    int64_t inner = p->dims[1];
+    bool b_gate = p->sa[0] == inner && p->sa[1] == 1 && p->sb[0] == 1 && p->sb[1] == 0;
+    bool a_gate = p->sb[0] == inner && p->sb[1] == 1 && p->sa[0] == 1 && p->sa[1] == 0;
+    if (a_gate || b_gate) {
+      const float *x = a_gate ? p->b : p->a, *gate = a_gate ? p->a : p->b;
+      cnn_scale_planes ((int64_t) (end - begin), inner, x + (int64_t) begin * inner,
+          gate + begin, (float *) p->out + (int64_t) begin * inner);
+      return;
+    }
   }
 
   /* Index of row `begin` over dims[0 .. last-1], and the operands' offsets there. */

@@ -87,6 +87,7 @@ cnn_layer_io_bind (const cnn_graph *g, const cnn_node *n, const cnn_value **slot
     .in = slots,
     .out = slots + n->n_inputs,
     .sum = n->fused_sum >= 0 ? &g->values[n->fused_sum] : NULL,
+    .scale = n->fused_scale >= 0 ? &g->values[n->fused_scale] : NULL,
     .n_in = n->n_inputs,
     .n_out = n->n_outputs,
   };

@@ -19,10 +19,13 @@ enum {
   CNN_OP_TRAIT_FUSES_SUM = 1 << 1,          /* adds node->fused_sum before the activation */
   CNN_OP_TRAIT_PASSES_THROUGH = 1 << 2,     /* output 0 is input 0 (Identity, Dropout) */
   CNN_OP_TRAIT_READS_SHAPE_ONLY = 1 << 3,   /* reads its input's dims, not its data */
+  CNN_OP_TRAIT_FUSES_INPUT_SCALE = 1 << 4,  /* multiplies input 0 by node->fused_scale, one
+                                             * factor per image and channel [N, C, 1, 1] */
 };
 
 #define CNN_OP_LIST(X)                                                              \
-  X (CONV, conv, CNN_OP_TRAIT_FUSES_ACTIVATION | CNN_OP_TRAIT_FUSES_SUM)            \
+  X (CONV, conv, CNN_OP_TRAIT_FUSES_ACTIVATION | CNN_OP_TRAIT_FUSES_SUM             \
+      | CNN_OP_TRAIT_FUSES_INPUT_SCALE)                                             \
   X (MAX_POOL, max_pool, 0)                                                         \
   X (AVERAGE_POOL, average_pool, 0)                                                 \
   X (GLOBAL_AVERAGE_POOL, global_average_pool, 0)                                   \
@@ -94,6 +97,7 @@ typedef struct cnn_layer_io {
   const cnn_value *const *in;   /* n_in entries, NULL where an optional input is omitted */
   const cnn_value *const *out;  /* n_out entries, NULL where an optional output is omitted */
   const cnn_value *sum;         /* the residual fused into the layer (node->fused_sum), or NULL */
+  const cnn_value *scale;       /* the input's per-channel factors (node->fused_scale), or NULL */
   int n_in, n_out;
 } cnn_layer_io;
 
