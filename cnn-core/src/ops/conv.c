@@ -120,7 +120,11 @@
  * per-layer minimum) against W in ONNX layout: the 1×1 convs and the 1×1 stride-2
  * downsample on 56×56 and 28×28 0.93-0.97× the time, on 14×14 0.95-0.98 (the 3×3 stride 2
  * and the downsample to 14×14 even); SqueezeNet's 1×1 convs on 13×13 0.90-0.93. Not tried
- * below: 7×7 maps mostly take the narrow GEMM. */
+ * below: 7×7 maps mostly take the narrow GEMM. With several threads, only where K >= M: at
+ * 2 threads the packed tiles made the convs with fewer inputs than outputs slower
+ * (MobileNetV2's 32 -> 192 on 28×28 0.060 -> 0.073 ms, ResNet-50's K 64 layer1 conv3s and
+ * SqueezeNet's expand1x1s 5-20%), and keeping W in ONNX layout there made MobileNetV2,
+ * ResNet-50 and EfficientNet-B0 0.98× the time (sum of layer minimums), SqueezeNet 1.01. */
 #define CONV_FUSED_PACKED_MIN_COLS 128
 /* Threads that split a block by output channel build its input matrix (Winograd's V,
  * im2col's) together, then run their channels from it, rather than each building all of it
@@ -669,8 +673,8 @@ conv_prepare (cnn_graph *g, cnn_node *n, int threads, cnn_error *err)
    * gate, whose GEMM scales the rows of W in ONNX layout per item (scale_weights below). */
   bool fp32_packed = (algo == CONV_GEMM_1X1 || algo == CONV_IM2COL_GEMM) && !bf16
       && weights->blob != NULL && s.group == 1 && conv_use_fused (&s) && !fp32_narrow
-      && cols >= CONV_FUSED_PACKED_MIN_COLS && n->fused_scale < 0
-      && conv_weights_may_replace (g, n);
+      && cols >= CONV_FUSED_PACKED_MIN_COLS && (threads == 1 || k >= s.m)
+      && n->fused_scale < 0 && conv_weights_may_replace (g, n);
   bool unpack = (weights->blob_form == CONV_FORM_NARROW && !fp32_narrow)
       || (weights->blob_form == CONV_FORM_FUSED && !fp32_packed);
   size_t extra = packed ? sizeof (uint32_t) * (size_t) (packed_rows * ldwb)
