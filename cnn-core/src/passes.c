@@ -349,7 +349,8 @@ fold_channel_gates (cnn_graph *g)
       const cnn_value *xv = &g->values[x], *gv = &g->values[gate];
       if (x == gate || !is_channel_gate (gv, xv) || !same_shape (xv, &g->values[y])
           || !single_private_use (g, gate) || w->rank != 4 || w->dims[1] != xv->dims[1]
-          || w->dims[2] != 1 || w->dims[3] != 1 || xv->dims[2] * xv->dims[3] < SE_FOLD_MIN_POSITIONS * w->dims[0])
+          || w->dims[2] != 1 || w->dims[3] != 1
+          || xv->dims[2] * xv->dims[3] < SE_FOLD_MIN_POSITIONS * w->dims[0])
         continue;
       conv->inputs[0] = x;
       conv->fused_scale = gate;

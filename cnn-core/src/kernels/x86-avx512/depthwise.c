@@ -272,7 +272,21 @@ max_rows_3s2 (int V, const cnn_conv_geom *s, const float *x, float *y, int64_t o
     carry[v][0] = carry[v][1] = carry[v][2] = none;
   }
   /* Rows' maximum of input rows [lo, hi) into a, b, c (−∞ for rows outside the input). */
-#define MAX_OF_ROWS(lo, hi)   do {     _Pragma ("GCC unroll 4")     for (int v = 0; v < V; v++)       a[v] = b[v] = c[v] = none;     for (int64_t ih = cnn_max64 (lo, 0); ih < cnn_min64 (hi, s->h); ih++) {       const float *row = x + ih * s->w;       _Pragma ("GCC unroll 4")       for (int v = 0; v < V; v++) {         a[v] = _mm512_max_ps (a[v], _mm512_mask_loadu_ps (none, ma[v], row + start[v]));         b[v] = _mm512_max_ps (b[v], _mm512_mask_loadu_ps (none, mb[v], row + start[v] + 16));         c[v] = _mm512_max_ps (c[v], _mm512_mask_loadu_ps (none, mc[v], row + start[v] + 32));       }     }   } while (0)
+#define MAX_OF_ROWS(lo, hi) \
+  do { \
+    _Pragma ("GCC unroll 4") \
+    for (int v = 0; v < V; v++) \
+      a[v] = b[v] = c[v] = none; \
+    for (int64_t ih = cnn_max64 (lo, 0); ih < cnn_min64 (hi, s->h); ih++) { \
+      const float *row = x + ih * s->w; \
+      _Pragma ("GCC unroll 4") \
+      for (int v = 0; v < V; v++) { \
+        a[v] = _mm512_max_ps (a[v], _mm512_mask_loadu_ps (none, ma[v], row + start[v])); \
+        b[v] = _mm512_max_ps (b[v], _mm512_mask_loadu_ps (none, mb[v], row + start[v] + 16)); \
+        c[v] = _mm512_max_ps (c[v], _mm512_mask_loadu_ps (none, mc[v], row + start[v] + 32)); \
+      } \
+    } \
+  } while (0)
 
   bool shared = s->kh == 3;
   for (int64_t oh = 0; oh < s->oh; oh++) {
@@ -460,7 +474,22 @@ rolling_3x3_s2 (int V, const cnn_conv_geom *s, const float *x, const float *w, f
     wv[i] = _mm512_set1_ps (w[i]);
 
   /* Taps 0, 1 and 2 of input row ih for output vector v. */
-#define ROLLING_TAPS(ih, t)   do {     const float *row = (ih) >= 0 && (ih) < s->h ? x + (ih) * s->w : zero_row;     __m512 first[3];     _Pragma ("GCC unroll 3")     for (int v = 0; v <= V; v++)       first[v] = _mm512_maskz_loadu_ps (lo[v], row + 32 * v - s->pl);     _Pragma ("GCC unroll 2")     for (int v = 0; v < V; v++) {       __m512 second = _mm512_maskz_loadu_ps (hi[v], row + 32 * v - s->pl + 16);       __m512 ev = _mm512_permutex2var_ps (first[v], even, second);       t[v][0] = ev;       t[v][1] = _mm512_permutex2var_ps (first[v], odd, second);       t[v][2] = _mm512_permutex2var_ps (ev, next, first[v + 1]);     }   } while (0)
+#define ROLLING_TAPS(ih, t) \
+  do { \
+    const float *row = (ih) >= 0 && (ih) < s->h ? x + (ih) * s->w : zero_row; \
+    __m512 first[3]; \
+    _Pragma ("GCC unroll 3") \
+    for (int v = 0; v <= V; v++) \
+      first[v] = _mm512_maskz_loadu_ps (lo[v], row + 32 * v - s->pl); \
+    _Pragma ("GCC unroll 2") \
+    for (int v = 0; v < V; v++) { \
+      __m512 second = _mm512_maskz_loadu_ps (hi[v], row + 32 * v - s->pl + 16); \
+      __m512 ev = _mm512_permutex2var_ps (first[v], even, second); \
+      t[v][0] = ev; \
+      t[v][1] = _mm512_permutex2var_ps (first[v], odd, second); \
+      t[v][2] = _mm512_permutex2var_ps (ev, next, first[v + 1]); \
+    } \
+  } while (0)
 
   __m512 prev[2], cur[2];
   for (int v = 0; v < V; v++)
@@ -545,8 +574,8 @@ bool
 cnn_depthwise_direct_available (const cnn_conv_geom *s)
 {
   /* Both strides the same, 1 or 2; no dilation. */
-  return cnn_cpu_has_avx512 () && s->sh == s->sw && (s->sh == 1 || s->sh == 2) && s->dh == 1 && s->dw == 1
-      && s->kw <= DIRECT_MAX_KW && s->w <= DIRECT_MAX_W;
+  return cnn_cpu_has_avx512 () && s->sh == s->sw && (s->sh == 1 || s->sh == 2) && s->dh == 1
+      && s->dw == 1 && s->kw <= DIRECT_MAX_KW && s->w <= DIRECT_MAX_W;
 }
 
 void
