@@ -295,19 +295,27 @@ is_channel_gate (const cnn_value *gate, const cnn_value *x)
       && gate->dims[1] == x->dims[1] && gate->dims[2] == 1 && gate->dims[3] == 1;
 }
 
-/* The live node that reads value v (read by one node only), or NULL. */
-static cnn_node *
-only_reader (cnn_graph *g, int v)
+/* reader[v]: the index of a live node that reads value v (the last one), or -1; for a value
+ * of one consumer, its only reader. One pass, so a graph of many gates stays linear. NULL
+ * when out of memory. */
+static int *
+value_readers (const cnn_graph *g)
 {
+  int *reader = malloc (sizeof (int) * ((size_t) g->n_values + 1));
+
+  if (reader == NULL)
+    return NULL;
+  for (int v = 0; v < g->n_values; v++)
+    reader[v] = -1;
   for (int i = 0; i < g->n_nodes; i++) {
-    cnn_node *n = &g->nodes[i];
+    const cnn_node *n = &g->nodes[i];
     if (n->dead || n->folded)
       continue;
     for (int k = 0; k < n->n_inputs + CNN_NODE_FUSED_READS; k++)
-      if (cnn_node_read (n, k) == v)
-        return n;
+      if (cnn_node_read (n, k) >= 0)
+        reader[cnn_node_read (n, k)] = i;
   }
-  return NULL;
+  return reader;
 }
 
 /* A squeeze-excitation's Mul (x, gate), gate [N, C, 1, 1], read by a 1×1 conv alone becomes
@@ -331,13 +339,17 @@ fold_channel_gates (cnn_graph *g)
 
   if (g->options.precision != CNN_PRECISION_FP32)
     return false;
+  /* Without memory for the index the Muls stay: slower, same results. */
+  int *reader = value_readers (g);
+  if (reader == NULL)
+    return false;
   for (int i = 0; i < g->n_nodes; i++) {
     cnn_node *mul = &g->nodes[i];
     if (mul->dead || mul->folded || mul->op != CNN_OP_MUL || mul->n_inputs != 2
         || mul->act != CNN_ACTIVATION_NONE || !single_private_use (g, mul->outputs[0]))
       continue;
     int y = mul->outputs[0];
-    cnn_node *conv = only_reader (g, y);
+    cnn_node *conv = reader[y] >= 0 ? &g->nodes[reader[y]] : NULL;
     if (conv == NULL || !cnn_op_has_trait (conv->op, CNN_OP_TRAIT_FUSES_INPUT_SCALE)
         || conv->fused_scale >= 0 || conv->inputs[0] != y || conv->n_inputs < 2
         || conv->inputs[1] == y || (conv->n_inputs > 2 && conv->inputs[2] == y)
@@ -359,6 +371,7 @@ fold_channel_gates (cnn_graph *g)
       break;
     }
   }
+  free (reader);
   return changed;
 }
 
