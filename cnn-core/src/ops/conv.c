@@ -1222,14 +1222,15 @@ conv_run (const cnn_node *n, const cnn_layer_io *io, const cnn_exec *exec)
   cnn_threadpool *pool = macs >= (depthwise ? CONV_DEPTHWISE_PARALLEL_MIN_MACS
       : CONV_PARALLEL_MIN_MACS) ? exec->pool : NULL;
 
-  if (io->scale != NULL && plan->scale_weights) {
+  if (io->scale != NULL) {
     job.scale = io->scale->ptr;
-  } else if (io->scale != NULL) {
-    job.scale = io->scale->ptr;
-    job.scaled_x = (float *) ((char *) exec->shared + plan->scaled_x_at);
-    cnn_parallel_for (pool, (size_t) (s->n * s->c), 16, conv_scale_input, &job);
-    job.x = job.scaled_x;
-    job.scale = NULL;
+    if (!plan->scale_weights) {
+      /* The algorithm reads a scaled copy of the input instead of scaled weights. */
+      job.scaled_x = (float *) ((char *) exec->shared + plan->scaled_x_at);
+      cnn_parallel_for (pool, (size_t) (s->n * s->c), 16, conv_scale_input, &job);
+      job.x = job.scaled_x;
+      job.scale = NULL;
+    }
   }
 
   if (depthwise) {
